@@ -1,0 +1,876 @@
+//! OAuth clients: the domain type and every rule of SPEC §1.
+//!
+//! Validation collects *all* problems before failing, so the admin API can list every bad
+//! field at once and the console can show each error beside its field.
+
+use crate::error::FieldError;
+use crate::policy::Policy;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+pub const NAME_MAX: usize = 100;
+pub const VERSION_MAX: usize = 32;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const LIFETIME_MAX: i64 = 315_360_000;
+pub const LIFETIME_DEFAULT: u32 = 3600;
+/// Fits a signed 32-bit column on both databases.
+pub const REFRESH_COUNT_MAX: i64 = i32::MAX as i64;
+pub const REDIRECT_URIS_MAX: usize = 20;
+pub const REDIRECT_URI_LEN_MAX: usize = 2000;
+pub const SCOPES_MAX: usize = 100;
+pub const SCOPE_LEN_MAX: usize = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confidential => "confidential",
+            Self::Public => "public",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "confidential" => Some(Self::Confidential),
+            "public" => Some(Self::Public),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    AuthorizationCode,
+    ClientCredentials,
+    Password,
+    Implicit,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::Implicit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+            Self::Implicit => "implicit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Self::AuthorizationCode => 1,
+            Self::ClientCredentials => 2,
+            Self::Password => 4,
+            Self::Implicit => 8,
+        }
+    }
+
+    /// RFC 9700 §2.1.2 and §2.4: implicit and password are advised against.
+    pub fn is_legacy(self) -> bool {
+        matches!(self, Self::Password | Self::Implicit)
+    }
+
+    /// Grants a public client may use (SPEC §1).
+    pub fn allowed_for_public(self) -> bool {
+        matches!(self, Self::AuthorizationCode | Self::Implicit)
+    }
+}
+
+/// A set of grant types, stored as a bit mask so the database can filter on it cheaply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct GrantSet(u8);
+
+impl GrantSet {
+    pub fn from_bits(bits: i64) -> Option<Self> {
+        (0..16).contains(&bits).then_some(Self(bits as u8))
+    }
+
+    pub fn bits(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    pub fn insert(&mut self, g: GrantType) {
+        self.0 |= g.bit();
+    }
+
+    pub fn contains(self, g: GrantType) -> bool {
+        self.0 & g.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = GrantType> {
+        GrantType::ALL
+            .into_iter()
+            .filter(move |g| self.contains(*g))
+    }
+}
+
+impl FromIterator<GrantType> for GrantSet {
+    fn from_iter<I: IntoIterator<Item = GrantType>>(iter: I) -> Self {
+        let mut s = Self::default();
+        for g in iter {
+            s.insert(g);
+        }
+        s
+    }
+}
+
+/// `access_token_lifetime`: Never Expires, or Expires In N seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLifetime {
+    Never,
+    Seconds(u32),
+}
+
+impl TokenLifetime {
+    /// Database form: NULL means never.
+    pub fn to_db(self) -> Option<i64> {
+        match self {
+            Self::Never => None,
+            Self::Seconds(s) => Some(i64::from(s)),
+        }
+    }
+
+    pub fn from_db(v: Option<i64>) -> Option<Self> {
+        match v {
+            None => Some(Self::Never),
+            Some(s) => u32::try_from(s).ok().map(Self::Seconds),
+        }
+    }
+}
+
+/// `refresh_count`: how many times an access token may be refreshed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshCount {
+    Unlimited,
+    Limited(u32),
+}
+
+impl RefreshCount {
+    pub fn to_db(self) -> Option<i64> {
+        match self {
+            Self::Unlimited => None,
+            Self::Limited(n) => Some(i64::from(n)),
+        }
+    }
+
+    pub fn from_db(v: Option<i64>) -> Option<Self> {
+        match v {
+            None => Some(Self::Unlimited),
+            Some(n) => u32::try_from(n).ok().map(Self::Limited),
+        }
+    }
+
+    pub fn issues_refresh_tokens(self) -> bool {
+        self != Self::Limited(0)
+    }
+}
+
+/// A registered OAuth client as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub client_type: ClientType,
+    pub grant_types: GrantSet,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_token_lifetime: TokenLifetime,
+    pub refresh_count: RefreshCount,
+    pub active: bool,
+    /// Algorithm-tagged hash of the current secret; `None` for public clients.
+    pub secret_hash: Option<String>,
+    /// The secret before the last rotation, valid until `previous_secret_expires_at`.
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// Tokens remember the epoch they were issued in; bumping it (deactivation, revoke-all)
+    /// invalidates all of them in one write, and reactivation cannot revive them.
+    pub token_epoch: i64,
+    /// Incremented on every change; the admin API's `ETag`.
+    pub revision: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The key the uniqueness constraint is built on: names compare case-insensitively.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// A note about a legal but discouraged setting (SPEC §1 "Legacy options").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+impl Client {
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut w = Vec::new();
+        if self.grant_types.contains(GrantType::Implicit) {
+            w.push(Warning {
+                field: "grant_types",
+                code: "legacy_implicit_grant",
+                message: "The implicit grant exposes access tokens in the browser; RFC 9700 advises against it. Prefer authorization_code with PKCE.",
+            });
+        }
+        if self.grant_types.contains(GrantType::Password) {
+            w.push(Warning {
+                field: "grant_types",
+                code: "legacy_password_grant",
+                message: "The resource owner password grant hands user passwords to the client; RFC 9700 says it must not be used.",
+            });
+        }
+        if self.access_token_lifetime == TokenLifetime::Never {
+            w.push(Warning {
+                field: "access_token_lifetime",
+                code: "never_expiring_tokens",
+                message: "Access tokens that never expire stay usable if they leak; prefer a lifetime with refresh tokens.",
+            });
+        }
+        if self.refresh_count.issues_refresh_tokens()
+            && !self.grant_types.contains(GrantType::AuthorizationCode)
+        {
+            w.push(Warning {
+                field: "refresh_count",
+                code: "refresh_without_authorization_code",
+                message: "Refresh tokens are issued only by the authorization_code grant, which this client does not have; the refresh count has no effect.",
+            });
+        }
+        w
+    }
+}
+
+/// Input for creating a client or changing one (PATCH: absent fields stay as they are).
+/// The limit fields take the raw JSON value (`"never"`, a number, or something wrong) so
+/// that a bad value becomes a field error like any other instead of a parse failure.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInput {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
+    pub client_type: Option<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub access_token_lifetime: Option<Value>,
+    pub refresh_count: Option<Value>,
+    pub active: Option<bool>,
+}
+
+/// The settings a client ends up with once the input is validated (and, for an update,
+/// merged with the stored client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettings {
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub client_type: ClientType,
+    pub grant_types: GrantSet,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_token_lifetime: TokenLifetime,
+    pub refresh_count: RefreshCount,
+    pub active: bool,
+}
+
+impl ClientSettings {
+    pub fn of(c: &Client) -> Self {
+        Self {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            description: c.description.clone(),
+            client_type: c.client_type,
+            grant_types: c.grant_types,
+            redirect_uris: c.redirect_uris.clone(),
+            scopes: c.scopes.clone(),
+            access_token_lifetime: c.access_token_lifetime,
+            refresh_count: c.refresh_count,
+            active: c.active,
+        }
+    }
+}
+
+/// Validates `input` on its own (create, `existing == None`) or as a change to `existing`.
+/// Returns every problem found, not just the first.
+pub fn validate(
+    input: &ClientInput,
+    existing: Option<&Client>,
+    policy: Policy,
+) -> Result<ClientSettings, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let before = existing.map(ClientSettings::of);
+
+    let name = match (&input.name, &before) {
+        (Some(n), Some(b)) => {
+            let n = n.trim();
+            if n != b.name {
+                errs.push(FieldError::new(
+                    "name",
+                    "immutable",
+                    "name cannot be changed after the client is created; register a new client instead",
+                ));
+            }
+            b.name.clone()
+        }
+        (Some(n), None) => text_field(&mut errs, "name", n, NAME_MAX).unwrap_or_default(),
+        (None, Some(b)) => b.name.clone(),
+        (None, None) => {
+            errs.push(FieldError::new("name", "required", "name is required"));
+            String::new()
+        }
+    };
+
+    let version = match (&input.version, &before) {
+        (Some(v), _) => text_field(&mut errs, "version", v, VERSION_MAX).unwrap_or_default(),
+        (None, Some(b)) => b.version.clone(),
+        (None, None) => {
+            errs.push(FieldError::new(
+                "version",
+                "required",
+                "version is required (for example \"1.0\")",
+            ));
+            String::new()
+        }
+    };
+
+    let description = match &input.description {
+        Some(Some(d)) => {
+            let d = d.trim();
+            if d.chars().count() > DESCRIPTION_MAX {
+                errs.push(FieldError::new(
+                    "description",
+                    "too_long",
+                    format!("description must be at most {DESCRIPTION_MAX} characters"),
+                ));
+            }
+            (!d.is_empty()).then(|| d.to_owned())
+        }
+        Some(None) => None,
+        None => before.as_ref().and_then(|b| b.description.clone()),
+    };
+
+    let client_type = match (&input.client_type, &before) {
+        (Some(t), _) => match ClientType::parse(t) {
+            Some(t) => Some(t),
+            None => {
+                errs.push(FieldError::new(
+                    "type",
+                    "invalid",
+                    format!("type must be \"confidential\" or \"public\", not {t:?}"),
+                ));
+                None
+            }
+        },
+        (None, Some(b)) => Some(b.client_type),
+        (None, None) => {
+            errs.push(FieldError::new(
+                "type",
+                "required",
+                "type is required: \"confidential\" or \"public\"",
+            ));
+            None
+        }
+    };
+
+    let grant_types = match (&input.grant_types, &before) {
+        (Some(list), _) => parse_grants(&mut errs, list),
+        (None, Some(b)) => Some(b.grant_types),
+        (None, None) => {
+            errs.push(FieldError::new(
+                "grant_types",
+                "required",
+                "grant_types is required: one or more of authorization_code, client_credentials, password, implicit",
+            ));
+            None
+        }
+    };
+
+    if let (Some(t), Some(g)) = (client_type, grant_types) {
+        if t == ClientType::Public {
+            let bad: Vec<&str> = g
+                .iter()
+                .filter(|g| !g.allowed_for_public())
+                .map(GrantType::as_str)
+                .collect();
+            if !bad.is_empty() {
+                errs.push(FieldError::new(
+                    "grant_types",
+                    "requires_confidential_client",
+                    format!(
+                        "{} require a confidential client; a public client may only use authorization_code and implicit",
+                        bad.join(" and ")
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(g) = grant_types {
+        if !policy.allow_legacy_grants {
+            let had = before.as_ref().map(|b| b.grant_types).unwrap_or_default();
+            let new: Vec<&str> = g
+                .iter()
+                .filter(|x| x.is_legacy() && !had.contains(*x))
+                .map(GrantType::as_str)
+                .collect();
+            if !new.is_empty() {
+                errs.push(FieldError::new(
+                    "grant_types",
+                    "forbidden_by_policy",
+                    format!(
+                        "{} disabled on this server (policy.allow_legacy_grants = false)",
+                        if new.len() == 1 {
+                            format!("the {} grant is", new[0])
+                        } else {
+                            format!("the {} grants are", new.join(" and "))
+                        }
+                    ),
+                ));
+            }
+        }
+    }
+
+    let redirect_uris = match (&input.redirect_uris, &before) {
+        (Some(list), _) => parse_redirect_uris(&mut errs, list),
+        (None, Some(b)) => b.redirect_uris.clone(),
+        (None, None) => Vec::new(),
+    };
+    if let Some(g) = grant_types {
+        if redirect_uris.is_empty()
+            && (g.contains(GrantType::AuthorizationCode) || g.contains(GrantType::Implicit))
+            && !errs.iter().any(|e| e.field.starts_with("redirect_uris"))
+        {
+            errs.push(FieldError::new(
+                "redirect_uris",
+                "required",
+                "at least one redirect URI is required for the authorization_code and implicit grants",
+            ));
+        }
+    }
+
+    let scopes = match (&input.scopes, &before) {
+        (Some(list), _) => parse_scopes(&mut errs, list),
+        (None, Some(b)) => b.scopes.clone(),
+        (None, None) => Vec::new(),
+    };
+
+    let access_token_lifetime = match (&input.access_token_lifetime, &before) {
+        (Some(v), _) => parse_lifetime(&mut errs, v),
+        (None, Some(b)) => Some(b.access_token_lifetime),
+        (None, None) => Some(TokenLifetime::Seconds(LIFETIME_DEFAULT)),
+    };
+    if access_token_lifetime == Some(TokenLifetime::Never)
+        && !policy.allow_never_expiring_tokens
+        && before.as_ref().map(|b| b.access_token_lifetime) != Some(TokenLifetime::Never)
+    {
+        errs.push(FieldError::new(
+            "access_token_lifetime",
+            "forbidden_by_policy",
+            "never-expiring access tokens are disabled on this server (policy.allow_never_expiring_tokens = false); give a number of seconds",
+        ));
+    }
+
+    let refresh_count = match (&input.refresh_count, &before) {
+        (Some(v), _) => parse_refresh_count(&mut errs, v),
+        (None, Some(b)) => Some(b.refresh_count),
+        (None, None) => Some(RefreshCount::Limited(0)),
+    };
+
+    let active = input
+        .active
+        .or(before.as_ref().map(|b| b.active))
+        .unwrap_or(true);
+
+    match (
+        errs.is_empty(),
+        client_type,
+        grant_types,
+        access_token_lifetime,
+        refresh_count,
+    ) {
+        (true, Some(client_type), Some(grant_types), Some(lt), Some(rc)) => Ok(ClientSettings {
+            name,
+            version,
+            description,
+            client_type,
+            grant_types,
+            redirect_uris,
+            scopes,
+            access_token_lifetime: lt,
+            refresh_count: rc,
+            active,
+        }),
+        _ => Err(errs),
+    }
+}
+
+fn text_field(errs: &mut Vec<FieldError>, field: &str, raw: &str, max: usize) -> Option<String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        errs.push(FieldError::new(
+            field,
+            "blank",
+            format!("{field} must not be blank"),
+        ));
+        return None;
+    }
+    if v.chars().count() > max {
+        errs.push(FieldError::new(
+            field,
+            "too_long",
+            format!("{field} must be at most {max} characters"),
+        ));
+        return None;
+    }
+    if v.chars().any(char::is_control) {
+        errs.push(FieldError::new(
+            field,
+            "invalid_characters",
+            format!("{field} must not contain control characters"),
+        ));
+        return None;
+    }
+    Some(v.to_owned())
+}
+
+fn parse_grants(errs: &mut Vec<FieldError>, list: &[String]) -> Option<GrantSet> {
+    if list.is_empty() {
+        errs.push(FieldError::new(
+            "grant_types",
+            "empty",
+            "grant_types must contain at least one of authorization_code, client_credentials, password, implicit",
+        ));
+        return None;
+    }
+    let mut set = GrantSet::default();
+    let mut ok = true;
+    for (i, g) in list.iter().enumerate() {
+        match GrantType::parse(g) {
+            Some(g) => set.insert(g),
+            None => {
+                ok = false;
+                errs.push(FieldError::new(
+                    format!("grant_types[{i}]"),
+                    "invalid",
+                    format!("unknown grant type {g:?}; expected authorization_code, client_credentials, password or implicit"),
+                ));
+            }
+        }
+    }
+    ok.then_some(set)
+}
+
+/// SPEC §1 `redirect_uris`, RFC 6749 §3.1.2 (absolute, no fragment) and RFC 8252 §7
+/// (loopback http and private-use schemes for native apps).
+pub fn check_redirect_uri(uri: &str) -> Result<(), (&'static str, String)> {
+    if uri.len() > REDIRECT_URI_LEN_MAX {
+        return Err((
+            "too_long",
+            format!("must be at most {REDIRECT_URI_LEN_MAX} characters"),
+        ));
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err((
+            "invalid",
+            "must not contain spaces or control characters".into(),
+        ));
+    }
+    // RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component."
+    if uri.contains('#') {
+        return Err(("fragment", "must not contain a fragment (#…)".into()));
+    }
+    let parsed = match url::Url::parse(uri) {
+        Ok(u) => u,
+        Err(_) => return Err((
+            "not_absolute",
+            format!(
+                "{uri:?} is not an absolute URI (expected e.g. https://app.example.com/callback)"
+            ),
+        )),
+    };
+    match parsed.scheme() {
+        "https" => {
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(("invalid", "an https URI needs a host".into()));
+            }
+            Ok(())
+        }
+        "http" => match parsed.host_str() {
+            Some("localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+            _ => Err((
+                "insecure_scheme",
+                "http is allowed only on loopback hosts (localhost, 127.0.0.1, [::1]); use https".into(),
+            )),
+        },
+        // RFC 8252 §7.1: private-use schemes are reverse domain names, so they contain a
+        // period; this also keeps out javascript:, data:, file: and the like.
+        s if s.contains('.') => Ok(()),
+        s => Err((
+            "insecure_scheme",
+            format!("scheme {s:?} is not allowed; use https, http on a loopback host, or a private-use scheme such as com.example.app:/callback"),
+        )),
+    }
+}
+
+fn parse_redirect_uris(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
+    if list.len() > REDIRECT_URIS_MAX {
+        errs.push(FieldError::new(
+            "redirect_uris",
+            "too_many",
+            format!("at most {REDIRECT_URIS_MAX} redirect URIs are allowed"),
+        ));
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, uri) in list.iter().enumerate() {
+        let field = format!("redirect_uris[{i}]");
+        if let Err((code, msg)) = check_redirect_uri(uri) {
+            errs.push(FieldError::new(field, code, format!("redirect URI {msg}")));
+        } else if out.contains(uri) {
+            errs.push(FieldError::new(
+                field,
+                "duplicate",
+                format!("redirect URI {uri:?} is listed twice"),
+            ));
+        } else {
+            out.push(uri.clone());
+        }
+    }
+    out
+}
+
+/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+fn parse_scopes(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
+    if list.len() > SCOPES_MAX {
+        errs.push(FieldError::new(
+            "scopes",
+            "too_many",
+            format!("at most {SCOPES_MAX} scopes are allowed"),
+        ));
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        let field = format!("scopes[{i}]");
+        if s.len() > SCOPE_LEN_MAX {
+            errs.push(FieldError::new(
+                field,
+                "too_long",
+                format!("scope must be at most {SCOPE_LEN_MAX} characters"),
+            ));
+        } else if !is_scope_token(s) {
+            errs.push(FieldError::new(
+                field,
+                "invalid",
+                format!("{s:?} is not a valid scope: use printable ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3)"),
+            ));
+        } else if out.contains(s) {
+            errs.push(FieldError::new(
+                field,
+                "duplicate",
+                format!("scope {s:?} is listed twice"),
+            ));
+        } else {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+fn parse_lifetime(errs: &mut Vec<FieldError>, v: &Value) -> Option<TokenLifetime> {
+    match v {
+        Value::String(s) if s == "never" => Some(TokenLifetime::Never),
+        Value::Number(n) => match n.as_i64() {
+            Some(s) if (1..=LIFETIME_MAX).contains(&s) => {
+                u32::try_from(s).ok().map(TokenLifetime::Seconds)
+            }
+            _ => {
+                errs.push(FieldError::new(
+                    "access_token_lifetime",
+                    "out_of_range",
+                    format!("access_token_lifetime must be a whole number of seconds from 1 to {LIFETIME_MAX}, or \"never\""),
+                ));
+                None
+            }
+        },
+        _ => {
+            errs.push(FieldError::new(
+                "access_token_lifetime",
+                "invalid",
+                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not {v}"),
+            ));
+            None
+        }
+    }
+}
+
+fn parse_refresh_count(errs: &mut Vec<FieldError>, v: &Value) -> Option<RefreshCount> {
+    match v {
+        Value::String(s) if s == "unlimited" => Some(RefreshCount::Unlimited),
+        Value::Number(n) => match n.as_i64() {
+            Some(c) if (0..=REFRESH_COUNT_MAX).contains(&c) => {
+                u32::try_from(c).ok().map(RefreshCount::Limited)
+            }
+            _ => {
+                errs.push(FieldError::new(
+                    "refresh_count",
+                    "out_of_range",
+                    format!("refresh_count must be a whole number from 0 to {REFRESH_COUNT_MAX}, or \"unlimited\""),
+                ));
+                None
+            }
+        },
+        _ => {
+            errs.push(FieldError::new(
+                "refresh_count",
+                "invalid",
+                format!("refresh_count must be \"unlimited\" or a whole number ≥ 0, not {v}"),
+            ));
+            None
+        }
+    }
+}
+
+/// The endpoint URLs a developer configures for a client (SPEC §1 `endpoints`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub authorization: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+impl Endpoints {
+    pub fn for_issuer(issuer: &str) -> Self {
+        let base = issuer.trim_end_matches('/');
+        Self {
+            authorization: format!("{base}/oauth2/authorize"),
+            token: format!("{base}/oauth2/token"),
+            // RFC 6749 §6: refreshing is a request to the token endpoint.
+            refresh_token: format!("{base}/oauth2/token"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input() -> ClientInput {
+        ClientInput {
+            name: Some("App".into()),
+            version: Some("1.0".into()),
+            client_type: Some("confidential".into()),
+            grant_types: Some(vec!["client_credentials".into()]),
+            ..Default::default()
+        }
+    }
+
+    fn codes(r: Result<ClientSettings, Vec<FieldError>>) -> Vec<(String, &'static str)> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let s = validate(&input(), None, Policy::default()).unwrap();
+        assert_eq!(s.access_token_lifetime, TokenLifetime::Seconds(3600));
+        assert_eq!(s.refresh_count, RefreshCount::Limited(0));
+        assert!(s.active);
+        assert!(s.scopes.is_empty());
+    }
+
+    #[test]
+    fn all_errors_are_reported_together() {
+        let bad = ClientInput {
+            name: Some("  ".into()),
+            version: Some("x".repeat(33)),
+            client_type: Some("secret".into()),
+            grant_types: Some(vec!["magic".into()]),
+            access_token_lifetime: Some(json!(0)),
+            refresh_count: Some(json!(-1)),
+            ..Default::default()
+        };
+        let c = codes(validate(&bad, None, Policy::default()));
+        assert_eq!(
+            c,
+            vec![
+                ("name".into(), "blank"),
+                ("version".into(), "too_long"),
+                ("type".into(), "invalid"),
+                ("grant_types[0]".into(), "invalid"),
+                ("access_token_lifetime".into(), "out_of_range"),
+                ("refresh_count".into(), "out_of_range"),
+            ]
+        );
+    }
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://app.example.com/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost:3000/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1/cb").is_ok());
+        assert!(check_redirect_uri("http://[::1]:8080/cb").is_ok());
+        assert!(check_redirect_uri("com.example.app:/cb").is_ok());
+        assert_eq!(
+            check_redirect_uri("http://example.com/cb").unwrap_err().0,
+            "insecure_scheme"
+        );
+        assert_eq!(
+            check_redirect_uri("https://a.example/cb#x").unwrap_err().0,
+            "fragment"
+        );
+        assert_eq!(check_redirect_uri("/cb").unwrap_err().0, "not_absolute");
+        assert_eq!(
+            check_redirect_uri("javascript:alert(1)").unwrap_err().0,
+            "insecure_scheme"
+        );
+        assert_eq!(
+            check_redirect_uri("http://localhost.evil.com/cb")
+                .unwrap_err()
+                .0,
+            "insecure_scheme"
+        );
+    }
+
+    #[test]
+    fn scope_tokens_follow_rfc6749() {
+        assert!(is_scope_token("api:read"));
+        assert!(!is_scope_token("a b"));
+        assert!(!is_scope_token("a\"b"));
+        assert!(!is_scope_token("a\\b"));
+        assert!(!is_scope_token(""));
+    }
+}

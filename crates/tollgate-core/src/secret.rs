@@ -1,0 +1,141 @@
+//! Server-generated secrets (client secrets, admin keys, later tokens) and how they are
+//! stored.
+//!
+//! They carry ≥ 256 bits from the OS CSPRNG, so a slow password hash would buy nothing:
+//! a keyed fast hash (HMAC-SHA-256) is stored instead and checked in microseconds. Stored
+//! hashes are tagged with their algorithm (`hmac-sha256$…`) so the scheme can change later
+//! without breaking existing clients.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+const TAG_HMAC_SHA256: &str = "hmac-sha256$";
+
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system's random number generator failed: {0}")]
+pub struct RandomError(String);
+
+/// `n` bytes from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| RandomError(e.to_string()))?;
+    Ok(buf)
+}
+
+/// A URL-safe random string carrying `N` bytes of entropy.
+pub fn random_string<const N: usize>() -> Result<String, RandomError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))
+}
+
+/// A secret shown to a person or program exactly once. `Debug` never prints it, so it
+/// cannot leak through a stray `{:?}` in a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// A new 256-bit secret.
+    pub fn generate() -> Result<Self, RandomError> {
+        Ok(Self(random_string::<32>()?))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***SECRET***")
+    }
+}
+
+/// Hashes and verifies server-generated secrets with a deployment-wide key.
+///
+/// The key lives in the database (created on first start), so every instance sharing the
+/// database agrees on it without extra configuration.
+#[derive(Clone)]
+pub struct SecretHasher {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for SecretHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretHasher(***)")
+    }
+}
+
+impl SecretHasher {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    fn mac(&self, secret: &str) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC-SHA-256 accepts a 32-byte key");
+        mac.update(secret.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The algorithm-tagged hash to store.
+    pub fn hash(&self, secret: &str) -> String {
+        format!(
+            "{TAG_HMAC_SHA256}{}",
+            URL_SAFE_NO_PAD.encode(self.mac(secret))
+        )
+    }
+
+    /// Constant-time check of a presented secret against a stored hash. An unknown
+    /// algorithm tag never verifies.
+    pub fn verify(&self, presented: &str, stored: &str) -> bool {
+        let Some(encoded) = stored.strip_prefix(TAG_HMAC_SHA256) else {
+            return false;
+        };
+        let Ok(expected) = URL_SAFE_NO_PAD.decode(encoded) else {
+            return false;
+        };
+        let actual = self.mac(presented);
+        actual.ct_eq(expected.as_slice()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secret_has_256_bits_and_is_url_safe() {
+        let s = Secret::generate().unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(s.expose()).unwrap().len(), 32);
+        assert!(s
+            .expose()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(s, Secret::generate().unwrap());
+    }
+
+    #[test]
+    fn hash_is_tagged_and_verifies_only_the_same_secret() {
+        let h = SecretHasher::new([7; 32]);
+        let stored = h.hash("abc");
+        assert!(stored.starts_with("hmac-sha256$"));
+        assert!(!stored.contains("abc"));
+        assert!(h.verify("abc", &stored));
+        assert!(!h.verify("abd", &stored));
+        assert!(!SecretHasher::new([8; 32]).verify("abc", &stored));
+        assert!(!h.verify("abc", "sha1$whatever"));
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let s = Secret::new("hunter2".into());
+        assert_eq!(format!("{s:?}"), "***SECRET***");
+    }
+}

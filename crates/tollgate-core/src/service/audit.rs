@@ -1,0 +1,38 @@
+use super::{check_limit, decode_cursor, encode_cursor, Page};
+use crate::audit::{AuditEntry, AuditFilter};
+use crate::error::ServiceError;
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AuditService {
+    store: Arc<dyn Store>,
+}
+
+impl AuditService {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// Newest first.
+    pub async fn list(
+        &self,
+        filter: &AuditFilter,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<AuditEntry>, ServiceError> {
+        let limit = check_limit(limit)?;
+        let before = decode_cursor(cursor)?;
+        let mut rows = self.store.list_audit(filter, before, limit + 1).await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|e| encode_cursor(e.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows,
+            next_cursor,
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! Storage traits. Each backend (SQLite, PostgreSQL) implements all of them and passes the
+//! same conformance suite. Every mutation takes the audit event describing it and writes
+//! both in one transaction, so a change without its audit entry cannot exist.
+
+use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
+use crate::client::{Client, GrantType};
+use crate::user::User;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The unique constraint on (lower-cased name, version) refused the write.
+    #[error("a client with this name and version already exists")]
+    DuplicateNameVersion,
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// Connection refused, pool timed out: worth a 503 and a retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(String),
+    /// A stored value the domain cannot represent (hand-edited row, newer schema).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    /// Case-insensitive substring of the name.
+    pub q: Option<String>,
+    pub active: Option<bool>,
+    pub grant_type: Option<GrantType>,
+}
+
+/// `after` is the position (an opaque, increasing number) of the last item of the
+/// previous page; items come back with their positions.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn insert_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StoreError>;
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    /// Writes `client` only if the stored revision is still `expected_revision`;
+    /// `false` when no row matched (changed or deleted meanwhile).
+    async fn update_client(
+        &self,
+        client: &Client,
+        expected_revision: i64,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+    /// `false` when no row matched.
+    async fn delete_client(
+        &self,
+        client_id: &str,
+        expected_revision: Option<i64>,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+    async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Client)>, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminKey {
+    pub id: String,
+    pub name: String,
+    pub key_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait AdminKeyStore: Send + Sync {
+    async fn insert_admin_key(&self, key: &AdminKey, audit: &AuditEvent) -> Result<(), StoreError>;
+    async fn find_admin_key_by_hash(&self, key_hash: &str) -> Result<Option<AdminKey>, StoreError>;
+    async fn list_admin_keys(&self) -> Result<Vec<AdminKey>, StoreError>;
+    async fn delete_admin_key(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// `Duplicate("user")` when the (case-insensitive) username is taken.
+    async fn insert_user(&self, user: &User, audit: &AuditEvent) -> Result<(), StoreError>;
+    async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+    async fn count_users(&self) -> Result<i64, StoreError>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Newest first; `before` is the id of the last entry of the previous page.
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// The deployment-wide key for hashing generated secrets: `candidate` is stored if no
+    /// key exists yet; whatever is stored is returned (first writer wins across instances).
+    async fn hash_key(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
+    /// Which backend this is, for logs ("sqlite", "postgres").
+    fn backend(&self) -> &'static str;
+}
+
+/// Everything the services need from a database.
+pub trait Store: ClientStore + AdminKeyStore + UserStore + AuditStore + MetaStore {}
+impl<T: ClientStore + AdminKeyStore + UserStore + AuditStore + MetaStore> Store for T {}

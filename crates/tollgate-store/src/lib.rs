@@ -1,0 +1,93 @@
+//! Storage backends for Tollgate: SQLite (embedded default) and PostgreSQL (scale-out).
+//!
+//! Both implement the `tollgate_core::store` traits with the *same SQL text*: the queries
+//! use `$N` placeholders, integer times and TEXT-encoded lists, which both databases
+//! accept, so they live once in `sql_store!` and the backends differ only in how they
+//! connect, which pool writes go through, and how constraint errors are recognised.
+
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use std::sync::Arc;
+use tollgate_core::store::{Store, StoreError};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Connects to the database named by `url` and brings its schema up to date (the
+/// migrations are embedded in the binary).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match Backend::of_url(url) {
+        Some(Backend::Sqlite) => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(PgStore::open(url).await?)),
+        None => Err(StoreError::Database(format!(
+            "database_url must start with sqlite:// or postgres://, got {:?}",
+            redact_url(url)
+        ))),
+    }
+}
+
+/// A URL safe to print: any password is replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// sqlx errors as the domain sees them: an outage is worth a 503 and a retry, anything
+/// else is a plain database error.
+pub(crate) fn classify(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db) if db.message().contains("database is locked") => {
+            StoreError::Unavailable(db.message().to_owned())
+        }
+        other => StoreError::Database(other.to_string()),
+    }
+}
+
+/// Turns a unique violation into the domain error it means.
+pub(crate) fn classify_unique(e: sqlx::Error, what: &'static str) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            // PostgreSQL names the constraint; SQLite names the columns.
+            let name_version = db.constraint() == Some("clients_name_version_key")
+                || db.message().contains("clients.name_key");
+            return if name_version {
+                StoreError::DuplicateNameVersion
+            } else {
+                StoreError::Duplicate(what)
+            };
+        }
+    }
+    classify(e)
+}

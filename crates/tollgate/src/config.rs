@@ -1,0 +1,299 @@
+//! Configuration (SPEC §7): defaults, then a TOML file, then `TOLLGATE_*` environment
+//! variables, then command-line flags. Parsed cheaply first (`RawConfig`), then checked
+//! into `Config`; any bad value stops start-up with a message naming the setting.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tollgate_core::Policy;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub listen: String,
+    pub issuer: Option<String>,
+    pub database_url: String,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub auth_code_lifetime: i64,
+    pub token_retention: i64,
+    pub log_format: String,
+    pub policy: RawPolicy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub allow_legacy_grants: bool,
+    pub allow_never_expiring_tokens: bool,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            issuer: None,
+            database_url: "sqlite://tollgate.db".into(),
+            tls_cert: None,
+            tls_key: None,
+            auth_code_lifetime: 60,
+            token_retention: 604_800,
+            log_format: "text".into(),
+            policy: RawPolicy {
+                allow_legacy_grants: true,
+                allow_never_expiring_tokens: true,
+            },
+        }
+    }
+}
+
+/// Settings given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Public base URL, without a trailing slash.
+    pub issuer: String,
+    pub database_url: String,
+    pub auth_code_lifetime: u32,
+    pub token_retention: u64,
+    pub log_format: LogFormat,
+    pub policy: Policy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration: invalid `{setting}` ({env}): {reason}")]
+    Invalid {
+        setting: &'static str,
+        env: &'static str,
+        reason: String,
+    },
+}
+
+/// Environment variables that are settings. Others with the prefix (`TOLLGATE_URL`,
+/// `TOLLGATE_ADMIN_KEY` for the CLI, `TOLLGATE_ADMIN_PASSWORD`) are not.
+const ENV_SETTINGS: &[&str] = &[
+    "listen",
+    "issuer",
+    "database_url",
+    "tls_cert",
+    "tls_key",
+    "auth_code_lifetime",
+    "token_retention",
+    "log_format",
+    "policy__allow_legacy_grants",
+    "policy__allow_never_expiring_tokens",
+];
+
+impl Config {
+    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Load(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig = fig
+            .merge(
+                Env::prefixed("TOLLGATE_")
+                    .filter(|k| ENV_SETTINGS.contains(&k.as_str()))
+                    .split("__"),
+            )
+            .merge(Serialized::defaults(flags));
+        let raw: RawConfig = fig
+            .extract()
+            .map_err(|e| ConfigError::Load(e.to_string()))?;
+        raw.validate()
+    }
+}
+
+fn invalid(setting: &'static str, env: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        env,
+        reason: reason.into(),
+    }
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                "TOLLGATE_LISTEN",
+                format!(
+                    "{:?} is not an address:port such as 127.0.0.1:8080",
+                    self.listen
+                ),
+            )
+        })?;
+        let issuer = match self.issuer {
+            None => format!("http://{listen}"),
+            Some(i) => {
+                let u = url::Url::parse(&i).map_err(|e| {
+                    invalid(
+                        "issuer",
+                        "TOLLGATE_ISSUER",
+                        format!("{i:?} is not a URL: {e}"),
+                    )
+                })?;
+                if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                    return Err(invalid(
+                        "issuer",
+                        "TOLLGATE_ISSUER",
+                        "must be an http(s) URL such as https://auth.example.com",
+                    ));
+                }
+                // RFC 8414 §2: the issuer has no query or fragment.
+                if u.query().is_some() || u.fragment().is_some() {
+                    return Err(invalid(
+                        "issuer",
+                        "TOLLGATE_ISSUER",
+                        "must not have a query or fragment (RFC 8414 §2)",
+                    ));
+                }
+                i.trim_end_matches('/').to_owned()
+            }
+        };
+        if tollgate_store::Backend::of_url(&self.database_url).is_none() {
+            return Err(invalid(
+                "database_url",
+                "TOLLGATE_DATABASE_URL",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        if self.tls_cert.is_some() || self.tls_key.is_some() {
+            return Err(invalid(
+                "tls_cert",
+                "TOLLGATE_TLS_CERT",
+                "built-in TLS is not available in this version; terminate TLS at a reverse proxy and set `issuer` to its https URL",
+            ));
+        }
+        if !(1..=600).contains(&self.auth_code_lifetime) {
+            return Err(invalid(
+                "auth_code_lifetime",
+                "TOLLGATE_AUTH_CODE_LIFETIME",
+                format!("{} is outside 1–600 seconds", self.auth_code_lifetime),
+            ));
+        }
+        if self.token_retention < 0 {
+            return Err(invalid(
+                "token_retention",
+                "TOLLGATE_TOKEN_RETENTION",
+                "must be a number of seconds ≥ 0",
+            ));
+        }
+        let log_format = match self.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    "TOLLGATE_LOG_FORMAT",
+                    format!("{other:?} is neither \"text\" nor \"json\""),
+                ))
+            }
+        };
+        Ok(Config {
+            listen,
+            issuer,
+            database_url: self.database_url,
+            auth_code_lifetime: self.auth_code_lifetime as u32,
+            token_retention: self.token_retention as u64,
+            log_format,
+            policy: Policy {
+                allow_legacy_grants: self.policy.allow_legacy_grants,
+                allow_never_expiring_tokens: self.policy.allow_never_expiring_tokens,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_is_file_then_env_then_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "listen = \"127.0.0.1:9000\"\nissuer = \"https://file.example\"\n[policy]\nallow_legacy_grants = false\n",
+            )?;
+            jail.set_env("TOLLGATE_ISSUER", "https://env.example");
+            jail.set_env("TOLLGATE_POLICY__ALLOW_NEVER_EXPIRING_TOKENS", "false");
+            // Not settings: must be ignored, not rejected.
+            jail.set_env("TOLLGATE_ADMIN_KEY", "x");
+            jail.set_env("TOLLGATE_BIN", "/x");
+            let flags = FlagOverrides {
+                database_url: Some("sqlite://flag.db".into()),
+                ..Default::default()
+            };
+            let c = Config::load(Some(Path::new("t.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+            assert_eq!(c.issuer, "https://env.example");
+            assert_eq!(c.database_url, "sqlite://flag.db");
+            assert!(!c.policy.allow_legacy_grants);
+            assert!(!c.policy.allow_never_expiring_tokens);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TOLLGATE_AUTH_CODE_LIFETIME", "601");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("auth_code_lifetime"), "{e}");
+            jail.set_env("TOLLGATE_AUTH_CODE_LIFETIME", "abc");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("auth_code_lifetime"), "{e}");
+            jail.set_env("TOLLGATE_AUTH_CODE_LIFETIME", "60");
+            jail.set_env("TOLLGATE_LISTEN", "nowhere");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("listen"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "listn = \"127.0.0.1:1\"\n")?;
+            let e = Config::load(Some(Path::new("t.toml")), &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("listn"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn issuer_defaults_to_listen_address() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.issuer, "http://127.0.0.1:8080");
+    }
+}

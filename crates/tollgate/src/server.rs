@@ -1,0 +1,109 @@
+//! Start-up wiring: open the store, build the services, create the first administrator,
+//! serve HTTP until SIGTERM/SIGINT.
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tollgate_core::service::Services;
+use tollgate_core::store::StoreError;
+use tollgate_core::{Clock, ServiceError, SystemClock};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("database ({url}): {source}")]
+    Store { url: String, source: StoreError },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens (and migrates) the database and builds the services.
+pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let store = tollgate_store::open(&config.database_url)
+        .await
+        .map_err(|source| StartError::Store {
+            url: tollgate_store::redact_url(&config.database_url),
+            source,
+        })?;
+    let services = Services::new(store, clock, config.policy, config.issuer.clone()).await?;
+    Ok(AppState {
+        services,
+        issuer: config.issuer.clone(),
+    })
+}
+
+/// Serves the application on `listener` until `shutdown` completes.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        http::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// `tollgate serve`.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let state = build_state(&config, Arc::new(SystemClock)).await?;
+    tracing::info!(
+        backend = state.services.store.backend(),
+        database = %tollgate_store::redact_url(&config.database_url),
+        "database ready"
+    );
+    let password = std::env::var("TOLLGATE_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    if let Some(generated) = state.services.users.ensure_initial_admin(password).await? {
+        // Printed once, on stderr, and never logged.
+        eprintln!(
+            "Created the administrator `admin` with the generated password: {generated}\n\
+             It will not be shown again. Set TOLLGATE_ADMIN_PASSWORD before the first start to choose it."
+        );
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    tracing::info!(listen = %config.listen, issuer = %config.issuer, "tollgate listening");
+    serve_on(listener, state, shutdown_signal()).await?;
+    tracing::info!("tollgate stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
