@@ -604,12 +604,14 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), (&'static str, String)> {
     }
     let parsed = match url::Url::parse(uri) {
         Ok(u) => u,
-        Err(_) => return Err((
-            "not_absolute",
-            format!(
+        Err(_) => {
+            return Err((
+                "not_absolute",
+                format!(
                 "{uri:?} is not an absolute URI (expected e.g. https://app.example.com/callback)"
             ),
-        )),
+            ))
+        }
     };
     match parsed.scheme() {
         "https" => {

@@ -121,15 +121,38 @@ impl Config {
         fig = fig
             .merge(
                 Env::prefixed("TOLLGATE_")
-                    .filter(|k| ENV_SETTINGS.contains(&k.as_str()))
+                    // Keys keep the variable's case here; nested ones may already be split.
+                    .filter(|k| {
+                        let k = k.as_str().replace('.', "__");
+                        ENV_SETTINGS.iter().any(|s| s.eq_ignore_ascii_case(&k))
+                    })
                     .split("__"),
             )
             .merge(Serialized::defaults(flags));
-        let raw: RawConfig = fig
-            .extract()
-            .map_err(|e| ConfigError::Load(e.to_string()))?;
+        let raw: RawConfig = fig.extract().map_err(describe)?;
         raw.validate()
     }
+}
+
+/// Figment's errors, phrased with the setting's TOML name and where the value came from.
+fn describe(err: figment::Error) -> ConfigError {
+    let parts: Vec<String> = err
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("invalid `{key}`{source}: {}", e.kind)
+            }
+        })
+        .collect();
+    ConfigError::Load(parts.join("; "))
 }
 
 fn invalid(setting: &'static str, env: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -235,6 +258,7 @@ impl RawConfig {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 

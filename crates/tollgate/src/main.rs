@@ -32,7 +32,7 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
         #[command(subcommand)]
-        command: ClientCommand,
+        command: Box<ClientCommand>,
     },
 }
 
@@ -139,7 +139,7 @@ fn try_main() -> anyhow::Result<ExitCode> {
             println!("{}", key.expose());
         }
         Command::Client { remote, command } => {
-            return Ok(runtime()?.block_on(cli::run_client(remote, command)));
+            return Ok(runtime()?.block_on(cli::run_client(remote, *command)));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,418 @@
+//! The `tollgate` binary itself: `serve` on a fresh database, first-start administrator,
+//! `admin create-key`, and the `client` commands against a running server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `tollgate` command with a clean environment: only what the test sets.
+fn tollgate(db_url: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TOLLGATE_DATABASE_URL", db_url)
+        .stdin(Stdio::null());
+    c
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    stderr_lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_server(db_url: &str, password: Option<&str>) -> Server {
+    let port = free_port();
+    let mut cmd = tollgate(db_url);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(p) = password {
+        cmd.env("TOLLGATE_ADMIN_PASSWORD", p);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::blocking::get(format!("{base}/healthz")) {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("tollgate serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "server did not become healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server {
+        child,
+        base,
+        stderr_lines: rx,
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn backends() -> Vec<tollgate_testkit::TestDb> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(tollgate_testkit::each_backend())
+}
+
+#[test]
+fn serve_creates_the_admin_and_create_key_prints_only_the_key() {
+    for db in backends() {
+        let n = db.name();
+        let server = spawn_server(&db.url, None);
+        // First start on an empty database: a generated password, printed once.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut found = None;
+        while found.is_none() && Instant::now() < deadline {
+            if let Ok(line) = server.stderr_lines.recv_timeout(Duration::from_millis(200)) {
+                if line.contains("generated password") {
+                    found = Some(line);
+                }
+            }
+        }
+        let line = found.unwrap_or_else(|| panic!("[{n}] no generated admin password printed"));
+        let password = line.rsplit(": ").next().unwrap().trim();
+        assert!(password.len() >= 20, "[{n}] {line}");
+
+        let out = run(tollgate(&db.url).args(["admin", "create-key", "--name", "ci"]));
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        let key = stdout(&out);
+        assert_eq!(
+            key.lines().count(),
+            1,
+            "[{n}] stdout must be the key alone: {key:?}"
+        );
+        let key = key.trim();
+        assert!(key.starts_with("tga_"), "[{n}] {key}");
+
+        // The key works against the running server: the README's curl, in Rust.
+        let res = reqwest::blocking::Client::new()
+            .post(format!("{}/admin/api/v1/clients", server.base))
+            .bearer_auth(key)
+            .json(&common::confidential("From Binary"))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 201, "[{n}]");
+        let c: Value = res.json().unwrap();
+        assert!(
+            c["client_secret"].as_str().unwrap().len() >= 43,
+            "[{n}] {c}"
+        );
+        for e in ["authorization", "token", "refresh_token"] {
+            assert!(
+                c["endpoints"][e]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&server.base),
+                "[{n}] {c}"
+            );
+        }
+        drop(server);
+
+        // A restart does not create another admin or print a password again.
+        let again = spawn_server(&db.url, None);
+        std::thread::sleep(Duration::from_millis(300));
+        while let Ok(line) = again.stderr_lines.try_recv() {
+            assert!(!line.contains("generated password"), "[{n}] {line}");
+        }
+    }
+}
+
+#[test]
+fn admin_password_comes_from_the_environment_when_set() {
+    let db = tollgate_testkit::sqlite();
+    let server = spawn_server(&db.url, Some("a chosen password"));
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok(line) = server.stderr_lines.try_recv() {
+        assert!(!line.contains("generated password"), "{line}");
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let hash = rt.block_on(async {
+        let store = tollgate_store::open(&db.url).await.unwrap();
+        store.get_user_by_username("ADMIN").await.unwrap().unwrap()
+    });
+    assert!(hash.admin && hash.active);
+    assert!(hash.password_hash.starts_with("$argon2id$"));
+    assert!(rt
+        .block_on(tollgate_core::user::verify_password(
+            "a chosen password".into(),
+            hash.password_hash
+        ))
+        .unwrap());
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_setting() {
+    let db = tollgate_testkit::sqlite();
+    let cases = [
+        ("TOLLGATE_LISTEN", "not-an-address", "listen"),
+        ("TOLLGATE_AUTH_CODE_LIFETIME", "601", "auth_code_lifetime"),
+        ("TOLLGATE_LOG_FORMAT", "xml", "log_format"),
+        ("TOLLGATE_ISSUER", "ftp://x", "issuer"),
+        (
+            "TOLLGATE_POLICY__ALLOW_LEGACY_GRANTS",
+            "maybe",
+            "allow_legacy_grants",
+        ),
+    ];
+    for (var, value, setting) in cases {
+        let out = run(tollgate(&db.url).env(var, value).arg("serve"));
+        assert!(!out.status.success(), "{var}={value} should fail");
+        let err = stderr(&out);
+        assert!(err.contains(setting), "{var}={value}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    let out = run(tollgate("mysql://x").arg("migrate"));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("database_url"), "{}", stderr(&out));
+}
+
+#[test]
+fn migrate_applies_migrations_and_exits() {
+    for db in backends() {
+        let out = run(tollgate(&db.url).arg("migrate"));
+        assert!(out.status.success(), "[{}] {}", db.name(), stderr(&out));
+        let again = run(tollgate(&db.url).arg("migrate"));
+        assert!(again.status.success(), "[{}] idempotent", db.name());
+    }
+}
+
+fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
+    run(Command::new(BIN)
+        .env_clear()
+        .env("TOLLGATE_URL", &server.base)
+        .env("TOLLGATE_ADMIN_KEY", key)
+        .args(args))
+}
+
+#[test]
+fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server() {
+    for db in backends() {
+        let n = db.name();
+        let server = spawn_server(&db.url, Some("pw-123456"));
+        let key = stdout(&run(tollgate(&db.url).args([
+            "admin",
+            "create-key",
+            "--name",
+            "cli",
+        ])))
+        .trim()
+        .to_owned();
+
+        let out = cli(
+            &server,
+            &key,
+            &[
+                "client",
+                "create",
+                "--json",
+                "--name",
+                "CLI App",
+                "--version",
+                "2.0",
+                "--type",
+                "confidential",
+                "--grant",
+                "authorization_code,client_credentials",
+                "--redirect-uri",
+                "https://cli.example.com/cb",
+                "--scope",
+                "read",
+                "--scope",
+                "write",
+                "--lifetime",
+                "never",
+                "--refresh-count",
+                "unlimited",
+            ],
+        );
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = c["client_id"].as_str().unwrap().to_owned();
+        assert!(c["client_secret"].is_string(), "[{n}]");
+        assert_eq!(c["access_token_lifetime"], "never");
+        assert_eq!(c["refresh_count"], "unlimited");
+        assert_eq!(c["scopes"], serde_json::json!(["read", "write"]));
+
+        // Human table output.
+        let out = cli(&server, &key, &["client", "list"]);
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        let table = stdout(&out);
+        assert!(
+            table.contains("CLIENT ID") && table.contains(&id) && table.contains("CLI App"),
+            "[{n}] {table}"
+        );
+
+        let out = cli(&server, &key, &["client", "show", &id]);
+        assert!(out.status.success(), "[{n}]");
+        let shown = stdout(&out);
+        assert!(
+            shown.contains("token endpoint") && shown.contains("/oauth2/token"),
+            "[{n}] {shown}"
+        );
+        assert!(shown.contains("never"), "[{n}] {shown}");
+
+        let out = cli(
+            &server,
+            &key,
+            &[
+                "client",
+                "update",
+                &id,
+                "--description",
+                "via cli",
+                "--json",
+            ],
+        );
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        let u: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(u["description"], "via cli");
+
+        let out = cli(
+            &server,
+            &key,
+            &["client", "rotate-secret", &id, "--grace", "60"],
+        );
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(stdout(&out).contains("client_secret: "), "[{n}]");
+        assert!(stdout(&out).contains("keeps working until"), "[{n}]");
+
+        let out = cli(&server, &key, &["client", "deactivate", &id]);
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(stdout(&out).contains("inactive"), "[{n}]");
+        let out = cli(&server, &key, &["client", "show", &id, "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["active"], false, "[{n}]");
+        let out = cli(
+            &server,
+            &key,
+            &["client", "list", "--active", "false", "--json"],
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 1, "[{n}]");
+        let out = cli(&server, &key, &["client", "activate", &id]);
+        assert!(out.status.success(), "[{n}]");
+
+        // Errors: non-zero exit and one line naming the problem.
+        let out = cli(
+            &server,
+            &key,
+            &[
+                "client",
+                "create",
+                "--name",
+                "CLI App",
+                "--version",
+                "2.0",
+                "--type",
+                "confidential",
+                "--grant",
+                "client_credentials",
+            ],
+        );
+        assert!(!out.status.success(), "[{n}] duplicate must fail");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "[{n}] {err}");
+        assert!(
+            err.contains("409") && err.contains("already exists"),
+            "[{n}] {err}"
+        );
+
+        let out = cli(
+            &server,
+            &key,
+            &[
+                "client",
+                "create",
+                "--name",
+                "",
+                "--version",
+                "1",
+                "--type",
+                "public",
+                "--grant",
+                "password",
+            ],
+        );
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "[{n}] {err}");
+        assert!(
+            err.contains("name") && err.contains("grant_types"),
+            "[{n}] {err}"
+        );
+
+        let out = cli(&server, "tga_wrong", &["client", "list"]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("401"), "[{n}] {}", stderr(&out));
+
+        let out = cli(&server, &key, &["client", "delete", &id]);
+        assert!(out.status.success(), "[{n}]");
+        let out = cli(&server, &key, &["client", "show", &id]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("404"), "[{n}]");
+    }
+}
+
+#[test]
+fn cli_reports_an_unreachable_server_in_one_line() {
+    let port = free_port();
+    let out = run(Command::new(BIN).env_clear().args([
+        "client",
+        "list",
+        "--url",
+        &format!("http://127.0.0.1:{port}"),
+        "--admin-key",
+        "tga_x",
+    ]));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("cannot reach"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = run(Command::new(BIN).env_clear().args(["client", "list"]));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("admin key"), "{}", stderr(&out));
+}

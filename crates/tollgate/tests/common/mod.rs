@@ -1,0 +1,225 @@
+//! Starts the real server (the same router and services `tollgate serve` runs) on
+//! 127.0.0.1:0 against a fresh database, and talks to it over HTTP with reqwest.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tollgate::config::RawConfig;
+use tollgate::http::AppState;
+use tollgate_core::audit::Actor;
+use tollgate_core::{Clock, Policy, SystemClock};
+use tollgate_testkit::TestDb;
+
+pub struct TestServer {
+    pub base: String,
+    pub key: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            policy: Policy::default(),
+        }
+    }
+}
+
+pub async fn start(db: TestDb) -> TestServer {
+    start_with(db, Options::default()).await
+}
+
+pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = RawConfig {
+        listen: addr.to_string(),
+        database_url: db.url.clone(),
+        ..RawConfig::default()
+    }
+    .validate()
+    .unwrap();
+    config.policy = opts.policy;
+    let state = tollgate::server::build_state(&config, opts.clock)
+        .await
+        .unwrap();
+    let key = state
+        .services
+        .admin_keys
+        .create(&Actor::new("test", None), "test")
+        .await
+        .unwrap()
+        .secret
+        .expose()
+        .to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let st = state.clone();
+    let task = tokio::spawn(async move {
+        tollgate::server::serve_on(listener, st, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestServer {
+        base: format!("http://{addr}"),
+        key,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        db,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// One started server per backend (SQLite, and PostgreSQL when configured).
+pub async fn servers() -> Vec<TestServer> {
+    let mut v = Vec::new();
+    for db in tollgate_testkit::each_backend().await {
+        v.push(start(db).await);
+    }
+    v
+}
+
+impl TestServer {
+    pub fn name(&self) -> &'static str {
+        self.db.name()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(&format!("/admin/api/v1{path}")))
+            .bearer_auth(&self.key)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.admin(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.admin(Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.admin(Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.admin(Method::DELETE, path).send().await.unwrap()
+    }
+
+    /// Creates a client from `body` and returns the response JSON; panics unless 201.
+    pub async fn create_client(&self, body: &Value) -> Value {
+        let res = self.post("/clients", body).await;
+        let status = res.status();
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(status, 201, "[{}] create failed: {v}", self.name());
+        v
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// A minimal valid confidential client (client credentials).
+pub fn confidential(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "version": "1.0",
+        "type": "confidential",
+        "grant_types": ["client_credentials"],
+        "scopes": ["api:read"],
+    })
+}
+
+/// A minimal valid public client (authorization code).
+pub fn public(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "version": "1.0",
+        "type": "public",
+        "grant_types": ["authorization_code"],
+        "redirect_uris": ["https://app.example.com/callback"],
+    })
+}
+
+/// The field errors of a problem+json body, as (field, code) pairs.
+pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("").to_owned(),
+                        e["code"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts `res` is a 422 problem naming `field` with `code`; returns the body.
+pub async fn expect_field_error(res: Response, field: &str, code: &str, backend: &str) -> Value {
+    let status = res.status();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(status, 422, "[{backend}] expected 422, got {status}: {v}");
+    assert_eq!(ct.as_deref(), Some("application/problem+json"));
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, c)| f == field && c == code),
+        "[{backend}] expected error {field}/{code} in {v}"
+    );
+    v
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and PostgreSQL.
+#
+# PostgreSQL: uses TEST_POSTGRES_URL if set; otherwise, if a server answers at
+# 127.0.0.1:5432 (user postgres), creates a fresh database for this run and drops it at the
+# end. Each test then creates (and drops) its own database next to it. Without a server the
+# PostgreSQL half is skipped with a message, except under CI, where that is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_SERVER="${PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+created=""
+cleanup() {
+  if [[ -n "$created" ]]; then
+    psql "$PG_SERVER/postgres" -qAtc "DROP DATABASE IF EXISTS \"$created\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+if [[ -z "${TEST_POSTGRES_URL:-}" ]]; then
+  if command -v psql >/dev/null && psql "$PG_SERVER/postgres" -qAtc 'SELECT 1' >/dev/null 2>&1; then
+    created="tollgate_test_$(date +%s)_$$"
+    psql "$PG_SERVER/postgres" -qAtc "CREATE DATABASE \"$created\"" >/dev/null
+    export TEST_POSTGRES_URL="$PG_SERVER/$created"
+    echo "test.sh: PostgreSQL tests use a fresh database: $created"
+  elif [[ -n "${CI:-}" ]]; then
+    echo "test.sh: CI is set but no PostgreSQL answers at $PG_SERVER and TEST_POSTGRES_URL is unset" >&2
+    exit 1
+  else
+    echo "test.sh: no PostgreSQL at $PG_SERVER and TEST_POSTGRES_URL unset: PostgreSQL tests are SKIPPED (SQLite only)" >&2
+  fi
+else
+  echo "test.sh: PostgreSQL tests use TEST_POSTGRES_URL"
+fi
+
+cargo test --workspace --locked "$@"
