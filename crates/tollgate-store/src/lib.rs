@@ -91,3 +91,20 @@ pub(crate) fn classify_unique(e: sqlx::Error, what: &'static str) -> StoreError 
     }
     classify(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_and_backends_recognised() {
+        assert_eq!(
+            redact_url("postgres://u:secret@db/x"),
+            "postgres://u:***@db/x"
+        );
+        assert_eq!(redact_url("sqlite://t.db"), "sqlite://t.db");
+        assert_eq!(Backend::of_url("sqlite://t.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgresql://h/d"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("mysql://h/d"), None);
+    }
+}

@@ -34,12 +34,19 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(classify)?;
+        // Each connection to an in-memory database is a database of its own, so the
+        // writer has to serve reads too.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(base.read_only(true))
+                .await
+                .map_err(classify)?
+        };
         Ok(Self { writer, reader })
     }
 }

@@ -100,13 +100,27 @@ async fn audit_log(store: &dyn Store) -> Vec<AuditEntry> {
         .unwrap()
 }
 
-/// Every client matching `filter`, paging with `limit`, as (position, client).
-async fn list_all(store: &dyn Store, filter: &ClientFilter, limit: u32) -> Vec<(i64, Client)> {
+/// Every client matching `filter`, paging with `limit`, as (position, client). Panics
+/// (rather than looping forever) when positions do not move forward.
+async fn list_all(
+    store: &dyn Store,
+    b: &str,
+    filter: &ClientFilter,
+    limit: u32,
+) -> Vec<(i64, Client)> {
     let mut out: Vec<(i64, Client)> = Vec::new();
     let mut after = None;
     loop {
         let page = store.list_clients(filter, after, limit).await.unwrap();
-        assert!(page.len() <= limit as usize, "a page exceeded its limit");
+        assert!(
+            page.len() <= limit as usize,
+            "{b}: a page exceeded its limit"
+        );
+        let mut last = after.unwrap_or(i64::MIN);
+        for (pos, _) in &page {
+            assert!(*pos > last, "{b}: positions must increase past `after`");
+            last = *pos;
+        }
         match page.last() {
             None => return out,
             Some((pos, _)) => after = Some(*pos),
@@ -115,8 +129,8 @@ async fn list_all(store: &dyn Store, filter: &ClientFilter, limit: u32) -> Vec<(
     }
 }
 
-async fn names(store: &dyn Store, filter: ClientFilter) -> Vec<String> {
-    list_all(store, &filter, 100)
+async fn names(store: &dyn Store, b: &str, filter: ClientFilter) -> Vec<String> {
+    list_all(store, b, &filter, 100)
         .await
         .into_iter()
         .map(|(_, c)| c.name)
@@ -216,7 +230,7 @@ async fn insert_then_get_round_trips_every_field() {
             "{b}: milliseconds were lost"
         );
         // The listing returns the same values.
-        let listed: Vec<Client> = list_all(&*store, &ClientFilter::default(), 10)
+        let listed: Vec<Client> = list_all(&*store, b, &ClientFilter::default(), 10)
             .await
             .into_iter()
             .map(|(_, c)| c)
@@ -295,7 +309,9 @@ async fn name_version_unique_case_insensitively() {
             "{b}: the failed insert changed c1"
         );
         assert_eq!(
-            list_all(&*store, &ClientFilter::default(), 50).await.len(),
+            list_all(&*store, b, &ClientFilter::default(), 50)
+                .await
+                .len(),
             3,
             "{b}: client count"
         );
@@ -328,7 +344,7 @@ async fn concurrent_inserts_of_one_name_version_have_one_winner() {
         }
         assert_eq!((ok, dup), (1, 19), "{b}: winners and losers");
 
-        let stored = list_all(&*store, &ClientFilter::default(), 50).await;
+        let stored = list_all(&*store, b, &ClientFilter::default(), 50).await;
         assert_eq!(stored.len(), 1, "{b}: exactly one client stored");
         let log = audit_log(&*store).await;
         assert_eq!(log.len(), 1, "{b}: exactly one audit entry");
@@ -731,7 +747,7 @@ async fn list_clients_pages_through_every_client_once_in_insertion_order() {
             )
             .await
             .unwrap());
-        let ids: Vec<String> = list_all(&*store, &ClientFilter::default(), 7)
+        let ids: Vec<String> = list_all(&*store, b, &ClientFilter::default(), 7)
             .await
             .into_iter()
             .map(|(_, c)| c.client_id)
@@ -776,44 +792,56 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
         };
 
         assert_eq!(
-            names(&*store, q("alpha")).await,
+            names(&*store, b, q("alpha")).await,
             ["Alpha Service", "ALPHABET"],
             "{b}: q=alpha"
         );
         assert_eq!(
-            names(&*store, q("ALPHA")).await,
+            names(&*store, b, q("ALPHA")).await,
             ["Alpha Service", "ALPHABET"],
             "{b}: q=ALPHA"
         );
         assert_eq!(
-            names(&*store, q("BeT")).await,
+            names(&*store, b, q("BeT")).await,
             ["ALPHABET", "beta"],
             "{b}: q=BeT"
         );
-        assert_eq!(names(&*store, q("0%")).await, ["100% Pure"], "{b}: q=0%");
-        assert_eq!(names(&*store, q("%")).await, ["100% Pure"], "{b}: q=%");
-        assert_eq!(names(&*store, q("e_c")).await, ["snake_case"], "{b}: q=e_c");
-        assert_eq!(names(&*store, q("_")).await, ["snake_case"], "{b}: q=_");
-        assert_eq!(names(&*store, q("\\")).await, ["back\\slash"], "{b}: q=\\");
-        assert_eq!(names(&*store, q("äRG")).await, ["Ärger App"], "{b}: q=äRG");
+        assert_eq!(names(&*store, b, q("0%")).await, ["100% Pure"], "{b}: q=0%");
+        assert_eq!(names(&*store, b, q("%")).await, ["100% Pure"], "{b}: q=%");
         assert_eq!(
-            names(&*store, q("pure")).await,
+            names(&*store, b, q("e_c")).await,
+            ["snake_case"],
+            "{b}: q=e_c"
+        );
+        assert_eq!(names(&*store, b, q("_")).await, ["snake_case"], "{b}: q=_");
+        assert_eq!(
+            names(&*store, b, q("\\")).await,
+            ["back\\slash"],
+            "{b}: q=\\"
+        );
+        assert_eq!(
+            names(&*store, b, q("äRG")).await,
+            ["Ärger App"],
+            "{b}: q=äRG"
+        );
+        assert_eq!(
+            names(&*store, b, q("pure")).await,
             ["100% Pure", "1000 Pure"],
             "{b}: q=pure"
         );
-        assert!(names(&*store, q("zzz")).await.is_empty(), "{b}: q=zzz");
+        assert!(names(&*store, b, q("zzz")).await.is_empty(), "{b}: q=zzz");
 
         let active = |a: bool| ClientFilter {
             active: Some(a),
             ..Default::default()
         };
         assert_eq!(
-            names(&*store, active(false)).await,
+            names(&*store, b, active(false)).await,
             ["ALPHABET", "snakeXcase"],
             "{b}: active=false"
         );
         assert_eq!(
-            names(&*store, active(true)).await.len(),
+            names(&*store, b, active(true)).await.len(),
             7,
             "{b}: active=true"
         );
@@ -823,22 +851,22 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             ..Default::default()
         };
         assert_eq!(
-            names(&*store, grant(GrantType::Password)).await,
+            names(&*store, b, grant(GrantType::Password)).await,
             ["beta", "Ärger App"],
             "{b}: grant_type=password"
         );
         assert_eq!(
-            names(&*store, grant(GrantType::ClientCredentials)).await,
+            names(&*store, b, grant(GrantType::ClientCredentials)).await,
             ["ALPHABET", "100% Pure", "1000 Pure"],
             "{b}: grant_type=client_credentials"
         );
         assert_eq!(
-            names(&*store, grant(GrantType::Implicit)).await,
+            names(&*store, b, grant(GrantType::Implicit)).await,
             ["beta", "snakeXcase"],
             "{b}: grant_type=implicit"
         );
         assert_eq!(
-            names(&*store, grant(GrantType::AuthorizationCode)).await,
+            names(&*store, b, grant(GrantType::AuthorizationCode)).await,
             ["Alpha Service", "snake_case", "back\\slash"],
             "{b}: grant_type=authorization_code"
         );
@@ -850,7 +878,7 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             grant_type: None,
         };
         assert_eq!(
-            names(&*store, combined).await,
+            names(&*store, b, combined).await,
             ["Alpha Service"],
             "{b}: q+active"
         );
@@ -860,11 +888,11 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             grant_type: Some(GrantType::ClientCredentials),
         };
         assert_eq!(
-            names(&*store, combined).await,
+            names(&*store, b, combined).await,
             ["ALPHABET"],
             "{b}: active+grant"
         );
-        let paged: Vec<String> = list_all(&*store, &q("a"), 1)
+        let paged: Vec<String> = list_all(&*store, b, &q("a"), 1)
             .await
             .into_iter()
             .map(|(_, c)| c.name)
@@ -939,7 +967,15 @@ async fn list_audit_is_newest_first_pages_with_before_and_filters() {
                 let mut before = None;
                 loop {
                     let page = store.list_audit(&filter, before, limit).await.unwrap();
-                    assert!(page.len() <= limit as usize);
+                    assert!(
+                        page.len() <= limit as usize,
+                        "{b}: a page exceeded its limit"
+                    );
+                    let mut last = before.unwrap_or(i64::MAX);
+                    for e in &page {
+                        assert!(e.id < last, "{b}: ids must decrease below `before`");
+                        last = e.id;
+                    }
                     match page.last() {
                         None => return out,
                         Some(e) => before = Some(e.id),

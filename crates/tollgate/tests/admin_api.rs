@@ -662,3 +662,50 @@ async fn requests_carry_a_request_id() {
         assert!(!res.headers()["x-request-id"].is_empty(), "[{}]", s.name());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_that_changes_nothing_writes_nothing() {
+    for s in common::servers().await {
+        let n = s.name();
+        let res = s.post("/clients", &confidential("Idle")).await;
+        let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+        let c: Value = res.json().await.unwrap();
+        let id = c["client_id"].as_str().unwrap();
+        let res = s
+            .patch(
+                &format!("/clients/{id}"),
+                &json!({"name": "Idle", "version": "1.0", "scopes": ["api:read"]}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag, "[{n}]");
+        let after: Value = res.json().await.unwrap();
+        assert_eq!(after["updated_at"], c["updated_at"], "[{n}]");
+        let log: Value = s
+            .get(&format!("/audit?target_id={id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            log["items"].as_array().unwrap().len(),
+            1,
+            "[{n}] only the create"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_method_gets_405_problem() {
+    for s in common::servers().await {
+        let res = s.admin(Method::PUT, "/clients").send().await.unwrap();
+        problem(res, 405, s.name()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_sqlite_serves_reads_and_writes() {
+    let store = tollgate_store::open("sqlite::memory:").await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 0);
+    store.ping().await.unwrap();
+}

@@ -178,6 +178,13 @@ impl ClientService {
                 next.token_epoch += 1;
             }
             let changed = changed_fields(&existing, &next);
+            // Nothing to change: no write, no revision bump, no audit noise.
+            if changed.is_empty() {
+                return Ok(ClientWithSecret {
+                    client: existing,
+                    secret: None,
+                });
+            }
             let audit = AuditEvent::new(
                 actor,
                 now,

@@ -16,6 +16,13 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::not_found("no such admin API resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this resource does not support that method",
+            )
+        })
 }
 
 /// For PATCH: tells a field sent as `null` (`Some(None)`) from one left out (`None`).
