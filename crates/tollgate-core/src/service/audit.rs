@@ -1,4 +1,4 @@
-use super::{check_limit, decode_cursor, encode_cursor, Page};
+use super::{check_limit, decode_cursor, Page};
 use crate::audit::{AuditEntry, AuditFilter};
 use crate::error::ServiceError;
 use crate::store::Store;
@@ -23,16 +23,7 @@ impl AuditService {
     ) -> Result<Page<AuditEntry>, ServiceError> {
         let limit = check_limit(limit)?;
         let before = decode_cursor(cursor)?;
-        let mut rows = self.store.list_audit(filter, before, limit + 1).await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|e| encode_cursor(e.id))
-        } else {
-            None
-        };
-        Ok(Page {
-            items: rows,
-            next_cursor,
-        })
+        let rows = self.store.list_audit(filter, before, limit + 1).await?;
+        Ok(Page::from_rows(rows, limit, |e| e.id))
     }
 }

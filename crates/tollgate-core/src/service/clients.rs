@@ -1,4 +1,4 @@
-use super::{check_limit, decode_cursor, encode_cursor, Page};
+use super::{check_limit, decode_cursor, Page};
 use crate::audit::{Actor, AuditEvent};
 use crate::client::{self, Client, ClientInput, ClientSettings, ClientType, Endpoints};
 use crate::clock::Clock;
@@ -115,16 +115,11 @@ impl ClientService {
         let limit = check_limit(limit)?;
         let after = decode_cursor(cursor)?;
         // One extra row tells whether another page exists.
-        let mut rows = self.store.list_clients(filter, after, limit + 1).await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|(pos, _)| encode_cursor(*pos))
-        } else {
-            None
-        };
+        let rows = self.store.list_clients(filter, after, limit + 1).await?;
+        let page = Page::from_rows(rows, limit, |(pos, _)| *pos);
         Ok(Page {
-            items: rows.into_iter().map(|(_, c)| c).collect(),
-            next_cursor,
+            items: page.items.into_iter().map(|(_, c)| c).collect(),
+            next_cursor: page.next_cursor,
         })
     }
 
@@ -210,9 +205,7 @@ impl ClientService {
                 return Err(ServiceError::PreconditionFailed);
             }
         }
-        Err(ServiceError::Conflict(
-            "the client is being changed by others at the same time; try again".into(),
-        ))
+        Err(busy())
     }
 
     pub async fn set_active(
@@ -276,20 +269,15 @@ impl ClientService {
                 format!("grace_seconds must be from 0 to {GRACE_MAX} (30 days)"),
             )]));
         }
-        for _ in 0..5 {
-            let existing = self.get(client_id).await?;
+        self.compare_and_set(actor, client_id, "client.rotate_secret", json!({ "grace_seconds": grace }), |existing, now| {
             if existing.client_type != ClientType::Confidential {
                 return Err(ServiceError::Conflict(
                     "public clients have no secret to rotate; change the type to confidential to get one".into(),
                 ));
             }
-            let now = self.clock.now();
             let secret = Secret::generate()?;
             let (prev_hash, prev_exp) = if grace > 0 {
-                (
-                    existing.secret_hash.clone(),
-                    Some(now + Duration::seconds(grace)),
-                )
+                (existing.secret_hash.clone(), Some(now + Duration::seconds(grace)))
             } else {
                 (None, None)
             };
@@ -297,33 +285,16 @@ impl ClientService {
                 secret_hash: Some(self.hasher.hash(secret.expose())),
                 previous_secret_hash: prev_hash,
                 previous_secret_expires_at: prev_exp,
-                revision: existing.revision + 1,
-                updated_at: now,
                 ..existing.clone()
             };
-            let audit = AuditEvent::new(
-                actor,
-                now,
-                "client.rotate_secret",
-                "client",
-                client_id,
-                json!({ "grace_seconds": grace }),
-            );
-            if self
-                .store
-                .update_client(&next, existing.revision, &audit)
-                .await?
-            {
-                return Ok(RotatedSecret {
-                    client: next,
-                    secret,
-                    previous_secret_expires_at: prev_exp,
-                });
-            }
-        }
-        Err(ServiceError::Conflict(
-            "the client is being changed by others at the same time; try again".into(),
-        ))
+            Ok((next, secret))
+        })
+        .await
+        .map(|(client, secret)| RotatedSecret {
+            previous_secret_expires_at: client.previous_secret_expires_at,
+            client,
+            secret,
+        })
     }
 
     /// Revokes every token the client holds without deactivating it: one write that moves
@@ -333,34 +304,49 @@ impl ClientService {
         actor: &Actor,
         client_id: &str,
     ) -> Result<Client, ServiceError> {
+        self.compare_and_set(
+            actor,
+            client_id,
+            "client.revoke_tokens",
+            json!({}),
+            |existing, _| {
+                let next = Client {
+                    token_epoch: existing.token_epoch + 1,
+                    ..existing.clone()
+                };
+                Ok((next, ()))
+            },
+        )
+        .await
+        .map(|(client, ())| client)
+    }
+
+    /// Read, change with `f`, write back only if nobody changed the client meanwhile;
+    /// retried a few times when someone did. `f` gets the stored client and the time.
+    async fn compare_and_set<T>(
+        &self,
+        actor: &Actor,
+        client_id: &str,
+        action: &str,
+        details: serde_json::Value,
+        f: impl Fn(&Client, DateTime<Utc>) -> Result<(Client, T), ServiceError>,
+    ) -> Result<(Client, T), ServiceError> {
         for _ in 0..5 {
             let existing = self.get(client_id).await?;
             let now = self.clock.now();
-            let next = Client {
-                token_epoch: existing.token_epoch + 1,
-                revision: existing.revision + 1,
-                updated_at: now,
-                ..existing.clone()
-            };
-            let audit = AuditEvent::new(
-                actor,
-                now,
-                "client.revoke_tokens",
-                "client",
-                client_id,
-                json!({}),
-            );
+            let (mut next, extra) = f(&existing, now)?;
+            next.revision = existing.revision + 1;
+            next.updated_at = now;
+            let audit = AuditEvent::new(actor, now, action, "client", client_id, details.clone());
             if self
                 .store
                 .update_client(&next, existing.revision, &audit)
                 .await?
             {
-                return Ok(next);
+                return Ok((next, extra));
             }
         }
-        Err(ServiceError::Conflict(
-            "the client is being changed by others at the same time; try again".into(),
-        ))
+        Err(busy())
     }
 
     /// Checks a confidential client's credentials: the current secret, or the previous one
@@ -415,6 +401,12 @@ fn from_settings(s: ClientSettings) -> Client {
         created_at: DateTime::<Utc>::UNIX_EPOCH,
         updated_at: DateTime::<Utc>::UNIX_EPOCH,
     }
+}
+
+fn busy() -> ServiceError {
+    ServiceError::Conflict(
+        "the client is being changed by others at the same time; try again".into(),
+    )
 }
 
 fn duplicate_to_conflict(e: StoreError) -> ServiceError {

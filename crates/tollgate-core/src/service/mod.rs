@@ -26,6 +26,23 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only says another page
+    /// exists, and the cursor is the position of the last row kept.
+    pub(crate) fn from_rows(mut rows: Vec<T>, limit: u32, position: impl Fn(&T) -> i64) -> Self {
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| encode_cursor(position(r)))
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
 /// Cursors are opaque to callers so the encoding can change without breaking them.
 pub(crate) fn encode_cursor(position: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("p{position}"))
