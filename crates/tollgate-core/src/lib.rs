@@ -8,10 +8,12 @@ pub mod audit;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod oauth;
 pub mod policy;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -92,6 +92,22 @@ impl SecretHasher {
         )
     }
 
+    /// A value derived from `input` for a purpose (`label`), e.g. a session's CSRF token:
+    /// unforgeable without the key, and different for every label.
+    pub fn derive(&self, label: &str, input: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC-SHA-256 accepts a 32-byte key");
+        mac.update(label.as_bytes());
+        mac.update(&[0]);
+        mac.update(input.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Constant-time comparison of two strings (CSRF tokens, PKCE).
+    pub fn equal(a: &str, b: &str) -> bool {
+        a.as_bytes().ct_eq(b.as_bytes()).into()
+    }
+
     /// Constant-time check of a presented secret against a stored hash. An unknown
     /// algorithm tag never verifies.
     pub fn verify(&self, presented: &str, stored: &str) -> bool {

@@ -4,6 +4,7 @@
 
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::client::{Client, GrantType};
+use crate::token::{AuthCode, SessionState, TokenKind, TokenRecord, TokenState, TokenStatus};
 use crate::user::User;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -82,8 +83,113 @@ pub trait AdminKeyStore: Send + Sync {
 pub trait UserStore: Send + Sync {
     /// `Duplicate("user")` when the (case-insensitive) username is taken.
     async fn insert_user(&self, user: &User, audit: &AuditEvent) -> Result<(), StoreError>;
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
     async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     async fn count_users(&self) -> Result<i64, StoreError>;
+    /// Ordered by username; `after` is the lower-cased username of the previous page's last.
+    async fn list_users(
+        &self,
+        q: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
+    /// Writes every mutable field of `user` (by id); `false` if it does not exist.
+    async fn update_user(&self, user: &User, audit: &AuditEvent) -> Result<bool, StoreError>;
+    /// Also removes the user's tokens, codes, sessions and consents.
+    async fn delete_user(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError>;
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    pub kind: Option<TokenKind>,
+    pub status: Option<TokenStatus>,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// All in one transaction.
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError>;
+    /// One indexed read by hash, joined with the client's and user's current state.
+    async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError>;
+    async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError>;
+    /// Marks the refresh token consumed and stores `new`, atomically. `false` when it was
+    /// already consumed or revoked (a concurrent refresh won, or this is a replay).
+    async fn rotate_refresh(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        new: &[TokenRecord],
+    ) -> Result<bool, StoreError>;
+    /// `false` if there is no such token or it was already revoked.
+    async fn revoke_token(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError>;
+    /// Revokes every token descended from one authorization; returns how many.
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: DateTime<Utc>,
+        audit: Option<&AuditEvent>,
+    ) -> Result<u64, StoreError>;
+    /// Newest first; `before` is the position of the previous page's last item.
+    async fn list_tokens(
+        &self,
+        filter: &TokenFilter,
+        now: DateTime<Utc>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, TokenState)>, StoreError>;
+    /// Deletes up to `batch` tokens that expired, were revoked or were consumed before
+    /// `cutoff`; returns how many. Small batches keep each transaction short.
+    async fn purge_tokens(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    async fn insert_code(&self, code: &AuthCode) -> Result<(), StoreError>;
+    async fn find_code(&self, code_hash: &str) -> Result<Option<AuthCode>, StoreError>;
+    /// Marks the code used and stores `tokens`, atomically (`UPDATE … WHERE used_at IS
+    /// NULL`). `false` when it had been used already: exactly one redemption wins.
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        tokens: &[TokenRecord],
+    ) -> Result<bool, StoreError>;
+    async fn purge_codes(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_session(
+        &self,
+        id_hash: &str,
+        user_id: &str,
+        user_epoch: i64,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn find_session(&self, id_hash: &str) -> Result<Option<SessionState>, StoreError>;
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    async fn purge_sessions(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+    /// The scopes the user has granted the client, if any.
+    async fn get_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<Vec<String>>, StoreError>;
+    async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -109,5 +215,25 @@ pub trait MetaStore: Send + Sync {
 }
 
 /// Everything the services need from a database.
-pub trait Store: ClientStore + AdminKeyStore + UserStore + AuditStore + MetaStore {}
-impl<T: ClientStore + AdminKeyStore + UserStore + AuditStore + MetaStore> Store for T {}
+pub trait Store:
+    ClientStore
+    + AdminKeyStore
+    + UserStore
+    + TokenStore
+    + CodeStore
+    + SessionStore
+    + AuditStore
+    + MetaStore
+{
+}
+impl<T> Store for T where
+    T: ClientStore
+        + AdminKeyStore
+        + UserStore
+        + TokenStore
+        + CodeStore
+        + SessionStore
+        + AuditStore
+        + MetaStore
+{
+}

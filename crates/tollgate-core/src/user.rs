@@ -14,6 +14,9 @@ pub struct User {
     pub admin: bool,
     /// PHC string (`$argon2id$…`).
     pub password_hash: String,
+    /// Moved on deactivation and password change: tokens and sessions from an older epoch
+    /// are dead (O(1), however many there are).
+    pub token_epoch: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use tollgate_core::audit::{AuditEntry, AuditEvent};
 use tollgate_core::client::{Client, ClientType, GrantSet, RefreshCount, TokenLifetime};
 use tollgate_core::store::{AdminKey, StoreError};
+use tollgate_core::token::{
+    split_scopes, AuthCode, IssuedBy, SessionState, TokenKind, TokenRecord, TokenState,
+};
 use tollgate_core::user::User;
 
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
@@ -104,6 +107,7 @@ pub(crate) struct UserRow {
     pub active: bool,
     pub admin: bool,
     pub password_hash: String,
+    pub token_epoch: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -119,6 +123,7 @@ impl UserRow {
             active: self.active,
             admin: self.admin,
             password_hash: self.password_hash,
+            token_epoch: self.token_epoch,
         })
     }
 }
@@ -149,6 +154,139 @@ impl AuditRow {
                 details: serde_json::from_str(&self.details)
                     .map_err(|e| StoreError::Corrupt(format!("audit {}: {e}", self.id)))?,
             },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub seq: i64,
+    pub id: String,
+    pub token_hash: String,
+    pub kind: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub scopes: String,
+    pub grant_type: String,
+    pub family_id: Option<String>,
+    pub refreshes_left: Option<i64>,
+    pub client_epoch: i64,
+    pub user_epoch: Option<i64>,
+    pub issued_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub consumed_at: Option<i64>,
+    pub client_name: String,
+    pub client_version: String,
+    pub client_active: bool,
+    pub client_current_epoch: i64,
+    pub user_active: Option<bool>,
+    pub user_current_epoch: Option<i64>,
+}
+
+impl TokenRow {
+    pub fn into_state(self) -> Result<(i64, TokenState), StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("token {}: {what}", self.id));
+        let token = TokenRecord {
+            kind: TokenKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            grant_type: IssuedBy::parse(&self.grant_type).ok_or_else(|| corrupt("grant_type"))?,
+            refreshes_left: self
+                .refreshes_left
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|_| corrupt("refreshes_left"))?,
+            scopes: split_scopes(&self.scopes),
+            issued_at: time(self.issued_at)?,
+            expires_at: self.expires_at.map(time).transpose()?,
+            revoked_at: self.revoked_at.map(time).transpose()?,
+            consumed_at: self.consumed_at.map(time).transpose()?,
+            id: self.id,
+            token_hash: self.token_hash,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            username: self.username,
+            family_id: self.family_id,
+            client_epoch: self.client_epoch,
+            user_epoch: self.user_epoch,
+        };
+        Ok((
+            self.seq,
+            TokenState {
+                token,
+                client_name: self.client_name,
+                client_version: self.client_version,
+                client_active: self.client_active,
+                client_epoch: self.client_current_epoch,
+                user_active: self.user_active,
+                user_epoch: self.user_current_epoch,
+            },
+        ))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuthCodeRow {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub redirect_uri_given: bool,
+    pub scopes: String,
+    pub code_challenge: Option<String>,
+    pub family_id: String,
+    pub client_epoch: i64,
+    pub user_epoch: i64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl AuthCodeRow {
+    pub fn into_code(self) -> Result<AuthCode, StoreError> {
+        Ok(AuthCode {
+            scopes: split_scopes(&self.scopes),
+            issued_at: time(self.issued_at)?,
+            expires_at: time(self.expires_at)?,
+            used_at: self.used_at.map(time).transpose()?,
+            code_hash: self.code_hash,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            redirect_uri: self.redirect_uri,
+            redirect_uri_given: self.redirect_uri_given,
+            code_challenge: self.code_challenge,
+            family_id: self.family_id,
+            client_epoch: self.client_epoch,
+            user_epoch: self.user_epoch,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub username: String,
+    pub admin: bool,
+    pub user_epoch: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub active: bool,
+    pub token_epoch: i64,
+}
+
+impl SessionRow {
+    pub fn into_session(self) -> Result<SessionState, StoreError> {
+        Ok(SessionState {
+            created_at: time(self.created_at)?,
+            expires_at: time(self.expires_at)?,
+            id_hash: self.id_hash,
+            user_id: self.user_id,
+            username: self.username,
+            user_admin: self.admin,
+            user_epoch: self.user_epoch,
+            user_active: self.active,
+            user_current_epoch: self.token_epoch,
         })
     }
 }

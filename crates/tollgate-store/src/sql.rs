@@ -2,6 +2,23 @@
 //! backend type by `sql_store!`. A backend struct provides `writer` (the pool all writes go
 //! through) and `reader` (the pool reads use).
 
+/// A token joined with its client's and user's current state (see `TokenState::status`).
+pub(crate) const TOKEN_SELECT: &str = "SELECT t.seq, t.id, t.token_hash, t.kind, t.client_id, \
+     t.user_id, t.username, t.scopes, t.grant_type, t.family_id, t.refreshes_left, t.client_epoch, \
+     t.user_epoch, t.issued_at, t.expires_at, t.revoked_at, t.consumed_at, c.name AS client_name, \
+     c.version AS client_version, c.active AS client_active, c.token_epoch AS client_current_epoch, \
+     u.active AS user_active, u.token_epoch AS user_current_epoch \
+     FROM tokens t JOIN clients c ON c.client_id = t.client_id LEFT JOIN users u ON u.id = t.user_id";
+
+/// SQL for "not revoked in any way" — the same rule as `TokenState::status`.
+pub(crate) const TOKEN_ALIVE: &str =
+    "(t.revoked_at IS NULL AND t.consumed_at IS NULL AND c.active \
+     AND t.client_epoch = c.token_epoch \
+     AND (t.user_id IS NULL OR (u.active AND t.user_epoch = u.token_epoch)))";
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, username, display_name, active, admin, password_hash, token_epoch, created_at, updated_at";
+
 pub(crate) const CLIENT_COLUMNS: &str = "seq, client_id, name, version, description, client_type, grant_mask, \
      redirect_uris, scopes, access_token_lifetime, refresh_count, active, secret_hash, \
      previous_secret_hash, previous_secret_expires_at, token_epoch, revision, created_at, updated_at";
@@ -24,7 +41,10 @@ macro_rules! sql_store {
     ($store:ty, $db:ty, $backend:literal) => {
         const _: () = {
             use crate::rows::{json_list, ms, AdminKeyRow, AuditRow, ClientRow, UserRow};
-            use crate::sql::{like_pattern, CLIENT_COLUMNS};
+            use crate::sql::{like_pattern, CLIENT_COLUMNS, TOKEN_ALIVE, TOKEN_SELECT, USER_COLUMNS};
+            use crate::rows::{AuthCodeRow, SessionRow, TokenRow};
+            use chrono::{DateTime, Utc};
+            use tollgate_core::token::{join_scopes, AuthCode, SessionState, TokenRecord, TokenState};
             use crate::{classify, classify_unique};
             use async_trait::async_trait;
             use base64::Engine as _;
@@ -51,6 +71,37 @@ macro_rules! sql_store {
                 .execute(&mut *conn)
                 .await
                 .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn insert_token(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                t: &TokenRecord,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, username, scopes, grant_type, \
+                     family_id, refreshes_left, client_epoch, user_epoch, issued_at, expires_at, revoked_at, consumed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(&t.id)
+                .bind(&t.token_hash)
+                .bind(t.kind.as_str())
+                .bind(&t.client_id)
+                .bind(&t.user_id)
+                .bind(&t.username)
+                .bind(join_scopes(&t.scopes))
+                .bind(t.grant_type.as_str())
+                .bind(&t.family_id)
+                .bind(t.refreshes_left.map(i64::from))
+                .bind(t.client_epoch)
+                .bind(t.user_epoch)
+                .bind(ms(t.issued_at))
+                .bind(t.expires_at.map(ms))
+                .bind(t.revoked_at.map(ms))
+                .bind(t.consumed_at.map(ms))
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| classify_unique(e, "token"))?;
                 Ok(())
             }
 
@@ -269,7 +320,8 @@ macro_rules! sql_store {
                     let mut tx = self.writer.begin().await.map_err(classify)?;
                     sqlx::query(
                         "INSERT INTO users (id, username, username_key, display_name, active, admin, \
-                         password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         password_hash, token_epoch, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(&u.id)
                     .bind(&u.username)
@@ -278,6 +330,7 @@ macro_rules! sql_store {
                     .bind(u.active)
                     .bind(u.admin)
                     .bind(&u.password_hash)
+                    .bind(u.token_epoch)
                     .bind(ms(u.created_at))
                     .bind(ms(u.updated_at))
                     .execute(&mut *tx)
@@ -287,11 +340,20 @@ macro_rules! sql_store {
                     tx.commit().await.map_err(classify)
                 }
 
+                async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+                    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.reader)
+                        .await
+                        .map_err(classify)?
+                        .map(UserRow::into_user)
+                        .transpose()
+                }
+
                 async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-                    sqlx::query_as::<_, UserRow>(
-                        "SELECT id, username, display_name, active, admin, password_hash, created_at, updated_at \
-                         FROM users WHERE username_key = $1",
-                    )
+                    sqlx::query_as::<_, UserRow>(&format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"
+                    ))
                     .bind(username.to_lowercase())
                     .fetch_optional(&self.reader)
                     .await
@@ -305,6 +367,412 @@ macro_rules! sql_store {
                         .fetch_one(&self.reader)
                         .await
                         .map_err(classify)
+                }
+
+                async fn list_users(
+                    &self,
+                    q: Option<&str>,
+                    after: Option<&str>,
+                    limit: u32,
+                ) -> Result<Vec<User>, StoreError> {
+                    sqlx::query_as::<_, UserRow>(&format!(
+                        "SELECT {USER_COLUMNS} FROM users \
+                         WHERE ($1 IS NULL OR username_key LIKE $1 ESCAPE '\\') \
+                           AND ($2 IS NULL OR username_key > $2) \
+                         ORDER BY username_key LIMIT $3"
+                    ))
+                    .bind(q.map(like_pattern))
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await
+                    .map_err(classify)?
+                    .into_iter()
+                    .map(UserRow::into_user)
+                    .collect()
+                }
+
+                async fn update_user(&self, u: &User, audit: &AuditEvent) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    let done = sqlx::query(
+                        "UPDATE users SET display_name = $1, active = $2, admin = $3, password_hash = $4, \
+                         token_epoch = $5, updated_at = $6 WHERE id = $7",
+                    )
+                    .bind(&u.display_name)
+                    .bind(u.active)
+                    .bind(u.admin)
+                    .bind(&u.password_hash)
+                    .bind(u.token_epoch)
+                    .bind(ms(u.updated_at))
+                    .bind(&u.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                        == 1;
+                    if !done {
+                        return Ok(false);
+                    }
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+
+                async fn delete_user(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?
+                        .rows_affected()
+                        == 1;
+                    if !done {
+                        return Ok(false);
+                    }
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+            }
+
+            #[async_trait]
+            impl TokenStore for $store {
+                async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    for t in tokens {
+                        insert_token(&mut tx, t).await?;
+                    }
+                    tx.commit().await.map_err(classify)
+                }
+
+                async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
+                    sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.token_hash = $1"))
+                        .bind(token_hash)
+                        .fetch_optional(&self.reader)
+                        .await
+                        .map_err(classify)?
+                        .map(|r| r.into_state().map(|(_, s)| s))
+                        .transpose()
+                }
+
+                async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError> {
+                    sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.reader)
+                        .await
+                        .map_err(classify)?
+                        .map(|r| r.into_state().map(|(_, s)| s))
+                        .transpose()
+                }
+
+                async fn rotate_refresh(
+                    &self,
+                    token_hash: &str,
+                    now: DateTime<Utc>,
+                    new: &[TokenRecord],
+                ) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    // The check and the consumption are one statement: of two concurrent
+                    // refreshes with the same token, exactly one matches a row.
+                    let won = sqlx::query(
+                        "UPDATE tokens SET consumed_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
+                         AND consumed_at IS NULL AND revoked_at IS NULL",
+                    )
+                    .bind(ms(now))
+                    .bind(token_hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                        == 1;
+                    if !won {
+                        return Ok(false);
+                    }
+                    for t in new {
+                        insert_token(&mut tx, t).await?;
+                    }
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+
+                async fn revoke_token(
+                    &self,
+                    id: &str,
+                    now: DateTime<Utc>,
+                    audit: Option<&AuditEvent>,
+                ) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                        .bind(ms(now))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?
+                        .rows_affected()
+                        == 1;
+                    if !done {
+                        return Ok(false);
+                    }
+                    if let Some(a) = audit {
+                        insert_audit(&mut tx, a).await?;
+                    }
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+
+                async fn revoke_family(
+                    &self,
+                    family_id: &str,
+                    now: DateTime<Utc>,
+                    audit: Option<&AuditEvent>,
+                ) -> Result<u64, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    let n = sqlx::query(
+                        "UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+                    )
+                    .bind(ms(now))
+                    .bind(family_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                    if let Some(a) = audit {
+                        insert_audit(&mut tx, a).await?;
+                    }
+                    tx.commit().await.map_err(classify)?;
+                    Ok(n)
+                }
+
+                async fn list_tokens(
+                    &self,
+                    f: &TokenFilter,
+                    now: DateTime<Utc>,
+                    before: Option<i64>,
+                    limit: u32,
+                ) -> Result<Vec<(i64, TokenState)>, StoreError> {
+                    let sql = format!(
+                        "{TOKEN_SELECT} \
+                         WHERE ($1 IS NULL OR t.client_id = $1) \
+                           AND ($2 IS NULL OR LOWER(t.username) = LOWER($2)) \
+                           AND ($3 IS NULL OR t.kind = $3) \
+                           AND ($4 IS NULL OR t.seq < $4) \
+                           AND ($5 IS NULL \
+                                OR ($5 = 'active' AND {TOKEN_ALIVE} AND (t.expires_at IS NULL OR t.expires_at > $6)) \
+                                OR ($5 = 'expired' AND {TOKEN_ALIVE} AND t.expires_at <= $6) \
+                                OR ($5 = 'revoked' AND NOT {TOKEN_ALIVE})) \
+                         ORDER BY t.seq DESC LIMIT $7"
+                    );
+                    sqlx::query_as::<_, TokenRow>(&sql)
+                        .bind(&f.client_id)
+                        .bind(&f.username)
+                        .bind(f.kind.map(|k| k.as_str()))
+                        .bind(before)
+                        .bind(f.status.map(|s| s.as_str()))
+                        .bind(ms(now))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.reader)
+                        .await
+                        .map_err(classify)?
+                        .into_iter()
+                        .map(TokenRow::into_state)
+                        .collect()
+                }
+
+                async fn purge_tokens(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
+                    Ok(sqlx::query(
+                        "DELETE FROM tokens WHERE seq IN (SELECT seq FROM tokens \
+                         WHERE expires_at < $1 OR revoked_at < $1 OR consumed_at < $1 LIMIT $2)",
+                    )
+                    .bind(ms(cutoff))
+                    .bind(i64::from(batch))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected())
+                }
+            }
+
+            #[async_trait]
+            impl CodeStore for $store {
+                async fn insert_code(&self, c: &AuthCode) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
+                         scopes, code_challenge, family_id, client_epoch, user_epoch, issued_at, expires_at, used_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    )
+                    .bind(&c.code_hash)
+                    .bind(&c.client_id)
+                    .bind(&c.user_id)
+                    .bind(&c.redirect_uri)
+                    .bind(c.redirect_uri_given)
+                    .bind(join_scopes(&c.scopes))
+                    .bind(&c.code_challenge)
+                    .bind(&c.family_id)
+                    .bind(c.client_epoch)
+                    .bind(c.user_epoch)
+                    .bind(ms(c.issued_at))
+                    .bind(ms(c.expires_at))
+                    .bind(c.used_at.map(ms))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(|e| classify_unique(e, "authorization code"))?;
+                    Ok(())
+                }
+
+                async fn find_code(&self, code_hash: &str) -> Result<Option<AuthCode>, StoreError> {
+                    sqlx::query_as::<_, AuthCodeRow>(
+                        "SELECT code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scopes, \
+                         code_challenge, family_id, client_epoch, user_epoch, issued_at, expires_at, used_at \
+                         FROM auth_codes WHERE code_hash = $1",
+                    )
+                    .bind(code_hash)
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err(classify)?
+                    .map(AuthCodeRow::into_code)
+                    .transpose()
+                }
+
+                async fn redeem_code(
+                    &self,
+                    code_hash: &str,
+                    now: DateTime<Utc>,
+                    tokens: &[TokenRecord],
+                ) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    // RFC 6749 §4.1.2: single use. Check and mark in one statement.
+                    let won = sqlx::query(
+                        "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+                    )
+                    .bind(ms(now))
+                    .bind(code_hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                        == 1;
+                    if !won {
+                        return Ok(false);
+                    }
+                    for t in tokens {
+                        insert_token(&mut tx, t).await?;
+                    }
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+
+                async fn purge_codes(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
+                    Ok(sqlx::query(
+                        "DELETE FROM auth_codes WHERE code_hash IN \
+                         (SELECT code_hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
+                    )
+                    .bind(ms(cutoff))
+                    .bind(i64::from(batch))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected())
+                }
+            }
+
+            #[async_trait]
+            impl SessionStore for $store {
+                async fn insert_session(
+                    &self,
+                    id_hash: &str,
+                    user_id: &str,
+                    user_epoch: i64,
+                    created_at: DateTime<Utc>,
+                    expires_at: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO sessions (id_hash, user_id, user_epoch, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id_hash)
+                    .bind(user_id)
+                    .bind(user_epoch)
+                    .bind(ms(created_at))
+                    .bind(ms(expires_at))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?;
+                    Ok(())
+                }
+
+                async fn find_session(&self, id_hash: &str) -> Result<Option<SessionState>, StoreError> {
+                    sqlx::query_as::<_, SessionRow>(
+                        "SELECT s.id_hash, s.user_id, u.username, u.admin, s.user_epoch, s.created_at, \
+                         s.expires_at, u.active, u.token_epoch \
+                         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+                    )
+                    .bind(id_hash)
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err(classify)?
+                    .map(SessionRow::into_session)
+                    .transpose()
+                }
+
+                async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+                    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(classify)?;
+                    Ok(())
+                }
+
+                async fn purge_sessions(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
+                    Ok(sqlx::query(
+                        "DELETE FROM sessions WHERE id_hash IN \
+                         (SELECT id_hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
+                    )
+                    .bind(ms(cutoff))
+                    .bind(i64::from(batch))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected())
+                }
+
+                async fn get_consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                ) -> Result<Option<Vec<String>>, StoreError> {
+                    Ok(sqlx::query_scalar::<_, String>(
+                        "SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2",
+                    )
+                    .bind(user_id)
+                    .bind(client_id)
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err(classify)?
+                    .map(|s| tollgate_core::token::split_scopes(&s)))
+                }
+
+                async fn save_consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                    scopes: &[String],
+                    now: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+                         granted_at = excluded.granted_at",
+                    )
+                    .bind(user_id)
+                    .bind(client_id)
+                    .bind(join_scopes(scopes))
+                    .bind(ms(now))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?;
+                    Ok(())
                 }
             }
 

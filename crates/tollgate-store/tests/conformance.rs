@@ -87,6 +87,7 @@ fn user(id: &str, username: &str) -> User {
         active: true,
         admin: false,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+        token_epoch: 0,
         created_at: at(0),
         updated_at: at(1),
     }

@@ -6,7 +6,7 @@ use crate::http::{self, AppState};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tollgate_core::service::Services;
+use tollgate_core::service::{Janitor, ServiceSettings, Services};
 use tollgate_core::store::StoreError;
 use tollgate_core::{Clock, ServiceError, SystemClock};
 
@@ -35,7 +35,13 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
             url: tollgate_store::redact_url(&config.database_url),
             source,
         })?;
-    let services = Services::new(store, clock, config.policy, config.issuer.clone()).await?;
+    let settings = ServiceSettings {
+        policy: config.policy,
+        issuer: config.issuer.clone(),
+        auth_code_lifetime_secs: config.auth_code_lifetime,
+        token_retention_secs: config.token_retention,
+    };
+    let services = Services::new(store, clock, settings).await?;
     Ok(AppState {
         services,
         issuer: config.issuer.clone(),
@@ -81,9 +87,33 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             source,
         })?;
     tracing::info!(listen = %config.listen, issuer = %config.issuer, "tollgate listening");
+    tokio::spawn(janitor_loop(state.services.janitor.clone()));
     serve_on(listener, state, shutdown_signal()).await?;
     tracing::info!("tollgate stopped");
     Ok(())
+}
+
+/// How often the janitor looks for old rows.
+const JANITOR_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn janitor_loop(janitor: Janitor) {
+    let mut tick = tokio::time::interval(JANITOR_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match janitor.run_once().await {
+            Ok(p) if p.tokens + p.codes + p.sessions > 0 => {
+                tracing::info!(
+                    tokens = p.tokens,
+                    codes = p.codes,
+                    sessions = p.sessions,
+                    "janitor purged old rows"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "janitor pass failed; will retry"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

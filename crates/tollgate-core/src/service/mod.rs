@@ -4,12 +4,19 @@
 mod admin_keys;
 mod audit;
 mod clients;
+mod janitor;
+mod sessions;
+mod tokens;
 mod users;
 
 pub use admin_keys::{AdminKeyService, NewAdminKey, ADMIN_KEY_PREFIX};
 pub use audit::AuditService;
 pub use clients::{ClientService, ClientWithSecret, RotatedSecret, GRACE_MAX};
-pub use users::UserService;
+pub use janitor::{Janitor, Purged, JANITOR_BATCH};
+pub use sessions::{SessionService, SESSION_LIFETIME_HOURS};
+pub use tokens::TokenService;
+pub(crate) use users::DUMMY_PHC;
+pub use users::{NewUser, UserChange, UserService};
 
 use crate::error::{FieldError, ServiceError};
 use crate::secret::RandomError;
@@ -86,6 +93,7 @@ impl From<RandomError> for ServiceError {
 }
 
 use crate::clock::Clock;
+use crate::oauth::OAuthService;
 use crate::policy::Policy;
 use crate::secret::{random_bytes, SecretHasher};
 use crate::store::Store;
@@ -99,6 +107,19 @@ pub struct Services {
     pub admin_keys: AdminKeyService,
     pub audit: AuditService,
     pub users: UserService,
+    pub sessions: SessionService,
+    pub tokens: TokenService,
+    pub oauth: OAuthService,
+    pub janitor: Janitor,
+}
+
+/// Settings the services take from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub policy: Policy,
+    pub issuer: String,
+    pub auth_code_lifetime_secs: u32,
+    pub token_retention_secs: u64,
 }
 
 impl Services {
@@ -107,8 +128,7 @@ impl Services {
     pub async fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        policy: Policy,
-        issuer: String,
+        settings: ServiceSettings,
     ) -> Result<Self, ServiceError> {
         let key = store.hash_key(random_bytes::<32>()?).await?;
         let hasher = SecretHasher::new(key);
@@ -117,12 +137,22 @@ impl Services {
                 store.clone(),
                 clock.clone(),
                 hasher.clone(),
-                policy,
-                issuer,
+                settings.policy,
+                settings.issuer.clone(),
             ),
-            admin_keys: AdminKeyService::new(store.clone(), clock.clone(), hasher),
+            admin_keys: AdminKeyService::new(store.clone(), clock.clone(), hasher.clone()),
             audit: AuditService::new(store.clone()),
-            users: UserService::new(store.clone(), clock),
+            users: UserService::new(store.clone(), clock.clone()),
+            sessions: SessionService::new(store.clone(), clock.clone(), hasher.clone()),
+            tokens: TokenService::new(store.clone(), clock.clone()),
+            oauth: OAuthService::new(
+                store.clone(),
+                clock.clone(),
+                hasher,
+                settings.auth_code_lifetime_secs,
+                settings.issuer,
+            ),
+            janitor: Janitor::new(store.clone(), clock, settings.token_retention_secs),
             store,
         })
     }

@@ -1,18 +1,85 @@
+//! Resource owners and console administrators (SPEC §4 `/users`).
+
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
-use crate::error::ServiceError;
+use crate::error::{FieldError, ServiceError};
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
-use crate::user::{hash_password, User};
+use crate::user::{hash_password, verify_password, User};
 use serde_json::json;
 use std::sync::Arc;
 
 pub const INITIAL_ADMIN: &str = "admin";
+pub const USERNAME_MAX: usize = 64;
+pub const DISPLAY_NAME_MAX: usize = 100;
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 1024;
+
+/// Verifying against this keeps "no such user" as slow as "wrong password", so login
+/// timing does not reveal which usernames exist.
+pub(crate) const DUMMY_PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J3s5Oq7R5J3xGf2oTmXqC5RvYQ3YJfCE2p0n5QKcX2Y";
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    pub admin: Option<bool>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// `Some(None)` clears it.
+    pub display_name: Option<Option<String>>,
+    pub admin: Option<bool>,
+    pub active: Option<bool>,
+}
 
 #[derive(Clone)]
 pub struct UserService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+}
+
+fn check_username(errs: &mut Vec<FieldError>, u: &str) {
+    if u.is_empty() || u.chars().count() > USERNAME_MAX {
+        errs.push(FieldError::new(
+            "username",
+            "invalid_length",
+            format!("username must be 1 to {USERNAME_MAX} characters"),
+        ));
+    } else if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errs.push(FieldError::new(
+            "username",
+            "invalid_characters",
+            "username must not contain spaces or control characters",
+        ));
+    }
+}
+
+fn check_password(errs: &mut Vec<FieldError>, p: &str) {
+    let n = p.chars().count();
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
+        errs.push(FieldError::new(
+            "password",
+            "invalid_length",
+            format!("password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+        ));
+    }
+}
+
+fn check_display_name(errs: &mut Vec<FieldError>, d: &str) -> Option<String> {
+    let d = d.trim();
+    if d.chars().count() > DISPLAY_NAME_MAX || d.chars().any(char::is_control) {
+        errs.push(FieldError::new(
+            "display_name",
+            "invalid",
+            format!("display_name must be at most {DISPLAY_NAME_MAX} printable characters"),
+        ));
+    }
+    (!d.is_empty()).then(|| d.to_owned())
 }
 
 impl UserService {
@@ -35,32 +102,81 @@ impl UserService {
             None => Some(random_string::<18>()?),
         };
         let plain = password.or_else(|| generated.clone()).unwrap_or_default();
+        let input = NewUser {
+            username: Some(INITIAL_ADMIN.into()),
+            display_name: Some("Administrator".into()),
+            password: Some(plain),
+            admin: Some(true),
+            active: Some(true),
+        };
+        match self.insert(&Actor::new("system", None), input, false).await {
+            Ok(_) => Ok(generated),
+            Err(ServiceError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn create(&self, actor: &Actor, input: NewUser) -> Result<User, ServiceError> {
+        self.insert(actor, input, true).await
+    }
+
+    async fn insert(
+        &self,
+        actor: &Actor,
+        input: NewUser,
+        check_password_rules: bool,
+    ) -> Result<User, ServiceError> {
+        let mut errs = Vec::new();
+        let username = input.username.unwrap_or_default().trim().to_owned();
+        check_username(&mut errs, &username);
+        let password = input.password.unwrap_or_default();
+        if check_password_rules || password.is_empty() {
+            check_password(&mut errs, &password);
+        }
+        let display_name = input
+            .display_name
+            .as_deref()
+            .and_then(|d| check_display_name(&mut errs, d));
+        if !errs.is_empty() {
+            return Err(ServiceError::Validation(errs));
+        }
         let now = self.clock.now();
         let user = User {
             id: random_string::<9>()?,
-            username: INITIAL_ADMIN.into(),
-            display_name: Some("Administrator".into()),
-            active: true,
-            admin: true,
-            password_hash: hash_password(plain)
+            username,
+            display_name,
+            active: input.active.unwrap_or(true),
+            admin: input.admin.unwrap_or(false),
+            password_hash: hash_password(password)
                 .await
                 .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            token_epoch: 0,
             created_at: now,
             updated_at: now,
         };
         let audit = AuditEvent::new(
-            &Actor::new("system", None),
+            actor,
             now,
             "user.create",
             "user",
             &user.id,
-            json!({ "username": user.username, "admin": true, "reason": "first start" }),
+            json!({ "username": user.username, "admin": user.admin, "active": user.active }),
         );
         match self.store.insert_user(&user, &audit).await {
-            Ok(()) => Ok(generated),
-            Err(StoreError::Duplicate(_)) => Ok(None),
+            Ok(()) => Ok(user),
+            Err(StoreError::Duplicate(_)) => Err(ServiceError::Conflict(format!(
+                "a user named {:?} already exists (usernames compare case-insensitively)",
+                user.username
+            ))),
             Err(e) => Err(e.into()),
         }
+    }
+
+    pub async fn get(&self, id: &str) -> Result<User, ServiceError> {
+        self.store
+            .get_user(id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
     }
 
     pub async fn get_by_username(&self, username: &str) -> Result<User, ServiceError> {
@@ -68,5 +184,187 @@ impl UserService {
             .get_user_by_username(username)
             .await?
             .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// Ordered by username; the cursor is opaque to callers.
+    pub async fn list(
+        &self,
+        q: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<super::Page<User>, ServiceError> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let limit = super::check_limit(limit)?;
+        let after = match cursor.filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|s| s.strip_prefix('u').map(str::to_owned))
+                    .ok_or_else(|| {
+                        ServiceError::Validation(vec![FieldError::new(
+                            "cursor",
+                            "invalid",
+                            "cursor is not one this server handed out; start again without it",
+                        )])
+                    })?,
+            ),
+        };
+        let mut rows = self
+            .store
+            .list_users(
+                q.filter(|s| !s.trim().is_empty()),
+                after.as_deref(),
+                limit + 1,
+            )
+            .await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last()
+                .map(|u| URL_SAFE_NO_PAD.encode(format!("u{}", u.username.to_lowercase())))
+        } else {
+            None
+        };
+        Ok(super::Page {
+            items: rows,
+            next_cursor,
+        })
+    }
+
+    /// Changes display name, admin flag or active state. Deactivation invalidates the
+    /// user's tokens and sessions at once (one write: the epoch moves).
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: &str,
+        change: UserChange,
+    ) -> Result<User, ServiceError> {
+        let existing = self.get(id).await?;
+        let mut errs = Vec::new();
+        let display_name = match &change.display_name {
+            Some(Some(d)) => check_display_name(&mut errs, d),
+            Some(None) => None,
+            None => existing.display_name.clone(),
+        };
+        if !errs.is_empty() {
+            return Err(ServiceError::Validation(errs));
+        }
+        let mut next = User {
+            display_name,
+            admin: change.admin.unwrap_or(existing.admin),
+            active: change.active.unwrap_or(existing.active),
+            updated_at: self.clock.now(),
+            ..existing.clone()
+        };
+        if existing.active && !next.active {
+            next.token_epoch += 1;
+        }
+        let action = match (existing.active, next.active) {
+            (true, false) => "user.deactivate",
+            (false, true) => "user.activate",
+            _ => "user.update",
+        };
+        let audit = AuditEvent::new(
+            actor,
+            next.updated_at,
+            action,
+            "user",
+            id,
+            json!({ "username": next.username, "admin": next.admin, "active": next.active }),
+        );
+        if self.store.update_user(&next, &audit).await? {
+            Ok(next)
+        } else {
+            Err(ServiceError::NotFound("user"))
+        }
+    }
+
+    /// Sets a new password; the user's sessions and tokens end (the epoch moves).
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        id: &str,
+        password: &str,
+    ) -> Result<User, ServiceError> {
+        let mut errs = Vec::new();
+        check_password(&mut errs, password);
+        if !errs.is_empty() {
+            return Err(ServiceError::Validation(errs));
+        }
+        let existing = self.get(id).await?;
+        let next = User {
+            password_hash: hash_password(password.to_owned())
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            token_epoch: existing.token_epoch + 1,
+            updated_at: self.clock.now(),
+            ..existing
+        };
+        let audit = AuditEvent::new(
+            actor,
+            next.updated_at,
+            "user.set_password",
+            "user",
+            id,
+            json!({ "username": next.username }),
+        );
+        if self.store.update_user(&next, &audit).await? {
+            Ok(next)
+        } else {
+            Err(ServiceError::NotFound("user"))
+        }
+    }
+
+    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+        let existing = self.get(id).await?;
+        let audit = AuditEvent::new(
+            actor,
+            self.clock.now(),
+            "user.delete",
+            "user",
+            id,
+            json!({ "username": existing.username }),
+        );
+        if self.store.delete_user(id, &audit).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("user"))
+        }
+    }
+
+    /// The user if `password` is theirs and they are active; Argon2id off the runtime.
+    pub async fn verify_login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<User>, ServiceError> {
+        let user = self.store.get_user_by_username(username).await?;
+        let phc = user
+            .as_ref()
+            .map_or_else(|| DUMMY_PHC.to_owned(), |u| u.password_hash.clone());
+        let ok = verify_password(password.to_owned(), phc)
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(user.filter(|u| ok && u.active))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DUMMY_PHC;
+
+    #[tokio::test]
+    async fn dummy_hash_parses_and_never_matches() {
+        assert!(!crate::user::verify_password("".into(), DUMMY_PHC.into())
+            .await
+            .unwrap());
+        assert!(
+            !crate::user::verify_password("admin".into(), DUMMY_PHC.into())
+                .await
+                .unwrap()
+        );
     }
 }

@@ -1,0 +1,179 @@
+//! RFC 6749 §4.1.3: exchanging an authorization code, with PKCE (RFC 7636 §4.6).
+
+use super::{pkce, OAuthError, OAuthService, TokenRequest, TokenResponse};
+use crate::client::Client;
+use crate::token::{IssuedBy, TokenKind};
+use serde_json::json;
+
+impl OAuthService {
+    pub(super) async fn authorization_code(
+        &self,
+        client: &Client,
+        req: TokenRequest,
+    ) -> Result<TokenResponse, OAuthError> {
+        let Some(code) = req.code.filter(|c| !c.is_empty()) else {
+            return Err(OAuthError::InvalidRequest("code is required".into()));
+        };
+        let code_hash = self.hash(&code);
+        let invalid = || {
+            OAuthError::InvalidGrant(
+                "the authorization code is invalid, expired or already used".into(),
+            )
+        };
+        let Some(stored) = self.store().find_code(&code_hash).await? else {
+            return Err(invalid());
+        };
+        let now = self.now();
+        // RFC 6749 §4.1.3: "ensure that the authorization code was issued to the
+        // authenticated confidential client, or ... public client".
+        if stored.client_id != client.client_id {
+            return Err(invalid());
+        }
+        // RFC 6749 §4.1.2: "If an authorization code is used more than once, the
+        // authorization server MUST deny the request and SHOULD revoke (when possible) all
+        // tokens previously issued based on that authorization code."
+        if stored.used_at.is_some() {
+            self.revoke_family_for_reuse(
+                &stored.family_id,
+                &client.client_id,
+                "authorization code reuse",
+            )
+            .await?;
+            return Err(invalid());
+        }
+        if now >= stored.expires_at {
+            return Err(invalid());
+        }
+        // RFC 6749 §4.1.3: redirect_uri must be present and identical if it was included in
+        // the authorization request.
+        match (&req.redirect_uri, stored.redirect_uri_given) {
+            (Some(r), _) if *r != stored.redirect_uri => {
+                return Err(OAuthError::InvalidGrant(
+                    "redirect_uri does not match the one used in the authorization request".into(),
+                ))
+            }
+            (None, true) => {
+                return Err(OAuthError::InvalidRequest(
+                    "redirect_uri is required: it was part of the authorization request".into(),
+                ))
+            }
+            _ => {}
+        }
+        match (&stored.code_challenge, req.code_verifier.as_deref()) {
+            (Some(challenge), Some(verifier)) => {
+                if !pkce::is_valid_verifier(verifier) {
+                    return Err(OAuthError::InvalidRequest(
+                        "code_verifier must be 43-128 unreserved characters (RFC 7636 §4.1)".into(),
+                    ));
+                }
+                if !pkce::verify_s256(verifier, challenge) {
+                    return Err(OAuthError::InvalidGrant(
+                        "code_verifier does not match the code_challenge".into(),
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return Err(OAuthError::InvalidRequest(
+                    "code_verifier is required: the authorization request carried a code_challenge"
+                        .into(),
+                ))
+            }
+            // A verifier without a challenge could be a downgrade attempt: refuse it.
+            (None, Some(_)) => {
+                return Err(OAuthError::InvalidGrant(
+                    "code_verifier was sent but the authorization request had no code_challenge"
+                        .into(),
+                ))
+            }
+            (None, None) => {}
+        }
+        let user = self
+            .store()
+            .get_user(&stored.user_id)
+            .await?
+            .filter(|u| u.active && u.token_epoch == stored.user_epoch);
+        let Some(user) = user else {
+            return Err(OAuthError::InvalidGrant(
+                "the user is no longer active".into(),
+            ));
+        };
+        if client.token_epoch != stored.client_epoch {
+            return Err(OAuthError::InvalidGrant(
+                "the client's tokens were revoked after this code was issued".into(),
+            ));
+        }
+        let u = (user.id.as_str(), user.username.as_str(), user.token_epoch);
+        let (access, access_rec) = self.mint(
+            TokenKind::Access,
+            client,
+            Some(u),
+            &stored.scopes,
+            IssuedBy::AuthorizationCode,
+            Some(&stored.family_id),
+            None,
+            now,
+        )?;
+        let mut records = vec![access_rec];
+        let mut refresh = None;
+        if let Some(left) = Self::refresh_allowance(client.refresh_count) {
+            let (secret, rec) = self.mint(
+                TokenKind::Refresh,
+                client,
+                Some(u),
+                &stored.scopes,
+                IssuedBy::AuthorizationCode,
+                Some(&stored.family_id),
+                left,
+                now,
+            )?;
+            records.push(rec);
+            refresh = Some(secret);
+        }
+        // Exactly one of several concurrent redemptions gets here with `true`.
+        if !self.store().redeem_code(&code_hash, now, &records).await? {
+            self.revoke_family_for_reuse(
+                &stored.family_id,
+                &client.client_id,
+                "authorization code reuse",
+            )
+            .await?;
+            return Err(invalid());
+        }
+        Ok(TokenResponse {
+            access_token: access,
+            expires_in: Self::expires_in(client),
+            refresh_token: refresh,
+            scope: stored.scopes.join(" "),
+        })
+    }
+
+    /// Revokes every token of an authorization whose code or refresh token was replayed,
+    /// and records why in the audit log.
+    pub(super) async fn revoke_family_for_reuse(
+        &self,
+        family_id: &str,
+        client_id: &str,
+        reason: &str,
+    ) -> Result<(), OAuthError> {
+        let now = self.now();
+        let audit = crate::audit::AuditEvent::new(
+            &crate::audit::Actor::new("system", None),
+            now,
+            "token.revoke_family",
+            "client",
+            client_id,
+            json!({ "family_id": family_id, "reason": reason }),
+        );
+        let n = self
+            .store()
+            .revoke_family(family_id, now, Some(&audit))
+            .await?;
+        tracing::warn!(
+            client_id,
+            revoked = n,
+            reason,
+            "replay detected: authorization revoked"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,294 @@
+//! The authorization server (RFC 6749 and friends): one module per flow, all sharing the
+//! client authentication, scope and token issuing rules here.
+
+mod authorize;
+mod error;
+mod flow_authorization_code;
+mod flow_client_credentials;
+mod flow_password;
+mod flow_refresh;
+mod introspect;
+pub mod pkce;
+mod revoke;
+
+pub use authorize::{AuthorizeError, AuthorizeRequest, ResponseType, ValidatedAuthorize};
+pub use error::OAuthError;
+pub use introspect::Introspection;
+
+use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
+use crate::clock::Clock;
+use crate::secret::{random_string, Secret, SecretHasher};
+use crate::store::Store;
+use crate::token::{IssuedBy, TokenKind, TokenRecord};
+use crate::user::User;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// How the client presented its credentials at the token, introspection or revocation
+/// endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// `client_secret_basic`
+    Basic,
+    /// `client_secret_post`
+    Post,
+    /// `none`: a public client sending only `client_id`.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<Secret>,
+    pub method: AuthMethod,
+}
+
+/// A token request (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6), already authenticated-free: the
+/// grant-specific parameters only.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub grant_type: String,
+    pub scope: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub access_token: Secret,
+    /// `None` for never-expiring tokens: the response then omits `expires_in`.
+    pub expires_in: Option<u32>,
+    pub refresh_token: Option<Secret>,
+    pub scope: String,
+}
+
+#[derive(Clone)]
+pub struct OAuthService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    hasher: SecretHasher,
+    auth_code_lifetime: Duration,
+    issuer: String,
+}
+
+impl OAuthService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hasher: SecretHasher,
+        auth_code_lifetime_secs: u32,
+        issuer: String,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            hasher,
+            auth_code_lifetime: Duration::seconds(i64::from(auth_code_lifetime_secs)),
+            issuer,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// RFC 6749 §2.3.1 and §3.2.1: authenticates the client calling the token endpoint.
+    /// Confidential clients must prove their secret; public clients send no secret. Any
+    /// failure is `invalid_client`, with no hint which part was wrong.
+    pub async fn authenticate_client(
+        &self,
+        creds: &ClientCredentials,
+    ) -> Result<Client, OAuthError> {
+        let basic = creds.method == AuthMethod::Basic;
+        let fail = || OAuthError::invalid_client("client authentication failed", basic);
+        let client = self.store.get_client(&creds.client_id).await?;
+        let Some(client) = client else {
+            // Same work as a real check, so timing does not reveal which client ids exist.
+            let _ = self.hasher.verify("", "hmac-sha256$AAAA");
+            return Err(fail());
+        };
+        match (client.client_type, &creds.secret) {
+            (ClientType::Confidential, Some(secret)) => {
+                if !self.secret_matches(&client, secret.expose()) {
+                    return Err(fail());
+                }
+            }
+            (ClientType::Confidential, None) => {
+                return Err(OAuthError::invalid_client(
+                    "this client is confidential: authenticate with client_secret_basic or client_secret_post",
+                    basic,
+                ))
+            }
+            (ClientType::Public, None) => {}
+            (ClientType::Public, Some(_)) => {
+                return Err(OAuthError::invalid_client(
+                    "public clients have no secret; send client_id only",
+                    basic,
+                ))
+            }
+        }
+        if !client.active {
+            return Err(OAuthError::invalid_client(
+                "this client is deactivated",
+                basic,
+            ));
+        }
+        Ok(client)
+    }
+
+    fn secret_matches(&self, client: &Client, presented: &str) -> bool {
+        let current = client
+            .secret_hash
+            .as_deref()
+            .is_some_and(|h| self.hasher.verify(presented, h));
+        let previous = match (
+            client.previous_secret_hash.as_deref(),
+            client.previous_secret_expires_at,
+        ) {
+            (Some(h), Some(until)) => self.clock.now() < until && self.hasher.verify(presented, h),
+            _ => false,
+        };
+        current | previous
+    }
+
+    /// POST /oauth2/token: authenticate, then dispatch on the grant type.
+    pub async fn token(
+        &self,
+        creds: &ClientCredentials,
+        req: TokenRequest,
+    ) -> Result<TokenResponse, OAuthError> {
+        let client = self.authenticate_client(creds).await?;
+        let grant = match req.grant_type.as_str() {
+            "authorization_code" => Some(GrantType::AuthorizationCode),
+            "client_credentials" => Some(GrantType::ClientCredentials),
+            "password" => Some(GrantType::Password),
+            "refresh_token" => None,
+            "" => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
+            other => {
+                return Err(OAuthError::UnsupportedGrantType(format!(
+                    "grant_type {other:?} is not supported; use authorization_code, client_credentials, password or refresh_token"
+                )))
+            }
+        };
+        match grant {
+            // Refresh tokens only exist for clients with the authorization code grant.
+            None => self.refresh(&client, req).await,
+            Some(g) if !client.grant_types.contains(g) => Err(OAuthError::UnauthorizedClient(
+                format!("this client may not use the {} grant", g.as_str()),
+            )),
+            Some(GrantType::AuthorizationCode) => self.authorization_code(&client, req).await,
+            Some(GrantType::ClientCredentials) => self.client_credentials(&client, req).await,
+            Some(GrantType::Password) => self.password(&client, req).await,
+            Some(GrantType::Implicit) => Err(OAuthError::UnsupportedGrantType(
+                "implicit is not a token endpoint grant".into(),
+            )),
+        }
+    }
+
+    /// RFC 6749 §3.3: no `scope` means every scope the client may have; otherwise each
+    /// requested scope must be one of the client's.
+    pub(crate) fn resolve_scopes(
+        client: &Client,
+        requested: Option<&str>,
+    ) -> Result<Vec<String>, OAuthError> {
+        let Some(req) = requested.filter(|s| !s.trim().is_empty()) else {
+            return Ok(client.scopes.clone());
+        };
+        let mut out: Vec<String> = Vec::new();
+        for s in req.split(' ').filter(|s| !s.is_empty()) {
+            if !client.scopes.iter().any(|c| c == s) {
+                return Err(OAuthError::InvalidScope(format!(
+                    "scope {s:?} is not allowed for this client"
+                )));
+            }
+            if !out.iter().any(|o| o == s) {
+                out.push(s.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A new token and the record to store for it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mint(
+        &self,
+        kind: TokenKind,
+        client: &Client,
+        user: Option<(&str, &str, i64)>,
+        scopes: &[String],
+        grant: IssuedBy,
+        family_id: Option<&str>,
+        refreshes_left: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<(Secret, TokenRecord), OAuthError> {
+        let secret = Secret::generate()?;
+        let expires_at = match (kind, client.access_token_lifetime) {
+            (TokenKind::Access, TokenLifetime::Seconds(s)) => {
+                Some(now + Duration::seconds(i64::from(s)))
+            }
+            // Refresh tokens and never-expiring access tokens have no expiry.
+            _ => None,
+        };
+        let record = TokenRecord {
+            id: random_string::<12>()?,
+            token_hash: self.hasher.hash(secret.expose()),
+            kind,
+            client_id: client.client_id.clone(),
+            user_id: user.map(|(id, _, _)| id.to_owned()),
+            username: user.map(|(_, name, _)| name.to_owned()),
+            scopes: scopes.to_vec(),
+            grant_type: grant,
+            family_id: family_id.map(str::to_owned),
+            refreshes_left,
+            client_epoch: client.token_epoch,
+            user_epoch: user.map(|(_, _, e)| e),
+            issued_at: now,
+            expires_at,
+            revoked_at: None,
+            consumed_at: None,
+        };
+        Ok((secret, record))
+    }
+
+    pub(crate) fn expires_in(client: &Client) -> Option<u32> {
+        match client.access_token_lifetime {
+            TokenLifetime::Never => None,
+            TokenLifetime::Seconds(s) => Some(s),
+        }
+    }
+
+    /// The refresh token to issue next to an access token: with `left` more refreshes
+    /// (`None` = unlimited), or none at all when no refreshes are left.
+    pub(crate) fn refresh_allowance(count: RefreshCount) -> Option<Option<u32>> {
+        match count {
+            RefreshCount::Unlimited => Some(None),
+            RefreshCount::Limited(0) => None,
+            RefreshCount::Limited(n) => Some(Some(n)),
+        }
+    }
+
+    pub(crate) fn hash(&self, secret: &str) -> String {
+        self.hasher.hash(secret)
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn code_lifetime(&self) -> Duration {
+        self.auth_code_lifetime
+    }
+}
+
+fn user_tuple(u: &User) -> (&str, &str, i64) {
+    (u.id.as_str(), u.username.as_str(), u.token_epoch)
+}

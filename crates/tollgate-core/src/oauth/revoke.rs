@@ -1,0 +1,61 @@
+//! RFC 7009 token revocation.
+
+use super::{OAuthError, OAuthService};
+use crate::audit::{Actor, AuditEvent};
+use crate::client::Client;
+use crate::token::TokenKind;
+use serde_json::json;
+
+impl OAuthService {
+    /// Revokes `token` if it belongs to `client`. Unknown tokens, and tokens of other
+    /// clients, are ignored: RFC 7009 §2.2 answers 200 either way, which also keeps token
+    /// existence from leaking. A refresh token takes its whole authorization with it.
+    pub async fn revoke(
+        &self,
+        client: &Client,
+        token: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), OAuthError> {
+        if token.is_empty() {
+            return Err(OAuthError::InvalidRequest("token is required".into()));
+        }
+        let Some(state) = self.store().find_token_by_hash(&self.hash(token)).await? else {
+            return Ok(());
+        };
+        let t = &state.token;
+        if t.client_id != client.client_id {
+            return Ok(());
+        }
+        let now = self.now();
+        let actor = Actor::new(format!("client:{}", client.client_id), source_ip);
+        match (t.kind, &t.family_id) {
+            // RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate the access
+            // tokens of the same authorization.
+            (TokenKind::Refresh, Some(family)) => {
+                let audit = AuditEvent::new(
+                    &actor,
+                    now,
+                    "token.revoke",
+                    "token",
+                    &t.id,
+                    json!({ "kind": "refresh", "family": true }),
+                );
+                self.store()
+                    .revoke_family(family, now, Some(&audit))
+                    .await?;
+            }
+            _ => {
+                let audit = AuditEvent::new(
+                    &actor,
+                    now,
+                    "token.revoke",
+                    "token",
+                    &t.id,
+                    json!({ "kind": t.kind.as_str() }),
+                );
+                self.store().revoke_token(&t.id, now, Some(&audit)).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,269 @@
+//! Access tokens, refresh tokens and authorization codes (SPEC §2).
+//!
+//! Every token is an opaque 256-bit random string; the store keeps only its keyed hash and a
+//! separate public `id` used by the admin API and console. Whether a token is usable is
+//! decided in one place, `TokenState::status`, from the token row joined with its client and
+//! user: this is where the O(1) invalidation epochs are compared.
+
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "access" => Some(Self::Access),
+            "refresh" => Some(Self::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// How a token was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuedBy {
+    AuthorizationCode,
+    ClientCredentials,
+    Password,
+    Implicit,
+    RefreshToken,
+}
+
+impl IssuedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+            Self::Implicit => "implicit",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::AuthorizationCode,
+            Self::ClientCredentials,
+            Self::Password,
+            Self::Implicit,
+            Self::RefreshToken,
+        ]
+        .into_iter()
+        .find(|g| g.as_str() == s)
+    }
+}
+
+/// A stored token (never the token itself: `token_hash`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub token_hash: String,
+    pub kind: TokenKind,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub scopes: Vec<String>,
+    pub grant_type: IssuedBy,
+    /// The authorization this token descends from (authorization code grants): reuse of a
+    /// code or refresh token revokes the whole family.
+    pub family_id: Option<String>,
+    /// Refresh tokens: refreshes this token still allows; `None` = unlimited.
+    pub refreshes_left: Option<u32>,
+    pub client_epoch: i64,
+    pub user_epoch: Option<i64>,
+    pub issued_at: DateTime<Utc>,
+    /// `None`: never expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Refresh tokens: when it was exchanged (rotation).
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    /// Revoked directly, or through its family, client or user (deactivation, revoke-all),
+    /// or consumed by a refresh.
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "expired" => Some(Self::Expired),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// A token with the current state of its client and user, as one indexed read returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenState {
+    pub token: TokenRecord,
+    pub client_name: String,
+    pub client_version: String,
+    pub client_active: bool,
+    pub client_epoch: i64,
+    pub user_active: Option<bool>,
+    pub user_epoch: Option<i64>,
+}
+
+impl TokenState {
+    /// The one definition of "usable" (SPEC §2): not revoked or consumed, not expired, and
+    /// its client (and user) still active in the epoch it was issued in.
+    pub fn status(&self, now: DateTime<Utc>) -> TokenStatus {
+        let t = &self.token;
+        let user_ok = match (t.user_epoch, self.user_active, self.user_epoch) {
+            (None, _, _) => true,
+            (Some(issued), Some(true), Some(current)) => issued == current,
+            _ => false,
+        };
+        if t.revoked_at.is_some()
+            || t.consumed_at.is_some()
+            || !self.client_active
+            || t.client_epoch != self.client_epoch
+            || !user_ok
+        {
+            TokenStatus::Revoked
+        } else if t.expires_at.is_some_and(|e| e <= now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+/// A stored authorization code (RFC 6749 §4.1.2), bound to client, redirect URI and PKCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    /// Whether the authorization request carried `redirect_uri` (then the token request
+    /// must repeat it, RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
+    pub scopes: Vec<String>,
+    /// RFC 7636 S256 challenge.
+    pub code_challenge: Option<String>,
+    pub family_id: String,
+    pub client_epoch: i64,
+    pub user_epoch: i64,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A login session of a resource owner, with its user's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionState {
+    pub id_hash: String,
+    pub user_id: String,
+    pub username: String,
+    pub user_admin: bool,
+    pub user_epoch: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_active: bool,
+    pub user_current_epoch: i64,
+}
+
+impl SessionState {
+    pub fn is_valid(&self, now: DateTime<Utc>) -> bool {
+        self.user_active && self.user_epoch == self.user_current_epoch && now < self.expires_at
+    }
+}
+
+pub fn join_scopes(scopes: &[String]) -> String {
+    scopes.join(" ")
+}
+
+pub fn split_scopes(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn state() -> TokenState {
+        let now = Utc::now();
+        TokenState {
+            token: TokenRecord {
+                id: "t".into(),
+                token_hash: "h".into(),
+                kind: TokenKind::Access,
+                client_id: "c".into(),
+                user_id: Some("u".into()),
+                username: Some("alice".into()),
+                scopes: vec![],
+                grant_type: IssuedBy::Password,
+                family_id: None,
+                refreshes_left: None,
+                client_epoch: 3,
+                user_epoch: Some(1),
+                issued_at: now,
+                expires_at: Some(now + Duration::seconds(60)),
+                revoked_at: None,
+                consumed_at: None,
+            },
+            client_name: "App".into(),
+            client_version: "1".into(),
+            client_active: true,
+            client_epoch: 3,
+            user_active: Some(true),
+            user_epoch: Some(1),
+        }
+    }
+
+    #[test]
+    fn status_follows_expiry_revocation_and_epochs() {
+        let now = Utc::now();
+        assert_eq!(state().status(now), TokenStatus::Active);
+        assert_eq!(
+            state().status(now + Duration::seconds(61)),
+            TokenStatus::Expired
+        );
+        let mut s = state();
+        s.client_epoch = 4; // deactivated and reactivated since issue
+        assert_eq!(s.status(now), TokenStatus::Revoked);
+        let mut s = state();
+        s.client_active = false;
+        assert_eq!(s.status(now), TokenStatus::Revoked);
+        let mut s = state();
+        s.user_epoch = Some(2);
+        assert_eq!(s.status(now), TokenStatus::Revoked);
+        let mut s = state();
+        s.token.expires_at = None;
+        assert_eq!(s.status(now + Duration::days(3650)), TokenStatus::Active);
+        let mut s = state();
+        s.token.consumed_at = Some(now);
+        assert_eq!(s.status(now), TokenStatus::Revoked);
+    }
+}
