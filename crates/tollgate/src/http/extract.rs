@@ -126,10 +126,11 @@ pub struct AdminCaller {
 }
 
 pub fn client_ip(parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+    client_ip_of(parts.extensions.get::<ConnectInfo<SocketAddr>>())
+}
+
+pub fn client_ip_of(c: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
+    c.map(|c| c.0.ip().to_string())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

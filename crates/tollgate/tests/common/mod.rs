@@ -2,6 +2,8 @@
 //! 127.0.0.1:0 against a fresh database, and talks to it over HTTP with reqwest.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use std::sync::Arc;
@@ -222,4 +224,51 @@ pub async fn expect_field_error(res: Response, field: &str, code: &str, backend:
         "[{backend}] expected error {field}/{code} in {v}"
     );
     v
+}
+
+impl TestServer {
+    /// Creates a resource owner directly through the service.
+    pub async fn create_user(&self, username: &str, password: &str) -> tollgate_core::user::User {
+        self.state
+            .services
+            .users
+            .create(
+                &Actor::new("test", None),
+                tollgate_core::service::NewUser {
+                    username: Some(username.into()),
+                    password: Some(password.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form to an OAuth endpoint, optionally with HTTP Basic credentials.
+    pub async fn oauth_post(
+        &self,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self.http.post(self.url(path)).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.send().await.unwrap()
+    }
+
+    /// RFC 7662 introspection with the test's admin key.
+    pub async fn introspect(&self, token: &str) -> Value {
+        self.http
+            .post(self.url("/oauth2/introspect"))
+            .bearer_auth(&self.key)
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
 }

@@ -1,0 +1,234 @@
+//! The public OAuth endpoints (SPEC §3): metadata, token, introspection, revocation, and
+//! the browser-facing authorize, login, consent and logout pages.
+
+mod pages;
+mod token;
+
+use super::AppState;
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::json;
+use std::collections::HashMap;
+use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError};
+use tollgate_core::secret::Secret;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(token::metadata),
+        )
+        .route("/oauth2/token", post(token::token))
+        .route("/oauth2/introspect", post(token::introspect))
+        .route("/oauth2/revoke", post(token::revoke))
+        .route("/oauth2/authorize", get(pages::authorize))
+        .route("/oauth2/consent", post(pages::consent))
+        .route("/login", get(pages::login_page).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/static/tollgate.css", get(pages::stylesheet))
+}
+
+/// An RFC 6749 §5.2 error response. Every response of the token endpoint carries
+/// `Cache-Control: no-store` (§5.1).
+pub(crate) struct OAuthErrorResponse(pub OAuthError);
+
+impl IntoResponse for OAuthErrorResponse {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = match &e {
+            OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            OAuthError::TemporarilyUnavailable(m) => {
+                tracing::warn!(error = %m, "database unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            OAuthError::ServerError(m) => {
+                tracing::error!(error = %m, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let body = json!({ "error": e.code(), "error_description": e.description() });
+        let mut res = (status, axum::Json(body)).into_response();
+        let h = res.headers_mut();
+        no_store(h);
+        match &e {
+            // RFC 6749 §5.2: 401 with the scheme the client tried.
+            OAuthError::InvalidClient { basic: true, .. } => {
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"tollgate\", charset=\"UTF-8\""),
+                );
+            }
+            OAuthError::InvalidClient { basic: false, .. } => {
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"tollgate\""),
+                );
+            }
+            OAuthError::TemporarilyUnavailable(_) => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        res
+    }
+}
+
+impl From<OAuthError> for OAuthErrorResponse {
+    fn from(e: OAuthError) -> Self {
+        Self(e)
+    }
+}
+
+pub(crate) fn no_store(h: &mut HeaderMap) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// Parses `application/x-www-form-urlencoded` parameters. RFC 6749 §3.1: parameters
+/// without a value count as omitted, and none may appear twice.
+pub(crate) fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw) {
+        if v.is_empty() {
+            continue;
+        }
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(OAuthError::InvalidRequest(format!(
+                "parameter {k:?} was sent more than once"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// The form body of a POST to an OAuth endpoint.
+pub(crate) fn form_body(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<HashMap<String, String>, OAuthError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded (RFC 6749 §3.2)".into(),
+        ));
+    }
+    parse_params(body)
+}
+
+/// RFC 6749 §2.3.1: client credentials from HTTP Basic (each part form-urlencoded before
+/// base64) or from the body, never both. `None` when the request carries none at all.
+pub(crate) fn client_credentials(
+    headers: &HeaderMap,
+    form: &mut HashMap<String, String>,
+) -> Result<Option<ClientCredentials>, OAuthError> {
+    let form_id = form.remove("client_id");
+    let form_secret = form.remove("client_secret");
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, b64)| b64.trim().to_owned());
+    if let Some(b64) = basic {
+        let bad = || OAuthError::invalid_client("malformed HTTP Basic credentials", true);
+        let decoded = STANDARD.decode(b64.as_bytes()).map_err(|_| bad())?;
+        let text = String::from_utf8(decoded).map_err(|_| bad())?;
+        let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+        let id = form_decode(id);
+        let secret = form_decode(secret);
+        if form_secret.is_some() {
+            return Err(OAuthError::InvalidRequest(
+                "use one client authentication method: HTTP Basic or client_secret in the body, not both".into(),
+            ));
+        }
+        if form_id.as_ref().is_some_and(|f| *f != id) {
+            return Err(OAuthError::InvalidRequest(
+                "client_id in the body differs from the one in HTTP Basic".into(),
+            ));
+        }
+        return Ok(Some(ClientCredentials {
+            client_id: id,
+            secret: Some(Secret::new(secret)),
+            method: AuthMethod::Basic,
+        }));
+    }
+    Ok(form_id.map(|client_id| ClientCredentials {
+        client_id,
+        method: if form_secret.is_some() {
+            AuthMethod::Post
+        } else {
+            AuthMethod::None
+        },
+        secret: form_secret.map(Secret::new),
+    }))
+}
+
+fn form_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(v))).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let mut form = HashMap::new();
+        let c = client_credentials(&basic("my%20app:s%3Ac+r"), &mut form)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.client_id, "my app");
+        assert_eq!(c.secret.unwrap().expose(), "s:c r");
+        assert_eq!(c.method, AuthMethod::Basic);
+    }
+
+    #[test]
+    fn basic_and_body_secret_together_are_refused() {
+        let mut form = HashMap::from([("client_secret".to_owned(), "x".to_owned())]);
+        let e = client_credentials(&basic("a:b"), &mut form).unwrap_err();
+        assert_eq!(e.code(), "invalid_request");
+    }
+
+    #[test]
+    fn malformed_basic_is_invalid_client() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        let e = client_credentials(&h, &mut HashMap::new()).unwrap_err();
+        assert_eq!(e.code(), "invalid_client");
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused_and_empty_ones_ignored() {
+        assert!(parse_params(b"a=1&a=2").is_err());
+        let p = parse_params(b"a=1&b=&c=3").unwrap();
+        assert_eq!(p.len(), 2);
+        assert!(!p.contains_key("b"));
+    }
+}

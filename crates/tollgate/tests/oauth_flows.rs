@@ -1,0 +1,749 @@
+//! The OAuth grants end to end over HTTP (SPEC §2, §3), with the `oauth2` crate as an
+//! independent client library where it fits.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::browser::{params_of, Browser, Outcome};
+use common::TestServer;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
+};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+async fn client(s: &TestServer, body: Value) -> (String, Option<String>) {
+    let c = s.create_client(&body).await;
+    (
+        c["client_id"].as_str().unwrap().to_owned(),
+        c["client_secret"].as_str().map(str::to_owned),
+    )
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn token_json(res: reqwest::Response, status: u16, n: &str) -> Value {
+    let st = res.status();
+    assert_eq!(res.headers()["cache-control"], "no-store", "[{n}]");
+    assert_eq!(res.headers()["pragma"], "no-cache", "[{n}]");
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(st, status, "[{n}] {v}");
+    v
+}
+
+/// A confidential client with the authorization code grant, its given refresh count.
+fn code_client(name: &str, refresh_count: Value) -> Value {
+    json!({
+        "name": name, "version": "1", "type": "confidential",
+        "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+        "scopes": ["read", "write"], "refresh_count": refresh_count,
+    })
+}
+
+/// Runs the browser part of the code flow and returns the code.
+async fn get_code(s: &TestServer, browser: &Browser, client_id: &str, extra: &str) -> String {
+    let url = format!(
+        "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=xyz{extra}",
+        urlencode(REDIRECT)
+    );
+    match browser
+        .authorize(&url, Some(("alice", "alice-password")), true)
+        .await
+    {
+        Outcome::Redirect(loc) => {
+            assert!(loc.starts_with(REDIRECT), "[{}] {loc}", s.name());
+            let p = params_of(&loc, false);
+            assert_eq!(p["state"], "xyz");
+            p["code"].clone()
+        }
+        Outcome::Page(st, body) => panic!("[{}] authorize showed a page {st}: {body}", s.name()),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_follows_rfc8414() {
+    for s in common::servers().await {
+        let m: Value = s
+            .http
+            .get(s.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(m["issuer"], s.base, "[{}]", s.name());
+        assert_eq!(m["token_endpoint"], s.url("/oauth2/token"));
+        assert_eq!(m["authorization_endpoint"], s.url("/oauth2/authorize"));
+        assert_eq!(m["introspection_endpoint"], s.url("/oauth2/introspect"));
+        assert_eq!(m["revocation_endpoint"], s.url("/oauth2/revoke"));
+        assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
+        let methods = m["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap();
+        for x in ["client_secret_basic", "client_secret_post", "none"] {
+            assert!(methods.contains(&json!(x)));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_the_oauth2_crate_basic_and_post() {
+    for s in common::servers().await {
+        let n = s.name();
+        let (id, secret) = client(&s, common::confidential("CC")).await;
+        let secret = secret.unwrap();
+        let oc = BasicClient::new(ClientId::new(id.clone()))
+            .set_client_secret(ClientSecret::new(secret.clone()))
+            .set_token_uri(TokenUrl::new(s.url("/oauth2/token")).unwrap());
+        let tok = oc
+            .exchange_client_credentials()
+            .add_scope(Scope::new("api:read".into()))
+            .request_async(&http())
+            .await
+            .unwrap();
+        assert_eq!(tok.expires_in().unwrap().as_secs(), 3600, "[{n}]");
+        assert!(
+            tok.refresh_token().is_none(),
+            "[{n}] no refresh token for client credentials"
+        );
+        assert!(
+            tok.access_token().secret().len() >= 43,
+            "[{n}] 256-bit token"
+        );
+        let intro = s.introspect(tok.access_token().secret()).await;
+        assert_eq!(intro["active"], true, "[{n}] {intro}");
+        assert_eq!(intro["client_id"], id.as_str());
+        assert_eq!(intro["scope"], "api:read");
+        assert_eq!(intro["token_type"], "Bearer");
+        assert_eq!(intro["iss"], s.base.as_str());
+        assert!(intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap() == 3600);
+
+        // client_secret_post, with the oauth2 crate's RequestBody auth type.
+        let post = oc.clone().set_auth_type(oauth2::AuthType::RequestBody);
+        let tok2 = post
+            .exchange_client_credentials()
+            .request_async(&http())
+            .await
+            .unwrap();
+        assert_ne!(tok2.access_token().secret(), tok.access_token().secret());
+
+        // The raw response: headers and no refresh token.
+        let res = s
+            .oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        let v = token_json(res, 200, n).await;
+        assert_eq!(v["token_type"], "Bearer");
+        assert!(v.get("refresh_token").is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_errors_follow_rfc6749_section_5_2() {
+    for s in common::servers().await {
+        let n = s.name();
+        let (id, secret) = client(&s, common::confidential("Errors")).await;
+        let secret = secret.unwrap();
+        let cc = [("grant_type", "client_credentials")];
+
+        // Wrong secret with Basic: 401 + WWW-Authenticate.
+        let res = s
+            .oauth_post("/oauth2/token", Some((&id, "wrong")), &cc)
+            .await;
+        assert!(res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"));
+        let v = token_json(res, 401, n).await;
+        assert_eq!(v["error"], "invalid_client");
+        // Unknown client, and wrong secret in the body.
+        let v = token_json(
+            s.oauth_post("/oauth2/token", Some(("nope", "x")), &cc)
+                .await,
+            401,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_client");
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                None,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", "bad"),
+                ],
+            )
+            .await,
+            401,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_client");
+        // A confidential client without its secret.
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                None,
+                &[("grant_type", "client_credentials"), ("client_id", &id)],
+            )
+            .await,
+            401,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_client");
+        // Both methods at once.
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_secret", &secret),
+                ],
+            )
+            .await,
+            400,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_request");
+        // Grant not allowed for the client; unknown grant; bad scope; missing grant_type.
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", "a"),
+                    ("password", "b"),
+                ],
+            )
+            .await,
+            400,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "unauthorized_client");
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[("grant_type", "magic")],
+            )
+            .await,
+            400,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "unsupported_grant_type");
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "api:read admin"),
+                ],
+            )
+            .await,
+            400,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_scope");
+        let v = token_json(
+            s.oauth_post("/oauth2/token", Some((&id, &secret)), &[("scope", "x")])
+                .await,
+            400,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_request");
+        // Repeated parameter (RFC 6749 §3.1) and a JSON body.
+        let res = s
+            .http
+            .post(s.url("/oauth2/token"))
+            .basic_auth(&id, Some(&secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&grant_type=client_credentials")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token_json(res, 400, n).await["error"], "invalid_request");
+        let res = s
+            .http
+            .post(s.url("/oauth2/token"))
+            .basic_auth(&id, Some(&secret))
+            .json(&json!({"grant_type": "client_credentials"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token_json(res, 400, n).await["error"], "invalid_request");
+        // Deactivated client: no tokens.
+        s.patch(&format!("/clients/{id}"), &json!({"active": false}))
+            .await;
+        let v = token_json(
+            s.oauth_post("/oauth2/token", Some((&id, &secret)), &cc)
+                .await,
+            401,
+            n,
+        )
+        .await;
+        assert_eq!(v["error"], "invalid_client");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_grant_with_the_oauth2_crate_returns_no_refresh_token() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("bob", "bob-password").await;
+        let (id, secret) = client(
+            &s,
+            json!({"name": "Pw", "version": "1", "type": "confidential", "grant_types": ["password"], "scopes": ["profile"], "refresh_count": 3}),
+        )
+        .await;
+        let oc = BasicClient::new(ClientId::new(id.clone()))
+            .set_client_secret(ClientSecret::new(secret.unwrap()))
+            .set_token_uri(TokenUrl::new(s.url("/oauth2/token")).unwrap());
+        let tok = oc
+            .exchange_password(
+                &ResourceOwnerUsername::new("BOB".into()),
+                &ResourceOwnerPassword::new("bob-password".into()),
+            )
+            .request_async(&http())
+            .await
+            .unwrap();
+        assert!(
+            tok.refresh_token().is_none(),
+            "[{n}] password grant issues no refresh token"
+        );
+        let intro = s.introspect(tok.access_token().secret()).await;
+        assert_eq!(intro["username"], "bob", "[{n}] {intro}");
+        assert_eq!(intro["scope"], "profile");
+        let err = oc
+            .exchange_password(
+                &ResourceOwnerUsername::new("bob".into()),
+                &ResourceOwnerPassword::new("wrong".into()),
+            )
+            .request_async(&http())
+            .await
+            .unwrap_err();
+        assert!(format!("{err:?}").contains("invalid_grant"), "[{n}] {err:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_with_pkce_refresh_introspection_and_revocation_via_the_oauth2_crate() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, _) = client(
+            &s,
+            json!({"name": "SPA", "version": "1", "type": "public", "grant_types": ["authorization_code"],
+                   "redirect_uris": [REDIRECT], "scopes": ["read", "write"], "refresh_count": "unlimited"}),
+        )
+        .await;
+        let oc = BasicClient::new(ClientId::new(id.clone()))
+            .set_auth_uri(AuthUrl::new(s.url("/oauth2/authorize")).unwrap())
+            .set_token_uri(TokenUrl::new(s.url("/oauth2/token")).unwrap())
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (auth_url, csrf) = oc
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new("read".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let browser = Browser::new(&s.base);
+        let Outcome::Redirect(loc) = browser
+            .authorize(auth_url.as_str(), Some(("alice", "alice-password")), true)
+            .await
+        else {
+            panic!("[{n}] no redirect");
+        };
+        let p = params_of(&loc, false);
+        assert_eq!(&p["state"], csrf.secret(), "[{n}]");
+        let tok = oc
+            .exchange_code(AuthorizationCode::new(p["code"].clone()))
+            .set_pkce_verifier(verifier)
+            .request_async(&http())
+            .await
+            .unwrap();
+        assert_eq!(tok.scopes().unwrap()[0].as_str(), "read", "[{n}]");
+        let rt = tok.refresh_token().expect("refresh token").clone();
+        let intro = s.introspect(tok.access_token().secret()).await;
+        assert_eq!(intro["active"], true, "[{n}]");
+        assert_eq!(intro["username"], "alice");
+
+        let refreshed = oc
+            .exchange_refresh_token(&rt)
+            .request_async(&http())
+            .await
+            .unwrap();
+        assert!(
+            refreshed.refresh_token().is_some(),
+            "[{n}] unlimited keeps returning one"
+        );
+        // The first refresh token is consumed.
+        let again = oc.exchange_refresh_token(&rt).request_async(&http()).await;
+        assert!(again.is_err(), "[{n}] a consumed refresh token must fail");
+
+        // RFC 7009 revocation (the oauth2 crate insists on https for it, so plain HTTP here).
+        let at = refreshed.access_token().secret().clone();
+        let _ = s.introspect(&at).await;
+        let res = s
+            .oauth_post(
+                "/oauth2/revoke",
+                None,
+                &[("client_id", &id), ("token", &at)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(s.introspect(&at).await, json!({"active": false}), "[{n}]");
+    }
+}
+
+/// The code flow for a confidential client; returns the token response JSON.
+async fn code_flow(s: &TestServer, id: &str, secret: &str) -> Value {
+    let browser = Browser::new(&s.base);
+    let code = get_code(s, &browser, id, "").await;
+    let res = s
+        .oauth_post(
+            "/oauth2/token",
+            Some((id, secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await;
+    token_json(res, 200, s.name()).await
+}
+
+async fn refresh(s: &TestServer, id: &str, secret: &str, rt: &str) -> reqwest::Response {
+    s.oauth_post(
+        "/oauth2/token",
+        Some((id, secret)),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_count_2_allows_exactly_two_refreshes_the_second_without_a_refresh_token() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("RC2", json!(2))).await;
+        let secret = secret.unwrap();
+        let first = code_flow(&s, &id, &secret).await;
+        let rt1 = first["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned();
+        let r1 = token_json(refresh(&s, &id, &secret, &rt1).await, 200, n).await;
+        let rt2 = r1["refresh_token"]
+            .as_str()
+            .expect("second refresh token")
+            .to_owned();
+        let r2 = token_json(refresh(&s, &id, &secret, &rt2).await, 200, n).await;
+        assert!(
+            r2.get("refresh_token").is_none(),
+            "[{n}] no refreshes left: {r2}"
+        );
+        assert_eq!(
+            s.introspect(r2["access_token"].as_str().unwrap()).await["active"],
+            true
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_count_0_issues_no_refresh_token() {
+    for s in common::servers().await {
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("RC0", json!(0))).await;
+        let first = code_flow(&s, &id, &secret.unwrap()).await;
+        assert!(
+            first.get("refresh_token").is_none(),
+            "[{}] {first}",
+            s.name()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlimited_refresh_count_gives_five_refreshes_all_with_a_refresh_token() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("Unl", json!("unlimited"))).await;
+        let secret = secret.unwrap();
+        let mut rt = code_flow(&s, &id, &secret).await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for i in 0..5 {
+            let r = token_json(refresh(&s, &id, &secret, &rt).await, 200, n).await;
+            rt = r["refresh_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("[{n}] refresh {i}: {r}"))
+                .to_owned();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_reuse_fails_and_revokes_the_whole_family() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("Reuse", json!(10))).await;
+        let secret = secret.unwrap();
+        let first = code_flow(&s, &id, &secret).await;
+        let at0 = first["access_token"].as_str().unwrap().to_owned();
+        let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
+        let r1 = token_json(refresh(&s, &id, &secret, &rt1).await, 200, n).await;
+        let at1 = r1["access_token"].as_str().unwrap().to_owned();
+        let rt2 = r1["refresh_token"].as_str().unwrap().to_owned();
+        // The stolen copy of rt1 is replayed.
+        let v = token_json(refresh(&s, &id, &secret, &rt1).await, 400, n).await;
+        assert_eq!(v["error"], "invalid_grant");
+        for t in [&at0, &at1, &rt2] {
+            assert_eq!(
+                s.introspect(t).await,
+                json!({"active": false}),
+                "[{n}] family revoked"
+            );
+        }
+        let v = token_json(refresh(&s, &id, &secret, &rt2).await, 400, n).await;
+        assert_eq!(v["error"], "invalid_grant");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_is_single_use_and_reuse_revokes_the_first_tokens() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("Once", json!(1))).await;
+        let secret = secret.unwrap();
+        let browser = Browser::new(&s.base);
+        let code = get_code(&s, &browser, &id, "").await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ];
+        let first = token_json(
+            s.oauth_post("/oauth2/token", Some((&id, &secret)), &form)
+                .await,
+            200,
+            n,
+        )
+        .await;
+        let at = first["access_token"].as_str().unwrap();
+        assert_eq!(s.introspect(at).await["active"], true);
+        let second = token_json(
+            s.oauth_post("/oauth2/token", Some((&id, &secret)), &form)
+                .await,
+            400,
+            n,
+        )
+        .await;
+        assert_eq!(second["error"], "invalid_grant");
+        assert_eq!(
+            s.introspect(at).await,
+            json!({"active": false}),
+            "[{n}] first redemption's token revoked"
+        );
+        assert_eq!(
+            s.introspect(first["refresh_token"].as_str().unwrap()).await,
+            json!({"active": false})
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_redemptions_of_one_code_give_exactly_one_200() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("Race", json!(1))).await;
+        let secret = secret.unwrap();
+        let browser = Browser::new(&s.base);
+        let code = get_code(&s, &browser, &id, "").await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (http, url, id, secret, code, b) = (
+                s.http.clone(),
+                s.url("/oauth2/token"),
+                id.clone(),
+                secret.clone(),
+                code.clone(),
+                barrier.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                b.wait().await;
+                http.post(url)
+                    .basic_auth(id, Some(secret))
+                    .form(&[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", REDIRECT),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "[{n}] {statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 400).count(),
+            19,
+            "[{n}] {statuses:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_of_one_token_have_exactly_one_winner() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("RaceR", json!("unlimited"))).await;
+        let secret = secret.unwrap();
+        let rt = code_flow(&s, &id, &secret).await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let (http, url, id, secret, rt) = (
+                s.http.clone(),
+                s.url("/oauth2/token"),
+                id.clone(),
+                secret.clone(),
+                rt.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                http.post(url)
+                    .basic_auth(id, Some(secret))
+                    .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            if t.await.unwrap() == 200 {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, 1, "[{n}]");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivating_a_client_with_1000_tokens_invalidates_all_and_reactivation_does_not_revive_them(
+) {
+    for s in common::servers().await {
+        let n = s.name();
+        let (id, secret) = client(&s, common::confidential("Thousand")).await;
+        let secret = secret.unwrap();
+        let creds = tollgate_core::oauth::ClientCredentials {
+            client_id: id.clone(),
+            secret: Some(tollgate_core::secret::Secret::new(secret.clone())),
+            method: tollgate_core::oauth::AuthMethod::Basic,
+        };
+        let mut tokens = Vec::new();
+        for _ in 0..1000 {
+            let r = s
+                .state
+                .services
+                .oauth
+                .token(
+                    &creds,
+                    tollgate_core::oauth::TokenRequest {
+                        grant_type: "client_credentials".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            tokens.push(r.access_token.expose().to_owned());
+        }
+        assert_eq!(s.introspect(&tokens[0]).await["active"], true);
+        let res = s
+            .patch(&format!("/clients/{id}"), &json!({"active": false}))
+            .await;
+        assert_eq!(res.status(), 200);
+        let mut seen = HashSet::new();
+        for t in &tokens {
+            assert_eq!(s.introspect(t).await, json!({"active": false}), "[{n}]");
+            seen.insert(t.clone());
+        }
+        assert_eq!(seen.len(), 1000);
+        s.patch(&format!("/clients/{id}"), &json!({"active": true}))
+            .await;
+        for t in tokens.iter().step_by(7) {
+            assert_eq!(
+                s.introspect(t).await,
+                json!({"active": false}),
+                "[{n}] stays inactive"
+            );
+        }
+        // New tokens work again after reactivation.
+        let v = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await,
+            200,
+            n,
+        )
+        .await;
+        assert_eq!(
+            s.introspect(v["access_token"].as_str().unwrap()).await["active"],
+            true
+        );
+    }
+}
