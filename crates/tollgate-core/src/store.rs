@@ -86,6 +86,7 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
     async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     async fn count_users(&self) -> Result<i64, StoreError>;
+    async fn count_active_admins(&self) -> Result<i64, StoreError>;
     /// Ordered by username; `after` is the lower-cased username of the previous page's last.
     async fn list_users(
         &self,

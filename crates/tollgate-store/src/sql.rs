@@ -362,6 +362,14 @@ macro_rules! sql_store {
                     .transpose()
                 }
 
+                async fn count_active_admins(&self) -> Result<i64, StoreError> {
+                    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE admin = $1 AND active = $1")
+                        .bind(true)
+                        .fetch_one(&self.reader)
+                        .await
+                        .map_err(classify)
+                }
+
                 async fn count_users(&self) -> Result<i64, StoreError> {
                     sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
                         .fetch_one(&self.reader)
@@ -554,7 +562,7 @@ macro_rules! sql_store {
                     let sql = format!(
                         "{TOKEN_SELECT} \
                          WHERE ($1 IS NULL OR t.client_id = $1) \
-                           AND ($2 IS NULL OR LOWER(t.username) = LOWER($2)) \
+                           AND ($2 IS NULL OR t.username = $2) \
                            AND ($3 IS NULL OR t.kind = $3) \
                            AND ($4 IS NULL OR t.seq < $4) \
                            AND ($5 IS NULL \

@@ -2,7 +2,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tollgate::cli::{self, ClientCommand, Remote};
+use tollgate::cli::{self, ClientCommand, Remote, TokenCommand, UserCommand};
 use tollgate::config::{Config, FlagOverrides, LogFormat};
 use tollgate_core::audit::Actor;
 use tollgate_core::SystemClock;
@@ -33,6 +33,20 @@ enum Command {
         remote: Remote,
         #[command(subcommand)]
         command: Box<ClientCommand>,
+    },
+    /// Manage users (resource owners, console administrators) through the admin API.
+    User {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: Box<UserCommand>,
+    },
+    /// List and revoke tokens through the admin API.
+    Token {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: Box<TokenCommand>,
     },
 }
 
@@ -140,6 +154,12 @@ fn try_main() -> anyhow::Result<ExitCode> {
         }
         Command::Client { remote, command } => {
             return Ok(runtime()?.block_on(cli::run_client(remote, *command)));
+        }
+        Command::User { remote, command } => {
+            return Ok(runtime()?.block_on(cli::run_user(remote, *command)));
+        }
+        Command::Token { remote, command } => {
+            return Ok(runtime()?.block_on(cli::run_token(remote, *command)));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -350,7 +350,10 @@ async fn password_grant_with_the_oauth2_crate_returns_no_refresh_token() {
             .request_async(&http())
             .await
             .unwrap_err();
-        assert!(format!("{err:?}").contains("invalid_grant"), "[{n}] {err:?}");
+        assert!(
+            format!("{err:?}").contains("invalid_grant"),
+            "[{n}] {err:?}"
+        );
     }
 }
 
@@ -743,6 +746,114 @@ async fn deactivating_a_client_with_1000_tokens_invalidates_all_and_reactivation
         .await;
         assert_eq!(
             s.introspect(v["access_token"].as_str().unwrap()).await["active"],
+            true
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_client_or_user_removes_their_tokens() {
+    for s in common::servers().await {
+        let n = s.name();
+        let user = s.create_user("carol", "carol-password").await;
+        let (id, secret) = client(
+            &s,
+            json!({"name": "Del", "version": "1", "type": "confidential", "grant_types": ["client_credentials", "password"]}),
+        )
+        .await;
+        let secret = secret.unwrap();
+        let cc = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await,
+            200,
+            n,
+        )
+        .await;
+        let pw = token_json(
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", "carol"),
+                    ("password", "carol-password"),
+                ],
+            )
+            .await,
+            200,
+            n,
+        )
+        .await;
+        let store = &s.state.services.store;
+        let hash_of = |t: &Value| t["access_token"].as_str().unwrap().to_owned();
+        let (cc_t, pw_t) = (hash_of(&cc), hash_of(&pw));
+        assert_eq!(s.introspect(&pw_t).await["active"], true);
+        s.state
+            .services
+            .users
+            .delete(&tollgate_core::audit::Actor::new("test", None), &user.id)
+            .await
+            .unwrap();
+        assert_eq!(s.introspect(&pw_t).await, json!({"active": false}), "[{n}]");
+        assert_eq!(
+            s.introspect(&cc_t).await["active"],
+            true,
+            "[{n}] other tokens untouched"
+        );
+        let before = store
+            .list_tokens(&Default::default(), chrono::Utc::now(), None, 100)
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(before, 1, "[{n}] the user's token row is gone");
+        assert_eq!(s.delete(&format!("/clients/{id}")).await.status(), 204);
+        let after = store
+            .list_tokens(&Default::default(), chrono::Utc::now(), None, 100)
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(after, 0, "[{n}] the client's tokens are gone");
+        assert_eq!(s.introspect(&cc_t).await, json!({"active": false}));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_revoking_a_consumed_refresh_token_leaves_its_successor_alive() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("Succ", json!(5))).await;
+        let secret = secret.unwrap();
+        let rt1 = code_flow(&s, &id, &secret).await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = token_json(refresh(&s, &id, &secret, &rt1).await, 200, n).await;
+        let rt2 = r["refresh_token"].as_str().unwrap().to_owned();
+        let consumed: Value = s
+            .get("/tokens?kind=refresh&status=revoked")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = consumed["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "[{n}] {consumed}");
+        let consumed_id = items[0]["id"].as_str().unwrap();
+        assert_eq!(
+            s.delete(&format!("/tokens/{consumed_id}")).await.status(),
+            204
+        );
+        assert_eq!(
+            s.introspect(&rt2).await["active"],
+            true,
+            "[{n}] successor still alive"
+        );
+        assert_eq!(
+            s.introspect(r["access_token"].as_str().unwrap()).await["active"],
             true
         );
     }

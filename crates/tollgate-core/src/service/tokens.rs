@@ -33,9 +33,23 @@ impl TokenService {
     ) -> Result<Page<TokenState>, ServiceError> {
         let limit = check_limit(limit)?;
         let before = decode_cursor(cursor)?;
+        // Usernames compare case-insensitively everywhere (Unicode, in Rust); resolve the
+        // filter to the stored spelling so both databases agree.
+        let mut filter = filter.clone();
+        if let Some(u) = &filter.username {
+            match self.store.get_user_by_username(u).await? {
+                Some(user) => filter.username = Some(user.username),
+                None => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    })
+                }
+            }
+        }
         let rows = self
             .store
-            .list_tokens(filter, self.clock.now(), before, limit + 1)
+            .list_tokens(&filter, self.clock.now(), before, limit + 1)
             .await?;
         let page = Page::from_rows(rows, limit, |(pos, _)| *pos);
         Ok(Page {
@@ -56,7 +70,10 @@ impl TokenService {
     pub async fn revoke(&self, actor: &Actor, id: &str) -> Result<TokenState, ServiceError> {
         let state = self.get(id).await?;
         let now = self.clock.now();
-        if state.status(now) == TokenStatus::Revoked && state.token.revoked_at.is_some() {
+        // Only a usable token is revoked. An expired, revoked or already-rotated one is
+        // left alone: revoking a consumed refresh token's family would kill the live
+        // tokens its rotation produced.
+        if state.status(now) != TokenStatus::Active {
             return Ok(state);
         }
         let t = &state.token;

@@ -128,9 +128,23 @@ impl UserService {
     ) -> Result<User, ServiceError> {
         let mut errs = Vec::new();
         let username = input.username.unwrap_or_default().trim().to_owned();
-        check_username(&mut errs, &username);
+        if username.is_empty() {
+            errs.push(FieldError::new(
+                "username",
+                "required",
+                "username is required",
+            ));
+        } else {
+            check_username(&mut errs, &username);
+        }
         let password = input.password.unwrap_or_default();
-        if check_password_rules || password.is_empty() {
+        if password.is_empty() {
+            errs.push(FieldError::new(
+                "password",
+                "required",
+                "password is required",
+            ));
+        } else if check_password_rules {
             check_password(&mut errs, &password);
         }
         let display_name = input
@@ -259,6 +273,15 @@ impl UserService {
             updated_at: self.clock.now(),
             ..existing.clone()
         };
+        if next.display_name == existing.display_name
+            && next.admin == existing.admin
+            && next.active == existing.active
+        {
+            return Ok(existing);
+        }
+        if existing.admin && existing.active && !(next.admin && next.active) {
+            self.refuse_last_admin("deactivate or demote").await?;
+        }
         if existing.active && !next.active {
             next.token_epoch += 1;
         }
@@ -289,12 +312,12 @@ impl UserService {
         id: &str,
         password: &str,
     ) -> Result<User, ServiceError> {
+        let existing = self.get(id).await?;
         let mut errs = Vec::new();
         check_password(&mut errs, password);
         if !errs.is_empty() {
             return Err(ServiceError::Validation(errs));
         }
-        let existing = self.get(id).await?;
         let next = User {
             password_hash: hash_password(password.to_owned())
                 .await
@@ -318,8 +341,21 @@ impl UserService {
         }
     }
 
+    /// Refuses when it would leave no active administrator (nobody could use the console).
+    async fn refuse_last_admin(&self, what: &str) -> Result<(), ServiceError> {
+        if self.store.count_active_admins().await? <= 1 {
+            return Err(ServiceError::Conflict(format!(
+                "cannot {what} the last active administrator; make another user an active admin first"
+            )));
+        }
+        Ok(())
+    }
+
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
         let existing = self.get(id).await?;
+        if existing.admin && existing.active {
+            self.refuse_last_admin("delete").await?;
+        }
         let audit = AuditEvent::new(
             actor,
             self.clock.now(),

@@ -1,5 +1,5 @@
 use super::output::{client_detail, client_table};
-use super::{Api, CliError, Remote};
+use super::{finish, shown, Api, CliError, Remote};
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
@@ -22,9 +22,15 @@ pub enum ClientCommand {
         grant_type: Option<String>,
     },
     /// Show one client.
-    Show { client_id: String },
+    Show {
+        /// The client id (it may start with "-").
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Change a client (name cannot change).
     Update {
+        /// The client id (it may start with "-").
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[command(flatten)]
         fields: ClientFields,
@@ -33,18 +39,32 @@ pub enum ClientCommand {
         if_match: Option<String>,
     },
     /// Delete a client and its tokens.
-    Delete { client_id: String },
+    Delete {
+        /// The client id (it may start with "-").
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Issue a new secret; prints it once.
     RotateSecret {
+        /// The client id (it may start with "-").
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// Seconds the previous secret keeps working.
         #[arg(long)]
         grace: Option<i64>,
     },
     /// Allow the client to obtain tokens again.
-    Activate { client_id: String },
+    Activate {
+        /// The client id (it may start with "-").
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Stop the client and invalidate all its tokens for good.
-    Deactivate { client_id: String },
+    Deactivate {
+        /// The client id (it may start with "-").
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -103,37 +123,11 @@ impl ClientFields {
 }
 
 pub async fn run_client(remote: Remote, cmd: ClientCommand) -> ExitCode {
-    match run(&remote, cmd).await {
-        Ok(out) => {
-            if !out.is_empty() {
-                println!("{out}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    finish(run(&remote, cmd).await)
 }
 
 fn path_id(id: &str) -> Result<String, CliError> {
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(CliError::Usage(format!("{id:?} is not a client id")));
-    }
-    Ok(id.to_owned())
-}
-
-fn shown(remote: &Remote, v: &Value, human: impl FnOnce(&Value) -> String) -> String {
-    if remote.json {
-        serde_json::to_string_pretty(v).unwrap_or_default()
-    } else {
-        human(v)
-    }
+    super::path_id("client", id)
 }
 
 fn with_secret(c: &Value) -> String {
@@ -160,31 +154,17 @@ async fn run(remote: &Remote, cmd: ClientCommand) -> Result<String, CliError> {
             active,
             grant_type,
         } => {
-            let mut items = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let mut query = vec![("limit", "200".to_owned())];
-                if let Some(q) = &q {
-                    query.push(("q", q.clone()));
-                }
-                if let Some(a) = active {
-                    query.push(("active", a.to_string()));
-                }
-                if let Some(g) = &grant_type {
-                    query.push(("grant_type", g.clone()));
-                }
-                if let Some(c) = &cursor {
-                    query.push(("cursor", c.clone()));
-                }
-                let page = api.call(Method::GET, "/clients", &query, None).await?;
-                if let Some(a) = page["items"].as_array() {
-                    items.extend(a.iter().cloned());
-                }
-                match page["next_cursor"].as_str() {
-                    Some(c) => cursor = Some(c.to_owned()),
-                    None => break,
-                }
+            let mut filters = Vec::new();
+            if let Some(q) = q {
+                filters.push(("q", q));
             }
+            if let Some(a) = active {
+                filters.push(("active", a.to_string()));
+            }
+            if let Some(g) = grant_type {
+                filters.push(("grant_type", g));
+            }
+            let items = api.list_all("/clients", &filters, None).await?;
             Ok(shown(remote, &Value::Array(items), |v| {
                 client_table(v.as_array().map(Vec::as_slice).unwrap_or_default())
             }))

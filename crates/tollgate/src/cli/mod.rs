@@ -1,15 +1,20 @@
-//! `tollgate client …`: a thin client of a running server's admin API. Rules are enforced
-//! by the server (one path for every mutation); this only turns flags into requests and
-//! responses into tables.
+//! `tollgate client|user|token …`: a thin client of a running server's admin API. Rules
+//! are enforced by the server (one path for every mutation); this only turns flags into
+//! requests and responses into tables.
 
 mod client;
 mod output;
+mod token;
+mod user;
 
 pub use client::{run_client, ClientCommand};
+pub use token::{run_token, TokenCommand};
+pub use user::{run_user, UserCommand};
 
 use clap::Args;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use std::process::ExitCode;
 
 #[derive(Debug, Clone, Args)]
 pub struct Remote {
@@ -45,6 +50,49 @@ pub enum CliError {
     Api { status: StatusCode, detail: String },
     #[error("{0}")]
     Usage(String),
+}
+
+/// Prints a command's output (if any) and turns its outcome into the exit code; errors are
+/// one line on stderr.
+pub(crate) fn finish(result: Result<String, CliError>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The API's JSON with `--json`, the human rendering otherwise.
+pub(crate) fn shown(remote: &Remote, v: &Value, human: impl FnOnce(&Value) -> String) -> String {
+    if remote.json {
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    } else {
+        human(v)
+    }
+}
+
+/// An id to put in a URL path: refuses anything that is not one of the server's ids
+/// (which are URL-safe), so no input can reach another resource.
+pub(crate) fn path_id(what: &str, id: &str) -> Result<String, CliError> {
+    if is_id_shaped(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(CliError::Usage(format!("{id:?} is not a {what} id")))
+    }
+}
+
+pub(crate) fn is_id_shaped(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 pub(crate) struct Api {
@@ -98,6 +146,41 @@ impl Api {
                 detail: problem_line(&json),
             })
         }
+    }
+}
+
+impl Api {
+    /// Every item of a paginated listing, following `next_cursor` (at most `max` items).
+    pub async fn list_all(
+        &self,
+        path: &str,
+        filters: &[(&str, String)],
+        max: Option<usize>,
+    ) -> Result<Vec<Value>, CliError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", "200".to_owned())];
+            query.extend(filters.iter().cloned());
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.clone()));
+            }
+            let page = self.call(Method::GET, path, &query, None).await?;
+            if let Some(a) = page["items"].as_array() {
+                items.extend(a.iter().cloned());
+            }
+            if let Some(m) = max {
+                if items.len() >= m {
+                    items.truncate(m);
+                    break;
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        Ok(items)
     }
 }
 

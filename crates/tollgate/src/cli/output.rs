@@ -73,3 +73,120 @@ pub(crate) fn client_table(items: &[Value]) -> String {
     }
     t.to_string()
 }
+
+fn detail(v: &Value, keys: &[&str]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    for key in keys {
+        t.add_row(vec![(*key).to_owned(), text(&v[*key])]);
+    }
+    t.to_string()
+}
+
+pub(crate) fn user_detail(u: &Value) -> String {
+    detail(
+        u,
+        &[
+            "id",
+            "username",
+            "display_name",
+            "admin",
+            "active",
+            "created_at",
+            "updated_at",
+        ],
+    )
+}
+
+pub(crate) fn user_table(items: &[Value]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["ID", "USERNAME", "DISPLAY NAME", "ADMIN", "ACTIVE"]);
+    for u in items {
+        t.add_row(vec![
+            text(&u["id"]),
+            text(&u["username"]),
+            text(&u["display_name"]),
+            text(&u["admin"]),
+            text(&u["active"]),
+        ]);
+    }
+    t.to_string()
+}
+
+/// SPEC §2: a token that never expires is shown as *Lifetime*.
+pub(crate) fn token_expires(t: &Value) -> String {
+    match &t["expires_at"] {
+        Value::Null => "Lifetime".into(),
+        other => text(other),
+    }
+}
+
+/// SPEC §2: a refresh token's remaining refreshes, or *Unlimited*; access tokens have none.
+pub(crate) fn token_refreshes_left(t: &Value) -> String {
+    match t.get("refreshes_left") {
+        Some(Value::Null) => "Unlimited".into(),
+        Some(n) => text(n),
+        None => "-".into(),
+    }
+}
+
+fn token_client(t: &Value) -> String {
+    format!(
+        "{} {} ({})",
+        text(&t["client_name"]),
+        text(&t["client_version"]),
+        text(&t["client_id"])
+    )
+}
+
+pub(crate) fn token_detail(tok: &Value) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    let rows = [
+        ("id", text(&tok["id"])),
+        ("kind", text(&tok["kind"])),
+        ("client", token_client(tok)),
+        ("username", text(&tok["username"])),
+        ("scopes", text(&tok["scopes"])),
+        ("grant_type", text(&tok["grant_type"])),
+        ("issued_at", text(&tok["issued_at"])),
+        ("expires_at", token_expires(tok)),
+        ("refreshes_left", token_refreshes_left(tok)),
+        ("status", text(&tok["status"])),
+    ];
+    for (k, v) in rows {
+        t.add_row(vec![k.to_owned(), v]);
+    }
+    t.to_string()
+}
+
+pub(crate) fn token_table(items: &[Value]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "ID",
+            "KIND",
+            "CLIENT",
+            "USER",
+            "STATUS",
+            "EXPIRES",
+            "REFRESHES LEFT",
+        ]);
+    for tok in items {
+        t.add_row(vec![
+            text(&tok["id"]),
+            text(&tok["kind"]),
+            token_client(tok),
+            text(&tok["username"]),
+            text(&tok["status"]),
+            token_expires(tok),
+            token_refreshes_left(tok),
+        ]);
+    }
+    t.to_string()
+}

@@ -4,6 +4,8 @@ pub mod admin_keys;
 pub mod audit;
 pub mod clients;
 pub mod openapi;
+pub mod tokens;
+pub mod users;
 
 use super::problem::Problem;
 use super::AppState;
@@ -14,6 +16,8 @@ pub fn router() -> Router<AppState> {
         .merge(clients::router())
         .merge(admin_keys::router())
         .merge(audit::router())
+        .merge(users::router())
+        .merge(tokens::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::not_found("no such admin API resource") })
         .method_not_allowed_fallback(|| async {

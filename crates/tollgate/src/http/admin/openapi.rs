@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations and the wire types.
 
-use super::{admin_keys, audit, clients};
+use super::{admin_keys, audit, clients, tokens, users};
 use crate::http::problem::{FieldProblem, Problem};
 use crate::http::AppState;
 use axum::routing::get;
@@ -10,15 +10,18 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tollgate admin API", description = "Manage OAuth clients, admin keys and read the audit log. Errors are RFC 9457 problem+json."),
+    info(title = "Tollgate admin API", description = "Manage OAuth clients, users, tokens and admin keys, and read the audit log. Errors are RFC 9457 problem+json."),
     servers((url = "/admin/api/v1")),
     paths(
         clients::list_clients, clients::create_client, clients::get_client, clients::update_client,
         clients::delete_client, clients::rotate_secret, clients::revoke_client_tokens,
         admin_keys::list_keys, admin_keys::create_key, admin_keys::delete_key,
+        users::list_users, users::create_user, users::get_user, users::update_user,
+        users::delete_user, users::set_password,
+        tokens::list_tokens, tokens::get_token, tokens::revoke_token,
         audit::list_audit,
     ),
-    components(schemas(Problem, FieldProblem)),
+    components(schemas(Problem, FieldProblem, tokens::TokenKindView, tokens::TokenStatusView)),
     modifiers(&AdminKeyAuth),
 )]
 pub struct ApiDoc;

@@ -1,0 +1,684 @@
+//! The `tollgate user` and `tollgate token` commands, run as the built binary against a
+//! running `tollgate serve`, on every backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tollgate::config::RawConfig;
+use tollgate::http::AppState;
+use tollgate_core::oauth::{AuthMethod, AuthorizeRequest, ClientCredentials, TokenRequest};
+use tollgate_core::secret::Secret;
+use tollgate_core::SystemClock;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `tollgate` command with a clean environment: only what the test sets.
+fn tollgate(db_url: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TOLLGATE_DATABASE_URL", db_url)
+        .stdin(Stdio::null());
+    c
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_server(db_url: &str) -> Server {
+    let port = free_port();
+    let mut cmd = tollgate(db_url);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("TOLLGATE_ADMIN_PASSWORD", "first-admin-password")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // Drain stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in BufReader::new(stderr).lines().map_while(Result::ok) {});
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::blocking::get(format!("{base}/healthz")) {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("tollgate serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "server did not become healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, base }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn backends() -> Vec<tollgate_testkit::TestDb> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(tollgate_testkit::each_backend())
+}
+
+fn admin_key(db_url: &str) -> String {
+    let out = run(tollgate(db_url).args(["admin", "create-key", "--name", "cli"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+fn cli_cmd(server: &Server, key: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("TOLLGATE_URL", &server.base)
+        .env("TOLLGATE_ADMIN_KEY", key)
+        .stdin(Stdio::null())
+        .args(args);
+    c
+}
+
+fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
+    run(&mut cli_cmd(server, key, args))
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(server: &Server, key: &str, args: &[&str], backend: &str) -> String {
+    let out = cli(server, key, args);
+    assert!(
+        out.status.success(),
+        "[{backend}] {args:?} failed: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Runs a command with `--json` that must succeed; returns the parsed output.
+fn ok_json(server: &Server, key: &str, args: &[&str], backend: &str) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(server, key, &all, backend)).unwrap()
+}
+
+/// Asserts a command fails with one line on stderr; returns that line.
+fn fails(out: &Output, backend: &str) -> String {
+    assert!(!out.status.success(), "[{backend}] should have failed");
+    let err = stderr(out);
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "[{backend}] one line: {err:?}"
+    );
+    assert!(err.starts_with("error: "), "[{backend}] {err}");
+    err
+}
+
+/// The services of the server, in this process, on the same database (to issue tokens and
+/// check passwords the way the OAuth endpoints and the login page do).
+fn services(rt: &tokio::runtime::Runtime, db_url: &str) -> AppState {
+    let config = RawConfig {
+        database_url: db_url.to_owned(),
+        ..RawConfig::default()
+    }
+    .validate()
+    .unwrap();
+    rt.block_on(tollgate::server::build_state(
+        &config,
+        Arc::new(SystemClock),
+    ))
+    .unwrap()
+}
+
+fn creds(client_id: &str, secret: &str) -> ClientCredentials {
+    ClientCredentials {
+        client_id: client_id.to_owned(),
+        secret: Some(Secret::new(secret.to_owned())),
+        method: AuthMethod::Basic,
+    }
+}
+
+fn ids(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn cli_user_create_list_set_password_deactivate_delete() {
+    for db in backends() {
+        let n = db.name();
+        let server = spawn_server(&db.url);
+        let key = admin_key(&db.url);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let state = services(&rt, &db.url);
+        let users = &state.services.users;
+
+        // Password from the flag.
+        let u = ok_json(
+            &server,
+            &key,
+            &[
+                "user",
+                "create",
+                "--username",
+                "Olivia",
+                "--display-name",
+                "Olivia O",
+                "--password",
+                "olivia-password",
+                "--admin",
+            ],
+            n,
+        );
+        let olivia_id = u["id"].as_str().unwrap().to_owned();
+        assert_eq!(u["username"], "Olivia");
+        assert_eq!(u["display_name"], "Olivia O");
+        assert_eq!(
+            (u["admin"].as_bool(), u["active"].as_bool()),
+            (Some(true), Some(true))
+        );
+        let text = u.to_string();
+        assert!(
+            !text.contains("olivia-password") && !text.contains("argon2"),
+            "[{n}] {text}"
+        );
+
+        // Password from the environment; human output.
+        let out = run(cli_cmd(
+            &server,
+            &key,
+            &["user", "create", "--username", "pat", "--inactive"],
+        )
+        .env("TOLLGATE_USER_PASSWORD", "pat-password"));
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        let shown = stdout(&out);
+        assert!(
+            shown.contains("pat") && shown.contains("false"),
+            "[{n}] {shown}"
+        );
+        assert!(!shown.contains("pat-password"), "[{n}] {shown}");
+        assert!(!rt.block_on(users.get_by_username("pat")).unwrap().active);
+
+        // Neither: refused before anything is sent.
+        let err = fails(
+            &cli(&server, &key, &["user", "create", "--username", "quinn"]),
+            n,
+        );
+        assert!(
+            err.contains("--password") && err.contains("TOLLGATE_USER_PASSWORD"),
+            "[{n}] {err}"
+        );
+        // Duplicate (case-insensitive) and invalid input: the server's reason, one line.
+        let err = fails(
+            &cli(
+                &server,
+                &key,
+                &[
+                    "user",
+                    "create",
+                    "--username",
+                    "OLIVIA",
+                    "--password",
+                    "another-password",
+                ],
+            ),
+            n,
+        );
+        assert!(
+            err.contains("409") && err.contains("already exists"),
+            "[{n}] {err}"
+        );
+        let err = fails(
+            &cli(
+                &server,
+                &key,
+                &[
+                    "user",
+                    "create",
+                    "--username",
+                    "two words",
+                    "--password",
+                    "short",
+                ],
+            ),
+            n,
+        );
+        assert!(
+            err.contains("422") && err.contains("username") && err.contains("password"),
+            "[{n}] {err}"
+        );
+
+        // List: a table by default, JSON with --json, --q filters.
+        let table = ok(&server, &key, &["user", "list"], n);
+        for s in [
+            "USERNAME", "ADMIN", "Olivia", "Olivia O", "pat", "admin", &olivia_id,
+        ] {
+            assert!(table.contains(s), "[{n}] {s:?} missing from {table}");
+        }
+        assert!(
+            !table.contains("quinn") && !table.contains("two words"),
+            "[{n}]"
+        );
+        let all = ok_json(&server, &key, &["user", "list"], n);
+        assert_eq!(
+            all.as_array().unwrap().len(),
+            3,
+            "[{n}] admin, Olivia, pat: {all}"
+        );
+        let some = ok_json(&server, &key, &["user", "list", "--q", "LIV"], n);
+        assert_eq!(ids(&some), vec![olivia_id.clone()], "[{n}]");
+
+        // set-password by username (case-insensitive) and by id.
+        let out = ok(
+            &server,
+            &key,
+            &[
+                "user",
+                "set-password",
+                "olivia",
+                "--password",
+                "second-password",
+            ],
+            n,
+        );
+        assert!(out.contains("Olivia"), "[{n}] {out}");
+        let login = |p: &str| {
+            rt.block_on(users.verify_login("olivia", p))
+                .unwrap()
+                .map(|u| u.id)
+        };
+        assert_eq!(login("second-password"), Some(olivia_id.clone()), "[{n}]");
+        assert_eq!(
+            login("olivia-password"),
+            None,
+            "[{n}] old password still works"
+        );
+        let out = run(
+            cli_cmd(&server, &key, &["user", "set-password", &olivia_id])
+                .env("TOLLGATE_USER_PASSWORD", "third-password"),
+        );
+        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert_eq!(login("third-password"), Some(olivia_id.clone()), "[{n}]");
+        assert_eq!(login("second-password"), None, "[{n}]");
+        let err = fails(
+            &cli(
+                &server,
+                &key,
+                &["user", "set-password", "olivia", "--password", "short"],
+            ),
+            n,
+        );
+        assert!(err.contains("password"), "[{n}] {err}");
+        assert_eq!(
+            login("third-password"),
+            Some(olivia_id.clone()),
+            "[{n}] unchanged"
+        );
+        let err = fails(
+            &cli(
+                &server,
+                &key,
+                &[
+                    "user",
+                    "set-password",
+                    "nobody",
+                    "--password",
+                    "long enough",
+                ],
+            ),
+            n,
+        );
+        assert!(err.contains("404") && err.contains("nobody"), "[{n}] {err}");
+
+        // deactivate / activate by username.
+        let out = ok(&server, &key, &["user", "deactivate", "OLIVIA"], n);
+        assert!(out.contains("inactive"), "[{n}] {out}");
+        let v = ok_json(&server, &key, &["user", "show", "olivia"], n);
+        assert_eq!(v["active"], false, "[{n}]");
+        assert_eq!(
+            login("third-password"),
+            None,
+            "[{n}] inactive users cannot log in"
+        );
+        ok(&server, &key, &["user", "activate", &olivia_id], n);
+        let v = ok_json(&server, &key, &["user", "show", &olivia_id], n);
+        assert_eq!(v["active"], true, "[{n}]");
+
+        // delete by username, then it is gone.
+        let out = ok(&server, &key, &["user", "delete", "pat"], n);
+        assert!(out.contains("deleted user pat"), "[{n}] {out}");
+        assert!(rt.block_on(users.get_by_username("pat")).is_err(), "[{n}]");
+        let err = fails(&cli(&server, &key, &["user", "delete", "pat"]), n);
+        assert!(err.contains("404"), "[{n}] {err}");
+        let all = ok_json(&server, &key, &["user", "list"], n);
+        assert_eq!(all.as_array().unwrap().len(), 2, "[{n}]");
+
+        // An id that starts with "-" is looked up, not parsed as a flag.
+        let err = fails(&cli(&server, &key, &["user", "delete", "-abc"]), n);
+        assert!(err.contains("404") && err.contains("-abc"), "[{n}] {err}");
+
+        // A wrong key: the server's 401, one line.
+        let err = fails(&cli(&server, "tga_wrong", &["user", "list"]), n);
+        assert!(err.contains("401"), "[{n}] {err}");
+    }
+}
+
+#[test]
+fn cli_token_list_and_revoke() {
+    for db in backends() {
+        let n = db.name();
+        let server = spawn_server(&db.url);
+        let key = admin_key(&db.url);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let state = services(&rt, &db.url);
+        let oauth = &state.services.oauth;
+
+        ok(
+            &server,
+            &key,
+            &[
+                "user",
+                "create",
+                "--username",
+                "rita",
+                "--password",
+                "rita-password",
+            ],
+            n,
+        );
+        let client = |name: &str, extra: &[&str]| -> (String, String) {
+            let mut args = vec![
+                "client",
+                "create",
+                "--name",
+                name,
+                "--version",
+                "1.0",
+                "--type",
+                "confidential",
+            ];
+            args.extend_from_slice(extra);
+            let c = ok_json(&server, &key, &args, n);
+            (
+                c["client_id"].as_str().unwrap().to_owned(),
+                c["client_secret"].as_str().unwrap().to_owned(),
+            )
+        };
+        // Client credentials + password, expiring after an hour.
+        let (a, a_secret) = client("Cli A", &["--grant", "client_credentials,password"]);
+        // Authorization code: never-expiring access tokens, unlimited refreshes.
+        let (b, b_secret) = client(
+            "Cli B",
+            &[
+                "--grant",
+                "authorization_code",
+                "--redirect-uri",
+                "https://b.example.com/cb",
+                "--lifetime",
+                "never",
+                "--refresh-count",
+                "unlimited",
+            ],
+        );
+        // Authorization code, two refreshes.
+        let (c, c_secret) = client(
+            "Cli C",
+            &[
+                "--grant",
+                "authorization_code",
+                "--redirect-uri",
+                "https://c.example.com/cb",
+                "--refresh-count",
+                "2",
+            ],
+        );
+
+        let token = |cid: &str, secret: &str, req: TokenRequest| {
+            rt.block_on(oauth.token(&creds(cid, secret), req)).unwrap()
+        };
+        let cc = token(
+            &a,
+            &a_secret,
+            TokenRequest {
+                grant_type: "client_credentials".into(),
+                ..Default::default()
+            },
+        );
+        token(
+            &a,
+            &a_secret,
+            TokenRequest {
+                grant_type: "password".into(),
+                username: Some("rita".into()),
+                password: Some("rita-password".into()),
+                ..Default::default()
+            },
+        );
+        let rita = rt
+            .block_on(state.services.users.get_by_username("rita"))
+            .unwrap();
+        let code_grant = |cid: &str, secret: &str| {
+            let v = rt
+                .block_on(oauth.validate_authorize(&AuthorizeRequest {
+                    response_type: Some("code".into()),
+                    client_id: Some(cid.into()),
+                    ..Default::default()
+                }))
+                .unwrap_or_else(|_| panic!("authorize refused"));
+            let redirect = rt.block_on(oauth.approve(&rita, &v)).unwrap();
+            let code = url::Url::parse(&redirect)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            token(
+                cid,
+                secret,
+                TokenRequest {
+                    grant_type: "authorization_code".into(),
+                    code: Some(code),
+                    ..Default::default()
+                },
+            )
+        };
+        let b_tokens = code_grant(&b, &b_secret);
+        let c_tokens = code_grant(&c, &c_secret);
+        assert!(b_tokens.refresh_token.is_some() && c_tokens.refresh_token.is_some());
+
+        // JSON: everything, newest first, with the filters applied by the server.
+        let all = ok_json(&server, &key, &["token", "list"], n);
+        assert_eq!(all.as_array().unwrap().len(), 6, "[{n}] {all}");
+        let listing = all.to_string();
+        assert!(
+            !listing.contains(cc.access_token.expose()),
+            "[{n}] token leaked"
+        );
+        let only_a = ok_json(&server, &key, &["token", "list", "--client-id", &a], n);
+        assert_eq!(only_a.as_array().unwrap().len(), 2, "[{n}]");
+        assert!(only_a
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["client_id"] == a.as_str()));
+        let refresh = ok_json(&server, &key, &["token", "list", "--kind", "refresh"], n);
+        assert_eq!(refresh.as_array().unwrap().len(), 2, "[{n}]");
+        let rita_tokens = ok_json(&server, &key, &["token", "list", "--username", "RITA"], n);
+        assert_eq!(
+            rita_tokens.as_array().unwrap().len(),
+            5,
+            "[{n}] all but client credentials"
+        );
+        let limited = ok_json(&server, &key, &["token", "list", "--limit", "2"], n);
+        assert_eq!(ids(&limited), ids(&all)[..2].to_vec(), "[{n}]");
+
+        let find = |client: &str, kind: &str| -> String {
+            all.as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["client_id"] == client && t["kind"] == kind)
+                .map(|t| t["id"].as_str().unwrap().to_owned())
+                .unwrap()
+        };
+        let b_access = find(&b, "access");
+        let b_refresh = find(&b, "refresh");
+        let c_refresh = find(&c, "refresh");
+        let a_access: Vec<String> = ids(&only_a);
+
+        // The table: headers, and per row the EXPIRES and REFRESHES LEFT columns (the last
+        // two words of the row).
+        let table = ok(&server, &key, &["token", "list"], n);
+        for h in [
+            "ID",
+            "KIND",
+            "CLIENT",
+            "USER",
+            "STATUS",
+            "EXPIRES",
+            "REFRESHES LEFT",
+        ] {
+            assert!(table.contains(h), "[{n}] {h} missing: {table}");
+        }
+        let row = |id: &str| -> Vec<String> {
+            let line = table
+                .lines()
+                .find(|l| l.contains(id))
+                .unwrap_or_else(|| panic!("[{n}] no row for {id}: {table}"));
+            line.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        let tail = |id: &str| -> (String, String) {
+            let r = row(id);
+            (r[r.len() - 2].clone(), r[r.len() - 1].clone())
+        };
+        assert_eq!(
+            tail(&b_access),
+            ("Lifetime".into(), "-".into()),
+            "[{n}] {table}"
+        );
+        assert_eq!(
+            tail(&b_refresh),
+            ("Lifetime".into(), "Unlimited".into()),
+            "[{n}] {table}"
+        );
+        assert_eq!(
+            tail(&c_refresh),
+            ("Lifetime".into(), "2".into()),
+            "[{n}] {table}"
+        );
+        for id in &a_access {
+            let (expires, left) = tail(id);
+            assert!(
+                expires.parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
+                "[{n}] {expires}"
+            );
+            assert_eq!(left, "-", "[{n}]");
+        }
+        let b_row = row(&b_refresh).join(" ");
+        assert!(
+            b_row.contains("refresh")
+                && b_row.contains("Cli B")
+                && b_row.contains("rita")
+                && b_row.contains("active"),
+            "[{n}] {b_row}"
+        );
+
+        // Revoke the client credentials token: only it becomes revoked.
+        let cc_id = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["grant_type"] == "client_credentials")
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .unwrap();
+        assert!(
+            rt.block_on(oauth.introspect(cc.access_token.expose()))
+                .unwrap()
+                .active
+        );
+        let out = ok(&server, &key, &["token", "revoke", &cc_id], n);
+        assert!(out.contains(&cc_id), "[{n}] {out}");
+        let revoked = ok_json(&server, &key, &["token", "list", "--status", "revoked"], n);
+        assert_eq!(ids(&revoked), vec![cc_id.clone()], "[{n}]");
+        let t = ok_json(&server, &key, &["token", "show", &cc_id], n);
+        assert_eq!(t["status"], "revoked", "[{n}]");
+        let active = ok_json(&server, &key, &["token", "list", "--status", "active"], n);
+        assert_eq!(active.as_array().unwrap().len(), 5, "[{n}]");
+        assert!(
+            !rt.block_on(oauth.introspect(cc.access_token.expose()))
+                .unwrap()
+                .active
+        );
+        let table = ok(&server, &key, &["token", "list", "--status", "revoked"], n);
+        assert!(
+            table.contains("revoked") && table.contains(&cc_id),
+            "[{n}] {table}"
+        );
+
+        // Errors: the server's reason in one line, non-zero exit.
+        let err = fails(
+            &cli(&server, &key, &["token", "list", "--kind", "bearer"]),
+            n,
+        );
+        assert!(err.contains("422") && err.contains("kind"), "[{n}] {err}");
+        let err = fails(
+            &cli(&server, &key, &["token", "list", "--status", "dead"]),
+            n,
+        );
+        assert!(err.contains("status"), "[{n}] {err}");
+        let err = fails(
+            &cli(&server, &key, &["token", "revoke", "no-such-token"]),
+            n,
+        );
+        assert!(err.contains("404"), "[{n}] {err}");
+        // Ids are URL-safe base64 and may start with "-": that is an id, not a flag.
+        let err = fails(
+            &cli(&server, &key, &["token", "revoke", "-no-such-token"]),
+            n,
+        );
+        assert!(err.contains("404"), "[{n}] {err}");
+        let none = ok_json(&server, &key, &["token", "list", "--client-id", "-x-"], n);
+        assert_eq!(none, serde_json::json!([]), "[{n}]");
+        let err = fails(&cli(&server, &key, &["token", "revoke", "../clients"]), n);
+        assert!(err.contains("not a token id"), "[{n}] {err}");
+        let out = run(Command::new(BIN)
+            .env_clear()
+            .args(["token", "list", "--url", &server.base]));
+        let err = fails(&out, n);
+        assert!(err.contains("admin key"), "[{n}] {err}");
+    }
+}
