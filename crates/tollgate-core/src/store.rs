@@ -145,6 +145,10 @@ pub trait TokenStore: Send + Sync {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<(i64, TokenState)>, StoreError>;
+    /// Sets `revoked_at = now` on up to `batch` tokens that an epoch change (client or
+    /// user deactivation, revoke-all, password change) already made unusable, so the purge
+    /// below can count their retention from then. Returns how many.
+    async fn mark_epoch_revoked(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
     /// Deletes up to `batch` tokens that expired, were revoked or were consumed before
     /// `cutoff`; returns how many. Small batches keep each transaction short.
     async fn purge_tokens(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;

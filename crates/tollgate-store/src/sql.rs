@@ -587,6 +587,32 @@ macro_rules! sql_store {
                         .collect()
                 }
 
+                async fn mark_epoch_revoked(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
+                    let by_client = sqlx::query(
+                        "UPDATE tokens SET revoked_at = $1 WHERE seq IN (SELECT t.seq FROM tokens t \
+                         JOIN clients c ON c.client_id = t.client_id \
+                         WHERE t.revoked_at IS NULL AND t.client_epoch < c.token_epoch LIMIT $2)",
+                    )
+                    .bind(ms(now))
+                    .bind(i64::from(batch))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                    let by_user = sqlx::query(
+                        "UPDATE tokens SET revoked_at = $1 WHERE seq IN (SELECT t.seq FROM tokens t \
+                         JOIN users u ON u.id = t.user_id \
+                         WHERE t.revoked_at IS NULL AND t.user_id IS NOT NULL AND t.user_epoch < u.token_epoch LIMIT $2)",
+                    )
+                    .bind(ms(now))
+                    .bind(i64::from(batch))
+                    .execute(&self.writer)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                    Ok(by_client + by_user)
+                }
+
                 async fn purge_tokens(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
                     Ok(sqlx::query(
                         "DELETE FROM tokens WHERE seq IN (SELECT seq FROM tokens \

@@ -36,8 +36,18 @@ impl Janitor {
 
     /// One pass: batch after batch until nothing old is left, yielding between batches.
     pub async fn run_once(&self) -> Result<Purged, ServiceError> {
-        let cutoff = self.clock.now() - self.retention;
+        let now = self.clock.now();
+        let cutoff = now - self.retention;
         let mut p = Purged::default();
+        // Tokens killed by an epoch change get their revocation time recorded first, so
+        // they too are purged once the retention period has passed.
+        loop {
+            let n = self.store.mark_epoch_revoked(now, JANITOR_BATCH).await?;
+            if n < u64::from(JANITOR_BATCH) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
         loop {
             let n = self.store.purge_tokens(cutoff, JANITOR_BATCH).await?;
             p.tokens += n;
