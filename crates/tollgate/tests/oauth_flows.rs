@@ -9,8 +9,9 @@ use common::browser::{params_of, Browser, Outcome};
 use common::TestServer;
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
-    ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IntrospectionUrl,
+    PkceCodeChallenge, RedirectUrl, ResourceOwnerPassword, ResourceOwnerUsername, Scope,
+    TokenIntrospectionResponse, TokenResponse, TokenUrl,
 };
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -132,6 +133,19 @@ async fn client_credentials_with_the_oauth2_crate_basic_and_post() {
         assert_eq!(intro["token_type"], "Bearer");
         assert_eq!(intro["iss"], s.base.as_str());
         assert!(intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap() == 3600);
+
+        // RFC 7662 through the oauth2 crate (as this confidential client).
+        let intro = oc
+            .clone()
+            .set_introspection_url(IntrospectionUrl::new(s.url("/oauth2/introspect")).unwrap())
+            .introspect(tok.access_token())
+            .request_async(&http())
+            .await
+            .unwrap();
+        assert!(intro.active(), "[{n}]");
+        assert_eq!(intro.client_id().unwrap().as_str(), id, "[{n}]");
+        assert_eq!(intro.scopes().unwrap()[0].as_str(), "api:read", "[{n}]");
+        assert_eq!(intro.iss().unwrap(), s.base, "[{n}]");
 
         // client_secret_post, with the oauth2 crate's RequestBody auth type.
         let post = oc.clone().set_auth_type(oauth2::AuthType::RequestBody);
