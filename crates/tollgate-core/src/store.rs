@@ -32,6 +32,7 @@ pub struct ClientFilter {
     pub q: Option<String>,
     pub active: Option<bool>,
     pub grant_type: Option<GrantType>,
+    pub client_type: Option<crate::client::ClientType>,
 }
 
 /// `after` is the position (an opaque, increasing number) of the last item of the

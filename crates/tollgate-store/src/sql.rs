@@ -236,6 +236,7 @@ macro_rules! sql_store {
                            AND ($2 IS NULL OR active = $2) \
                            AND ($3 IS NULL OR (grant_mask & $3) <> 0) \
                            AND ($4 IS NULL OR seq > $4) \
+                           AND ($6 IS NULL OR client_type = $6) \
                          ORDER BY seq LIMIT $5"
                     );
                     let grant_bit = filter
@@ -247,6 +248,7 @@ macro_rules! sql_store {
                         .bind(grant_bit)
                         .bind(after)
                         .bind(i64::from(limit))
+                        .bind(filter.client_type.map(|t| t.as_str()))
                         .fetch_all(&self.reader)
                         .await
                         .map_err(classify)?

@@ -877,6 +877,7 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             q: Some("alpha".into()),
             active: Some(true),
             grant_type: None,
+            client_type: None,
         };
         assert_eq!(
             names(&*store, b, combined).await,
@@ -887,12 +888,37 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             q: None,
             active: Some(false),
             grant_type: Some(GrantType::ClientCredentials),
+            client_type: None,
         };
         assert_eq!(
             names(&*store, b, combined).await,
             ["ALPHABET"],
             "{b}: active+grant"
         );
+        let pc = Client {
+            client_type: ClientType::Public,
+            grant_types: grants(&[GrantType::AuthorizationCode]),
+            secret_hash: None,
+            ..client("fpub", "Public One", "1.0")
+        };
+        store.insert_client(&pc, &create_event(&pc)).await.unwrap();
+        let public_only = ClientFilter {
+            client_type: Some(tollgate_core::client::ClientType::Public),
+            ..Default::default()
+        };
+        let publics = list_all(&*store, b, &public_only, 50).await;
+        let all = list_all(&*store, b, &ClientFilter::default(), 50).await;
+        assert!(
+            !publics.is_empty() && publics.len() < all.len(),
+            "{b}: the fixture has public and confidential clients"
+        );
+        for c in publics {
+            assert_eq!(
+                c.1.client_type,
+                tollgate_core::client::ClientType::Public,
+                "{b}: type filter"
+            );
+        }
         let paged: Vec<String> = list_all(&*store, b, &q("a"), 1)
             .await
             .into_iter()

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(oauth::router())
+        .merge(crate::console::router())
         .nest("/admin/api/v1", admin::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
@@ -66,7 +67,7 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

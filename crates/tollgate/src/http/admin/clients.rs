@@ -13,7 +13,9 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tollgate_core::client::{Client, ClientInput, GrantType, RefreshCount, TokenLifetime};
+use tollgate_core::client::{
+    Client, ClientInput, ClientType, GrantType, RefreshCount, TokenLifetime,
+};
 use tollgate_core::service::ClientWithSecret;
 use tollgate_core::store::ClientFilter;
 use tollgate_core::FieldError;
@@ -241,6 +243,10 @@ pub struct ListClientsQuery {
     pub active: Option<bool>,
     /// Only clients allowed this grant type.
     pub grant_type: Option<String>,
+    /// Only `confidential` or only `public` clients.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub client_type: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -272,10 +278,21 @@ pub async fn list_clients(
             )])
         })?),
     };
+    let client_type = match q.client_type.as_deref() {
+        None => None,
+        Some(t) => Some(ClientType::parse(t).ok_or_else(|| {
+            Problem::validation(vec![FieldError::new(
+                "type",
+                "invalid",
+                format!("type must be \"confidential\" or \"public\", not {t:?}"),
+            )])
+        })?),
+    };
     let filter = ClientFilter {
         q: q.q.filter(|s| !s.trim().is_empty()),
         active: q.active,
         grant_type,
+        client_type,
     };
     let page = state
         .services

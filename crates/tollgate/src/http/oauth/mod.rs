@@ -1,7 +1,7 @@
 //! The public OAuth endpoints (SPEC §3): metadata, token, introspection, revocation, and
 //! the browser-facing authorize, login, consent and logout pages.
 
-mod pages;
+pub(crate) mod pages;
 mod token;
 
 use super::AppState;

@@ -1,0 +1,301 @@
+//! The admin console (SPEC §5): server-rendered pages for administrators, working without
+//! JavaScript. Every page calls the same services as the admin API, so no rule lives twice.
+//! Sign-in is the shared `/login` page; the console needs a session of a user with
+//! `admin: true`, and every form carries the session's CSRF token.
+
+mod clients;
+mod pages;
+
+use crate::http::oauth::pages::SESSION_COOKIE;
+use crate::http::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::CookieJar;
+use serde::de::DeserializeOwned;
+use tollgate_core::audit::Actor;
+use tollgate_core::ServiceError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/console",
+            get(|| async { Redirect::to("/console/clients") }),
+        )
+        .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/clients") }),
+        )
+        .route("/console/clients", get(clients::list).post(clients::create))
+        .route("/console/clients/new", get(clients::new_form))
+        .route(
+            "/console/clients/{id}",
+            get(clients::edit_form).post(clients::update),
+        )
+        .route("/console/clients/{id}/secret", post(clients::rotate))
+        .route(
+            "/console/clients/{id}/active",
+            get(clients::confirm_active).post(clients::set_active),
+        )
+        .route(
+            "/console/clients/{id}/delete",
+            get(clients::confirm_delete).post(clients::delete),
+        )
+        .route(
+            "/console/clients/{id}/tokens/revoke",
+            post(clients::revoke_tokens),
+        )
+        .route("/console/tokens", get(pages::tokens))
+        .route("/console/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/console/users", get(pages::users).post(pages::create_user))
+        .route("/console/users/{id}", post(pages::update_user))
+        .route("/console/users/{id}/password", post(pages::set_password))
+        .route(
+            "/console/admin-keys",
+            get(pages::admin_keys).post(pages::create_admin_key),
+        )
+        .route(
+            "/console/admin-keys/{id}/delete",
+            post(pages::delete_admin_key),
+        )
+        .route("/console/audit", get(pages::audit))
+        .route("/console/static/pico.min.css", get(pico))
+        .route("/console/static/console.css", get(console_css))
+        .route("/console/static/console.js", get(console_js))
+}
+
+async fn pico() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/pico.min.css"),
+    )
+}
+
+async fn console_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/console.css"),
+    )
+}
+
+async fn console_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/console.js"),
+    )
+}
+
+fn asset(ct: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// What every console page's layout needs.
+pub struct Layout {
+    pub username: String,
+    pub csrf: String,
+    /// Which navigation entry is current.
+    pub section: &'static str,
+    pub notice: Option<String>,
+}
+
+/// A signed-in administrator.
+pub struct Admin {
+    pub username: String,
+    pub csrf: String,
+    pub actor: Actor,
+    cookie: String,
+}
+
+impl Admin {
+    pub fn layout(&self, section: &'static str, notice: Option<String>) -> Layout {
+        Layout {
+            username: self.username.clone(),
+            csrf: self.csrf.clone(),
+            section,
+            notice,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+struct MessagePage {
+    layout: Option<Layout>,
+    title: String,
+    message: String,
+}
+
+/// A plain page with a title and a message (errors, refusals).
+pub fn message(
+    status: StatusCode,
+    layout: Option<Layout>,
+    title: &str,
+    msg: impl Into<String>,
+) -> Response {
+    render(
+        status,
+        &MessagePage {
+            layout,
+            title: title.into(),
+            message: msg.into(),
+        },
+    )
+}
+
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+        }
+    }
+}
+
+/// A service failure as a page: what went wrong, in words an administrator can act on.
+pub fn service_error(admin: &Admin, section: &'static str, e: ServiceError) -> Response {
+    let (status, title) = match &e {
+        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
+        ServiceError::Conflict(_) => (StatusCode::CONFLICT, "Not possible"),
+        ServiceError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "Changed meanwhile"),
+        ServiceError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input"),
+        ServiceError::Store(tollgate_core::store::StoreError::Unavailable(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable")
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
+    };
+    let msg = match &e {
+        ServiceError::Store(_) | ServiceError::Internal(_) => {
+            tracing::error!(error = %e, "console request failed");
+            "The server could not complete this; the server log has the details.".to_owned()
+        }
+        other => other.to_string(),
+    };
+    message(status, Some(admin.layout(section, None)), title, msg)
+}
+
+/// Where to go after a change: back to a page, with a notice to show there.
+pub fn see_other(path: &str, notice: &str) -> Response {
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("notice", notice)
+        .finish();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut res = Redirect::to(&format!("{path}{sep}{q}")).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let cookie = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
+        let session = match state.services.sessions.current(&cookie).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "session lookup failed");
+                return Err(message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    "Database unavailable",
+                    "Try again in a moment.",
+                ));
+            }
+        };
+        let Some(session) = session else {
+            let return_to = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/console".into());
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("return_to", &return_to)
+                .finish();
+            return Err(Redirect::to(&format!("/login?{q}")).into_response());
+        };
+        if !session.user_admin {
+            return Err(message(
+                StatusCode::FORBIDDEN,
+                None,
+                "Administrators only",
+                format!(
+                    "You are signed in as {}, who is not an administrator. Ask an administrator for access.",
+                    session.username
+                ),
+            ));
+        }
+        let ip = crate::http::extract::client_ip(parts);
+        Ok(Self {
+            csrf: state.services.sessions.csrf_token(&cookie),
+            actor: Actor::new(format!("user:{}", session.username), ip),
+            username: session.username,
+            cookie,
+        })
+    }
+}
+
+/// A console form submission: an administrator's session, a valid CSRF token, and the
+/// fields (repeated names become lists).
+pub struct AdminForm<T> {
+    pub admin: Admin,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AdminForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let admin = Admin::from_request_parts(&mut parts, state).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let csrf = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if !state.services.sessions.check_csrf(&admin.cookie, &csrf) {
+            return Err(message(
+                StatusCode::FORBIDDEN,
+                Some(admin.layout("", None)),
+                "This form has expired",
+                "The form was not sent from your current session (missing or wrong CSRF token). Reload the page and try again.",
+            ));
+        }
+        let form = serde_html_form::from_bytes::<T>(&bytes).map_err(|e| {
+            message(
+                StatusCode::BAD_REQUEST,
+                Some(admin.layout("", None)),
+                "Invalid form",
+                format!("The form could not be read: {e}"),
+            )
+        })?;
+        Ok(Self { admin, form })
+    }
+}
+
+/// `?notice=…` shown once at the top of a page after a redirect.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Notice {
+    pub notice: Option<String>,
+}
