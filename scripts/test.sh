@@ -33,6 +33,20 @@ else
   echo "test.sh: PostgreSQL tests use TEST_POSTGRES_URL"
 fi
 
+# The console's browser tests need Chromium and chromedriver (CHROMIUM / CHROMEDRIVER
+# override the Debian paths). Without them those tests skip, except under CI (.ci/run
+# installs them).
+chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
+chromedriver_bin="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+if [[ -x "$chromium_bin" && -x "$chromedriver_bin" ]]; then
+  echo "test.sh: browser tests use $chromium_bin and $chromedriver_bin"
+elif [[ -n "${CI:-}" ]]; then
+  echo "test.sh: CI is set but $chromium_bin or $chromedriver_bin is missing (apt-get install chromium chromium-driver)" >&2
+  exit 1
+else
+  echo "test.sh: $chromium_bin or $chromedriver_bin missing: browser tests are SKIPPED (apt-get install chromium chromium-driver)" >&2
+fi
+
 log=$(mktemp)
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod chrome;
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
