@@ -1,0 +1,286 @@
+//! The console's forms over plain HTTP (no JavaScript), on every backend: lost-update
+//! protection, errors beside fields with input kept, secrets shown once, curl commands.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::browser::{hidden_inputs, location, Browser};
+use common::TestServer;
+use tollgate_core::audit::Actor;
+use tollgate_core::service::NewUser;
+
+async fn admin_browser(s: &TestServer, name: &str) -> Browser {
+    s.state
+        .services
+        .users
+        .create(
+            &Actor::new("test", None),
+            NewUser {
+                username: Some(name.into()),
+                password: Some(format!("{name}-password")),
+                admin: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let b = Browser::new(&s.base);
+    b.login(name, &format!("{name}-password")).await;
+    b
+}
+
+fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn client_form(csrf: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = vec![("csrf".into(), csrf.into())];
+    for (k, v) in extra {
+        f.push(((*k).into(), (*v).into()));
+    }
+    f
+}
+
+/// Creates a confidential client through the console; returns (client path, page HTML).
+async fn create(b: &Browser, name: &str) -> (String, String) {
+    let page = b.get("/console/clients/new").await.text().await.unwrap();
+    let csrf = field(&hidden_inputs(&page), "csrf");
+    let res = b
+        .post_form(
+            "/console/clients",
+            &client_form(
+                &csrf,
+                &[
+                    ("name", name),
+                    ("version", "1.0"),
+                    ("description", "made in the console"),
+                    ("type", "confidential"),
+                    ("grant_types", "client_credentials"),
+                    ("grant_types", "authorization_code"),
+                    ("redirect_uris", "https://app.example.com/cb"),
+                    ("redirect_uris", ""),
+                    ("redirect_uris", "http://localhost:3000/cb"),
+                    ("scopes", "read write"),
+                    ("lifetime_mode", "expires"),
+                    ("lifetime_seconds", "900"),
+                    ("refresh_mode", "limited"),
+                    ("refresh_count", "3"),
+                    ("active", "on"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let start = html.find("data-client-path=\"").expect("secret box") + 18;
+    let path = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    (path, html)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn created_client_matches_the_form_and_its_secret_is_shown_once() {
+    for s in common::servers().await {
+        let n = s.name();
+        let b = admin_browser(&s, "root").await;
+        let (path, html) = create(&b, "Console App").await;
+        let id = path.rsplit('/').next().unwrap().to_owned();
+        let c = s.state.services.clients.get(&id).await.unwrap();
+        assert_eq!(
+            c.description.as_deref(),
+            Some("made in the console"),
+            "[{n}]"
+        );
+        assert_eq!(
+            c.redirect_uris,
+            ["https://app.example.com/cb", "http://localhost:3000/cb"],
+            "[{n}]"
+        );
+        assert_eq!(c.scopes, ["read", "write"]);
+        assert_eq!(
+            c.access_token_lifetime,
+            tollgate_core::client::TokenLifetime::Seconds(900)
+        );
+        assert_eq!(
+            c.refresh_count,
+            tollgate_core::client::RefreshCount::Limited(3)
+        );
+        let start = html.find("id=\"client-secret\">").unwrap() + 19;
+        let secret = &html[start..start + html[start..].find('<').unwrap()];
+        assert!(
+            s.state
+                .services
+                .clients
+                .authenticate(&id, secret)
+                .await
+                .unwrap()
+                .is_some(),
+            "[{n}]"
+        );
+        assert!(html.contains("shown only this once"), "[{n}]");
+        // A later visit never shows it.
+        let again = b.get(&path).await.text().await.unwrap();
+        assert!(!again.contains(secret), "[{n}] secret shown again");
+        assert!(!again.contains("id=\"client-secret\""), "[{n}]");
+        // The page shows the endpoints and curl commands for its grants.
+        for needle in [
+            "/oauth2/token",
+            "/oauth2/authorize",
+            "grant_type=client_credentials",
+            "grant_type=authorization_code",
+            "grant_type=refresh_token",
+            &id,
+        ] {
+            assert!(again.contains(needle), "[{n}] page lacks {needle}");
+        }
+        assert!(again.contains("readonly"), "[{n}] name is read-only");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_errors_appear_beside_their_fields_with_the_input_kept() {
+    for s in common::servers().await {
+        let n = s.name();
+        let b = admin_browser(&s, "root").await;
+        let page = b.get("/console/clients/new").await.text().await.unwrap();
+        let csrf = field(&hidden_inputs(&page), "csrf");
+        let res = b
+            .post_form(
+                "/console/clients",
+                &client_form(
+                    &csrf,
+                    &[
+                        ("name", "Kept Name"),
+                        ("version", ""),
+                        ("type", "public"),
+                        ("grant_types", "client_credentials"),
+                        ("redirect_uris", "http://evil.example.com/cb"),
+                        ("scopes", "ok bad\"scope"),
+                        ("lifetime_mode", "expires"),
+                        ("lifetime_seconds", "abc"),
+                        ("refresh_mode", "limited"),
+                        ("refresh_count", "2"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "[{n}]");
+        let html = res.text().await.unwrap();
+        for id in [
+            "version-error",
+            "grant_types-error",
+            "redirect-0-error",
+            "access_token_lifetime-error",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "[{n}] no {id}");
+        }
+        assert!(html.contains("value=\"Kept Name\""), "[{n}] name kept");
+        assert!(
+            html.contains("value=\"http://evil.example.com/cb\""),
+            "[{n}] uri kept"
+        );
+        assert!(html.contains("value=\"abc\""), "[{n}] lifetime kept");
+        assert!(html.contains("aria-invalid=\"true\""), "[{n}]");
+        let list = s
+            .state
+            .services
+            .clients
+            .list(&Default::default(), None, None)
+            .await
+            .unwrap();
+        assert!(list.items.is_empty(), "[{n}] nothing created");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_message() {
+    for s in common::servers().await {
+        let n = s.name();
+        let a = admin_browser(&s, "anna").await;
+        let b = admin_browser(&s, "bert").await;
+        let (path, _) = create(&a, "Shared").await;
+        // Both open the edit page.
+        let form_a = hidden_inputs(&a.get(&path).await.text().await.unwrap());
+        let form_b = hidden_inputs(&b.get(&path).await.text().await.unwrap());
+        let base = |form: &[(String, String)], desc: &str| {
+            client_form(
+                &field(form, "csrf"),
+                &[
+                    ("revision", field(form, "revision").as_str()),
+                    ("version", "1.0"),
+                    ("description", desc),
+                    ("type", "confidential"),
+                    ("grant_types", "client_credentials"),
+                    ("scopes", "read"),
+                    ("lifetime_mode", "expires"),
+                    ("lifetime_seconds", "900"),
+                    ("refresh_mode", "limited"),
+                    ("refresh_count", "0"),
+                ],
+            )
+        };
+        let first = a.post_form(&path, &base(&form_a, "from anna")).await;
+        assert_eq!(first.status(), 303, "[{n}]");
+        assert!(location(&first).starts_with(&path));
+        let second = b.post_form(&path, &base(&form_b, "from bert")).await;
+        assert_eq!(second.status(), 409, "[{n}]");
+        let html = second.text().await.unwrap();
+        assert!(html.contains("Someone else changed this client"), "[{n}]");
+        assert!(html.contains("from bert"), "[{n}] bert's input is kept");
+        let id = path.rsplit('/').next().unwrap();
+        let c = s.state.services.clients.get(id).await.unwrap();
+        assert_eq!(
+            c.description.as_deref(),
+            Some("from anna"),
+            "[{n}] anna's change stands"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_forms_without_the_csrf_token_change_nothing() {
+    for s in common::servers().await {
+        let n = s.name();
+        let b = admin_browser(&s, "root").await;
+        let res = b
+            .post_form(
+                "/console/clients",
+                &[
+                    ("name".into(), "NoCsrf".into()),
+                    ("version".into(), "1".into()),
+                    ("type".into(), "confidential".into()),
+                    ("grant_types".into(), "client_credentials".into()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 403, "[{n}]");
+        let res = b
+            .post_form(
+                "/console/admin-keys",
+                &[
+                    ("csrf".into(), "forged".into()),
+                    ("name".into(), "x".into()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 403, "[{n}]");
+        assert!(s
+            .state
+            .services
+            .clients
+            .list(&Default::default(), None, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+        assert_eq!(
+            s.state.services.admin_keys.list().await.unwrap().len(),
+            1,
+            "[{n}] only the test's key"
+        );
+    }
+}
