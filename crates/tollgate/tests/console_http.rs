@@ -1,0 +1,564 @@
+//! The admin console over plain HTTP, on every backend: forms without the session's CSRF
+//! token are refused and change nothing, console pages send the security headers of
+//! SPEC §9, and only signed-in administrators get in.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::browser::{hidden_inputs, location, Browser};
+use common::{confidential, servers, TestServer};
+use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
+use serde_json::Value;
+use tollgate_core::audit::Actor;
+use tollgate_core::service::{NewUser, UserChange};
+use tollgate_core::user::User;
+
+const PASSWORD: &str = "a long enough password";
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+async fn user(s: &TestServer, username: &str, admin: bool) -> User {
+    s.state
+        .services
+        .users
+        .create(
+            &Actor::new("test", None),
+            NewUser {
+                username: Some(username.into()),
+                password: Some(PASSWORD.into()),
+                admin: Some(admin),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// A cookie-keeping client signed in as `username`.
+async fn signed_in(s: &TestServer, username: &str) -> Browser {
+    let b = Browser::new(&s.base);
+    b.login(username, PASSWORD).await;
+    b
+}
+
+/// The `csrf` hidden input of the page at `path` (which must answer 200).
+async fn csrf_of(b: &Browser, path: &str) -> String {
+    let res = b.get(path).await;
+    assert_eq!(res.status(), 200, "GET {path}");
+    let page = res.text().await.unwrap();
+    hidden_inputs(&page)
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no csrf field on {path}"))
+}
+
+async fn client_count(s: &TestServer) -> usize {
+    s.state
+        .services
+        .clients
+        .list(&Default::default(), None, None)
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+/// An access token of a new client-credentials client; returns (client_id, token).
+async fn issued_token(s: &TestServer, name: &str) -> (String, String) {
+    let c = s.create_client(&confidential(name)).await;
+    let id = c["client_id"].as_str().unwrap().to_owned();
+    let res = s
+        .oauth_post(
+            "/oauth2/token",
+            Some((&id, c["client_secret"].as_str().unwrap())),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    (id, v["access_token"].as_str().unwrap().to_owned())
+}
+
+async fn token_id(s: &TestServer, client_id: &str) -> String {
+    let v: Value = s
+        .get(&format!("/tokens?client_id={client_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn active(s: &TestServer, token: &str) -> bool {
+    s.introspect(token).await["active"] == Value::Bool(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_forms_without_the_session_csrf_token_are_refused() {
+    for s in servers().await {
+        let be = s.name();
+        user(&s, "ada", true).await;
+        let b = signed_in(&s, "ada").await;
+        let csrf = csrf_of(&b, "/console/clients/new").await;
+        // Another session of the same administrator has another token.
+        let other = signed_in(&s, "ada").await;
+        let other_csrf = csrf_of(&other, "/console/clients/new").await;
+        assert_ne!(
+            csrf, other_csrf,
+            "[{be}] CSRF token not bound to the session"
+        );
+
+        let client_form = |csrf: Option<&str>| {
+            let mut f = pairs(&[
+                ("name", "Shop"),
+                ("version", "1.0"),
+                ("type", "confidential"),
+                ("grant_types", "client_credentials"),
+                ("lifetime_mode", "expires"),
+                ("lifetime_seconds", "3600"),
+                ("refresh_mode", "limited"),
+                ("refresh_count", "0"),
+                ("active", "on"),
+            ]);
+            if let Some(c) = csrf {
+                f.push(("csrf".into(), c.into()));
+            }
+            f
+        };
+        for (what, token) in [
+            ("no", None),
+            ("an empty", Some("")),
+            ("a wrong", Some("not-the-token")),
+            ("another session's", Some(other_csrf.as_str())),
+        ] {
+            let res = b.post_form("/console/clients", &client_form(token)).await;
+            assert_eq!(
+                res.status(),
+                403,
+                "[{be}] create client with {what} CSRF token"
+            );
+            assert_eq!(
+                client_count(&s).await,
+                0,
+                "[{be}] {what} token created a client"
+            );
+        }
+        // The same form with the token works, so the refusals were about the token.
+        let res = b
+            .post_form("/console/clients", &client_form(Some(&csrf)))
+            .await;
+        assert_eq!(res.status(), 200, "[{be}] {}", res.text().await.unwrap());
+        assert_eq!(client_count(&s).await, 1);
+
+        // Every other kind of console form, without a token: refused, nothing changes.
+        let (client_id, token) = issued_token(&s, "Api").await;
+        let tid = token_id(&s, &client_id).await;
+        let attempts = [
+            (
+                format!("/console/clients/{client_id}/active"),
+                pairs(&[("active", "false")]),
+            ),
+            (format!("/console/tokens/{tid}/revoke"), vec![]),
+            (
+                format!("/console/clients/{client_id}/tokens/revoke"),
+                vec![],
+            ),
+            (
+                format!("/console/clients/{client_id}/secret"),
+                pairs(&[("grace_seconds", "0")]),
+            ),
+            (format!("/console/clients/{client_id}/delete"), vec![]),
+            (
+                format!("/console/clients/{client_id}"),
+                pairs(&[("version", "9.9"), ("type", "confidential")]),
+            ),
+            (
+                "/console/users".to_owned(),
+                pairs(&[
+                    ("username", "mallory"),
+                    ("password", PASSWORD),
+                    ("admin", "on"),
+                ]),
+            ),
+            (
+                "/console/admin-keys".to_owned(),
+                pairs(&[("name", "stolen")]),
+            ),
+        ];
+        let audit_before = s
+            .state
+            .services
+            .audit
+            .list(&Default::default(), None, Some(500))
+            .await
+            .unwrap()
+            .items
+            .len();
+        for (path, form) in &attempts {
+            let res = b.post_form(path, form).await;
+            assert_eq!(res.status(), 403, "[{be}] POST {path} without CSRF token");
+            let body = res.text().await.unwrap();
+            assert!(body.contains("CSRF"), "[{be}] POST {path}: {body}");
+        }
+        let c = s.state.services.clients.get(&client_id).await.unwrap();
+        assert!(c.active, "[{be}] deactivated without a CSRF token");
+        assert_eq!(c.version, "1.0", "[{be}] edited without a CSRF token");
+        assert!(
+            active(&s, &token).await,
+            "[{be}] token revoked without a CSRF token"
+        );
+        let audit_after = s
+            .state
+            .services
+            .audit
+            .list(&Default::default(), None, Some(500))
+            .await
+            .unwrap()
+            .items
+            .len();
+        assert_eq!(
+            audit_before, audit_after,
+            "[{be}] a refused form changed something"
+        );
+        let users = s.state.services.users.list(None, None, None).await.unwrap();
+        assert!(
+            users.items.iter().all(|u| u.username != "mallory"),
+            "[{be}] user created without a CSRF token"
+        );
+
+        // The right token works for those too (deactivation, here).
+        let res = b
+            .post_form(
+                &format!("/console/clients/{client_id}/active"),
+                &pairs(&[("active", "false"), ("csrf", &csrf)]),
+            )
+            .await;
+        assert_eq!(res.status(), 303, "[{be}]");
+        assert!(
+            !s.state
+                .services
+                .clients
+                .get(&client_id)
+                .await
+                .unwrap()
+                .active
+        );
+        assert!(!active(&s, &token).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_send_the_security_headers() {
+    for s in servers().await {
+        let be = s.name();
+        user(&s, "ada", true).await;
+        let b = Browser::new(&s.base);
+        // The sign-in answer sets the session cookie HttpOnly and SameSite=Lax.
+        let page = b
+            .get("/login?return_to=/console")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let mut form = hidden_inputs(&page);
+        form.push(("username".into(), "ada".into()));
+        form.push(("password".into(), PASSWORD.into()));
+        let res = b.post_form("/login", &form).await;
+        assert_eq!(res.status(), 303, "[{be}]");
+        assert_eq!(location(&res), "/console", "[{be}]");
+        let cookie = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("tollgate_session="))
+            .unwrap_or_else(|| panic!("[{be}] no session cookie"));
+        assert!(cookie.contains("HttpOnly"), "[{be}] {cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "[{be}] {cookie}");
+
+        let (client_id, _) = issued_token(&s, "Api").await;
+        for path in [
+            "/console/clients".to_owned(),
+            "/console/clients/new".to_owned(),
+            format!("/console/clients/{client_id}"),
+            format!("/console/clients/{client_id}/active"),
+            format!("/console/clients/{client_id}/delete"),
+            "/console/tokens".to_owned(),
+            "/console/users".to_owned(),
+            "/console/admin-keys".to_owned(),
+            "/console/audit".to_owned(),
+            "/console/clients/no-such-client".to_owned(),
+        ] {
+            let res = b.get(&path).await;
+            let status = res.status().as_u16();
+            assert!(
+                status == 200 || (path.ends_with("no-such-client") && status == 404),
+                "[{be}] GET {path}: {status}"
+            );
+            let h = res.headers().clone();
+            let get = |n| {
+                h.get(n)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            assert!(
+                get(CONTENT_TYPE).starts_with("text/html"),
+                "[{be}] {path}: {}",
+                get(CONTENT_TYPE)
+            );
+            assert_eq!(get(X_CONTENT_TYPE_OPTIONS), "nosniff", "[{be}] {path}");
+            let csp = get(CONTENT_SECURITY_POLICY);
+            let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+            for d in [
+                "default-src 'none'",
+                "frame-ancestors 'none'",
+                "script-src 'self'",
+            ] {
+                assert!(
+                    directives.contains(&d),
+                    "[{be}] {path}: CSP lacks {d}: {csp}"
+                );
+            }
+            assert!(!csp.contains("unsafe"), "[{be}] {path}: {csp}");
+            // What that policy would block must not be on the page.
+            let body = res.text().await.unwrap();
+            assert!(
+                !body.contains("<script>") && !body.contains(" style=") && !body.contains("<style"),
+                "[{be}] {path} has inline script or style, which the CSP blocks"
+            );
+        }
+        // The page that shows a new secret is never cached.
+        let csrf = csrf_of(&b, "/console/clients").await;
+        let res = b
+            .post_form(
+                &format!("/console/clients/{client_id}/secret"),
+                &pairs(&[("grace_seconds", "0"), ("csrf", &csrf)]),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "[{be}]");
+        let cc = res
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert!(
+            cc.contains("no-store"),
+            "[{be}] secret page cache-control: {cc}"
+        );
+        // Static assets are not HTML and so carry no page policy, but are nosniff.
+        for asset in ["/console/static/console.css", "/console/static/console.js"] {
+            let res = b.get(asset).await;
+            assert_eq!(res.status(), 200, "[{be}] {asset}");
+            assert_eq!(
+                res.headers().get(X_CONTENT_TYPE_OPTIONS).unwrap(),
+                "nosniff",
+                "[{be}] {asset}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_refuse_everyone_but_signed_in_administrators() {
+    for s in servers().await {
+        let be = s.name();
+        let (client_id, _) = issued_token(&s, "Api").await;
+        let pages = [
+            "/console/clients".to_owned(),
+            "/console/clients/new".to_owned(),
+            format!("/console/clients/{client_id}"),
+            "/console/tokens".to_owned(),
+            "/console/users".to_owned(),
+            "/console/admin-keys".to_owned(),
+            "/console/audit".to_owned(),
+        ];
+
+        // Not signed in: sent to the sign-in page, coming back afterwards.
+        let anon = Browser::new(&s.base);
+        for p in &pages {
+            let res = anon.get(p).await;
+            assert_eq!(res.status(), 303, "[{be}] anonymous GET {p}");
+            let to = location(&res);
+            let expected = format!(
+                "/login?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("return_to", p)
+                    .finish()
+            );
+            assert_eq!(to, expected, "[{be}] anonymous GET {p}");
+        }
+        // An admin API key is not a console session.
+        let res = s
+            .http
+            .get(s.url("/console/clients"))
+            .bearer_auth(&s.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "[{be}] admin key on the console");
+
+        // A signed-in user who is not an administrator: 403 on every page.
+        user(&s, "bob", false).await;
+        let bob = signed_in(&s, "bob").await;
+        for p in &pages {
+            let res = bob.get(p).await;
+            assert_eq!(res.status(), 403, "[{be}] non-admin GET {p}");
+            let body = res.text().await.unwrap();
+            assert!(
+                body.contains("Administrators only"),
+                "[{be}] non-admin GET {p}: {body}"
+            );
+            assert!(
+                !body.contains(&client_id),
+                "[{be}] non-admin GET {p} shows console data"
+            );
+        }
+        // Even with a valid CSRF token of their own session (from the "Signed in" page),
+        // their forms are refused.
+        let bob_csrf = csrf_of(&bob, "/login").await;
+        for (path, form) in [
+            (
+                "/console/clients".to_owned(),
+                pairs(&[
+                    ("name", "Bob's"),
+                    ("version", "1"),
+                    ("type", "confidential"),
+                    ("grant_types", "client_credentials"),
+                    ("csrf", &bob_csrf),
+                ]),
+            ),
+            (
+                format!("/console/clients/{client_id}/active"),
+                pairs(&[("active", "false"), ("csrf", &bob_csrf)]),
+            ),
+            (
+                "/console/users".to_owned(),
+                pairs(&[
+                    ("username", "bob2"),
+                    ("password", PASSWORD),
+                    ("admin", "on"),
+                    ("csrf", &bob_csrf),
+                ]),
+            ),
+            (
+                "/console/admin-keys".to_owned(),
+                pairs(&[("name", "bobs-key"), ("csrf", &bob_csrf)]),
+            ),
+        ] {
+            let res = bob.post_form(&path, &form).await;
+            assert_eq!(res.status(), 403, "[{be}] non-admin POST {path}");
+        }
+        assert_eq!(client_count(&s).await, 1, "[{be}]");
+        assert!(
+            s.state
+                .services
+                .clients
+                .get(&client_id)
+                .await
+                .unwrap()
+                .active
+        );
+        let keys = s.state.services.admin_keys.list().await.unwrap();
+        assert!(keys.iter().all(|k| k.name != "bobs-key"), "[{be}]");
+
+        // Rights follow the user record, not the moment of sign-in: an administrator who
+        // loses the role (or is deactivated) is refused on the next request. (Another
+        // administrator stays, as the last one may not be demoted.)
+        user(&s, "ada", true).await;
+        let carol = user(&s, "carol", true).await;
+        let carol_b = signed_in(&s, "carol").await;
+        assert_eq!(
+            carol_b.get("/console/clients").await.status(),
+            200,
+            "[{be}]"
+        );
+        s.state
+            .services
+            .users
+            .update(
+                &Actor::new("test", None),
+                &carol.id,
+                UserChange {
+                    admin: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            carol_b.get("/console/clients").await.status(),
+            403,
+            "[{be}] a demoted administrator still gets in"
+        );
+        let dave = user(&s, "dave", true).await;
+        let dave_b = signed_in(&s, "dave").await;
+        assert_eq!(dave_b.get("/console/users").await.status(), 200, "[{be}]");
+        s.state
+            .services
+            .users
+            .update(
+                &Actor::new("test", None),
+                &dave.id,
+                UserChange {
+                    active: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let res = dave_b.get("/console/users").await;
+        assert!(
+            res.status() == 303 || res.status() == 403,
+            "[{be}] a deactivated administrator still gets in: {}",
+            res.status()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_edit_keeps_the_name_whatever_is_submitted() {
+    for s in servers().await {
+        let be = s.name();
+        user(&s, "ada", true).await;
+        let b = signed_in(&s, "ada").await;
+        let (client_id, _) = issued_token(&s, "Api").await;
+        let path = format!("/console/clients/{client_id}");
+        let page = b.get(&path).await.text().await.unwrap();
+        let revision = hidden_inputs(&page)
+            .into_iter()
+            .find(|(k, _)| k == "revision")
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("[{be}] no revision field"));
+        let csrf = csrf_of(&b, &path).await;
+        let res = b
+            .post_form(
+                &path,
+                &pairs(&[
+                    ("csrf", &csrf),
+                    ("revision", &revision),
+                    ("name", "Renamed"),
+                    ("version", "2.0"),
+                    ("type", "confidential"),
+                    ("grant_types", "client_credentials"),
+                    ("lifetime_mode", "expires"),
+                    ("lifetime_seconds", "3600"),
+                    ("refresh_mode", "limited"),
+                    ("refresh_count", "0"),
+                ]),
+            )
+            .await;
+        assert_eq!(res.status(), 303, "[{be}] {}", res.text().await.unwrap());
+        let c = s.state.services.clients.get(&client_id).await.unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.version.as_str()),
+            ("Api", "2.0"),
+            "[{be}]"
+        );
+    }
+}
