@@ -33,6 +33,8 @@ pub struct ClientFilter {
     pub active: Option<bool>,
     pub grant_type: Option<GrantType>,
     pub client_type: Option<crate::client::ClientType>,
+    /// Exact version.
+    pub version: Option<String>,
 }
 
 /// `after` is the position (an opaque, increasing number) of the last item of the

@@ -237,6 +237,7 @@ macro_rules! sql_store {
                            AND ($3 IS NULL OR (grant_mask & $3) <> 0) \
                            AND ($4 IS NULL OR seq > $4) \
                            AND ($6 IS NULL OR client_type = $6) \
+                           AND ($7 IS NULL OR version = $7) \
                          ORDER BY seq LIMIT $5"
                     );
                     let grant_bit = filter
@@ -249,6 +250,7 @@ macro_rules! sql_store {
                         .bind(after)
                         .bind(i64::from(limit))
                         .bind(filter.client_type.map(|t| t.as_str()))
+                        .bind(filter.version.as_deref())
                         .fetch_all(&self.reader)
                         .await
                         .map_err(classify)?

@@ -878,6 +878,7 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             active: Some(true),
             grant_type: None,
             client_type: None,
+            version: None,
         };
         assert_eq!(
             names(&*store, b, combined).await,
@@ -889,6 +890,7 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type() {
             active: Some(false),
             grant_type: Some(GrantType::ClientCredentials),
             client_type: None,
+            version: None,
         };
         assert_eq!(
             names(&*store, b, combined).await,

@@ -342,6 +342,22 @@ async fn client_list_filters_by_name_active_and_grant_type() {
             .await
             .unwrap();
         assert_eq!(names(v), ["Mobile Billing"], "[{n}]");
+        // Version (exact) and type filters.
+        let mut v2 = confidential("Billing Service");
+        v2["version"] = json!("2.0");
+        s.create_client(&v2).await;
+        let v = s.get("/clients?version=2.0").await.json().await.unwrap();
+        assert_eq!(names(v), ["Billing Service"], "[{n}]");
+        let v = s
+            .get("/clients?q=billing&version=1.0")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(names(v), ["Billing Service", "Mobile Billing"], "[{n}]");
+        let v = s.get("/clients?type=public").await.json().await.unwrap();
+        assert_eq!(names(v), ["Mobile Billing"], "[{n}]");
+        problem(s.get("/clients?type=secret").await, 422, n).await;
         // LIKE wildcards in the search are literal characters.
         let v = s.get("/clients?q=%25_").await.json().await.unwrap();
         assert_eq!(names(v), ["100%_Off"], "[{n}]");

@@ -43,6 +43,8 @@ pub struct ListQuery {
     grant_type: String,
     #[serde(default)]
     active: String,
+    #[serde(default)]
+    version: String,
     cursor: Option<String>,
     notice: Option<String>,
 }
@@ -66,6 +68,7 @@ struct ListPage {
     client_type: String,
     grant_type: String,
     active: String,
+    version: String,
     grant_options: Vec<(String, String)>,
     rows: Vec<Row>,
     next_url: Option<String>,
@@ -85,6 +88,7 @@ pub async fn list(
         },
         grant_type: GrantType::parse(&q.grant_type),
         client_type: ClientType::parse(&q.client_type),
+        version: Some(q.version.trim().to_owned()).filter(|s| !s.is_empty()),
     };
     let page = match state
         .services
@@ -102,6 +106,7 @@ pub async fn list(
             ("type", &q.client_type),
             ("grant_type", &q.grant_type),
             ("active", &q.active),
+            ("version", &q.version),
         ] {
             if !v.is_empty() {
                 ser.append_pair(k, v);
@@ -137,6 +142,7 @@ pub async fn list(
             client_type: q.client_type,
             grant_type: q.grant_type,
             active: q.active,
+            version: q.version,
             grant_options: grant_options(),
             rows,
             next_url,

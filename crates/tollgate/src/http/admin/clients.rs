@@ -247,6 +247,8 @@ pub struct ListClientsQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub client_type: Option<String>,
+    /// Only clients with exactly this version.
+    pub version: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -293,6 +295,10 @@ pub async fn list_clients(
         active: q.active,
         grant_type,
         client_type,
+        version: q
+            .version
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
     };
     let page = state
         .services
