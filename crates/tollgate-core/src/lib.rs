@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod client_cache;
 pub mod clock;
 pub mod error;
 pub mod oauth;

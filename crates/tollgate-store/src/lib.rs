@@ -5,6 +5,7 @@
 //! accept, so they live once in `sql_store!` and the backends differ only in how they
 //! connect, which pool writes go through, and how constraint errors are recognised.
 
+mod batch;
 mod postgres;
 mod rows;
 mod sql;

@@ -8,6 +8,7 @@ use tollgate_core::store::StoreError;
 pub struct PgStore {
     pub(crate) writer: PgPool,
     pub(crate) reader: PgPool,
+    pub(crate) batcher: crate::batch::TokenBatcher,
 }
 
 impl PgStore {
@@ -25,6 +26,7 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         Ok(Self {
+            batcher: Self::token_batcher(pool.clone()),
             writer: pool.clone(),
             reader: pool,
         })

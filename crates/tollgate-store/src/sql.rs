@@ -105,6 +105,22 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            impl $store {
+                /// The group-commit writer: one transaction for a batch of tokens.
+                fn token_batcher(pool: sqlx::Pool<$db>) -> crate::batch::TokenBatcher {
+                    crate::batch::TokenBatcher::spawn(Box::new(move |batch: Vec<TokenRecord>| {
+                        let pool = pool.clone();
+                        Box::pin(async move {
+                            let mut tx = pool.begin().await.map_err(classify)?;
+                            for t in &batch {
+                                insert_token(&mut tx, t).await?;
+                            }
+                            tx.commit().await.map_err(classify)
+                        })
+                    }))
+                }
+            }
+
             #[async_trait]
             impl ClientStore for $store {
                 async fn insert_client(&self, c: &Client, audit: &AuditEvent) -> Result<(), StoreError> {
@@ -451,11 +467,7 @@ macro_rules! sql_store {
             #[async_trait]
             impl TokenStore for $store {
                 async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    for t in tokens {
-                        insert_token(&mut tx, t).await?;
-                    }
-                    tx.commit().await.map_err(classify)
+                    self.batcher.insert(tokens.to_vec()).await
                 }
 
                 async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {

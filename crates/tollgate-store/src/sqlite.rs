@@ -12,6 +12,7 @@ use tollgate_core::store::StoreError;
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    pub(crate) batcher: crate::batch::TokenBatcher,
 }
 
 impl SqliteStore {
@@ -47,7 +48,11 @@ impl SqliteStore {
                 .await
                 .map_err(classify)?
         };
-        Ok(Self { writer, reader })
+        Ok(Self {
+            batcher: Self::token_batcher(writer.clone()),
+            writer,
+            reader,
+        })
     }
 }
 

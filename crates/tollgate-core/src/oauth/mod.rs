@@ -16,6 +16,7 @@ pub use error::OAuthError;
 pub use introspect::Introspection;
 
 use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
+use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::secret::{random_string, Secret, SecretHasher};
 use crate::store::Store;
@@ -74,6 +75,7 @@ pub struct OAuthService {
     hasher: SecretHasher,
     auth_code_lifetime: Duration,
     issuer: String,
+    cache: ClientCache,
 }
 
 impl OAuthService {
@@ -83,6 +85,7 @@ impl OAuthService {
         hasher: SecretHasher,
         auth_code_lifetime_secs: u32,
         issuer: String,
+        cache: ClientCache,
     ) -> Self {
         Self {
             store,
@@ -90,6 +93,7 @@ impl OAuthService {
             hasher,
             auth_code_lifetime: Duration::seconds(i64::from(auth_code_lifetime_secs)),
             issuer,
+            cache,
         }
     }
 
@@ -106,7 +110,7 @@ impl OAuthService {
     ) -> Result<Client, OAuthError> {
         let basic = creds.method == AuthMethod::Basic;
         let fail = || OAuthError::invalid_client("client authentication failed", basic);
-        let client = self.store.get_client(&creds.client_id).await?;
+        let client = self.cache.get(&*self.store, &creds.client_id).await?;
         let Some(client) = client else {
             // Same work as a real check, so timing does not reveal which client ids exist.
             let _ = self.hasher.verify("", "hmac-sha256$AAAA");
@@ -138,7 +142,7 @@ impl OAuthService {
                 basic,
             ));
         }
-        Ok(client)
+        Ok(Client::clone(&client))
     }
 
     fn secret_matches(&self, client: &Client, presented: &str) -> bool {

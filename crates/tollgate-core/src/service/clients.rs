@@ -1,6 +1,7 @@
 use super::{check_limit, decode_cursor, Page};
 use crate::audit::{Actor, AuditEvent};
 use crate::client::{self, Client, ClientInput, ClientSettings, ClientType, Endpoints};
+use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::error::{FieldError, ServiceError};
 use crate::policy::Policy;
@@ -34,6 +35,7 @@ pub struct ClientService {
     hasher: SecretHasher,
     policy: Policy,
     issuer: String,
+    cache: ClientCache,
 }
 
 impl ClientService {
@@ -43,6 +45,7 @@ impl ClientService {
         hasher: SecretHasher,
         policy: Policy,
         issuer: String,
+        cache: ClientCache,
     ) -> Self {
         Self {
             store,
@@ -50,6 +53,7 @@ impl ClientService {
             hasher,
             policy,
             issuer,
+            cache,
         }
     }
 
@@ -194,6 +198,7 @@ impl ClientService {
                 .await
                 .map_err(duplicate_to_conflict)?
             {
+                self.cache.invalidate(client_id);
                 return Ok(ClientWithSecret {
                     client: next,
                     secret,
@@ -245,6 +250,7 @@ impl ClientService {
             .delete_client(client_id, if_match, &audit)
             .await?
         {
+            self.cache.invalidate(client_id);
             Ok(())
         } else if if_match.is_some() && self.store.get_client(client_id).await?.is_some() {
             Err(ServiceError::PreconditionFailed)
@@ -343,6 +349,7 @@ impl ClientService {
                 .update_client(&next, existing.revision, &audit)
                 .await?
             {
+                self.cache.invalidate(client_id);
                 return Ok((next, extra));
             }
         }

@@ -92,6 +92,7 @@ impl From<RandomError> for ServiceError {
     }
 }
 
+use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::oauth::OAuthService;
 use crate::policy::Policy;
@@ -132,6 +133,7 @@ impl Services {
     ) -> Result<Self, ServiceError> {
         let key = store.hash_key(random_bytes::<32>()?).await?;
         let hasher = SecretHasher::new(key);
+        let cache = ClientCache::default();
         Ok(Self {
             clients: ClientService::new(
                 store.clone(),
@@ -139,6 +141,7 @@ impl Services {
                 hasher.clone(),
                 settings.policy,
                 settings.issuer.clone(),
+                cache.clone(),
             ),
             admin_keys: AdminKeyService::new(store.clone(), clock.clone(), hasher.clone()),
             audit: AuditService::new(store.clone()),
@@ -151,6 +154,7 @@ impl Services {
                 hasher,
                 settings.auth_code_lifetime_secs,
                 settings.issuer,
+                cache,
             ),
             janitor: Janitor::new(store.clone(), clock, settings.token_retention_secs),
             store,
