@@ -227,6 +227,29 @@ pub struct Warning {
 }
 
 impl Client {
+    /// Whether `presented` is this client's secret: the current one, or the previous one
+    /// while its rotation grace period lasts. Constant time in the secret (both hashes are
+    /// always checked).
+    pub fn secret_matches(
+        &self,
+        hasher: &crate::secret::SecretHasher,
+        presented: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let current = self
+            .secret_hash
+            .as_deref()
+            .is_some_and(|h| hasher.verify(presented, h));
+        let previous = match (
+            self.previous_secret_hash.as_deref(),
+            self.previous_secret_expires_at,
+        ) {
+            (Some(h), Some(until)) => hasher.verify(presented, h) & (now < until),
+            _ => false,
+        };
+        current | previous
+    }
+
     pub fn warnings(&self) -> Vec<Warning> {
         let mut w = Vec::new();
         if self.grant_types.contains(GrantType::Implicit) {

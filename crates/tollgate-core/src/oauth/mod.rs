@@ -118,7 +118,7 @@ impl OAuthService {
         };
         match (client.client_type, &creds.secret) {
             (ClientType::Confidential, Some(secret)) => {
-                if !self.secret_matches(&client, secret.expose()) {
+                if !client.secret_matches(&self.hasher, secret.expose(), self.clock.now()) {
                     return Err(fail());
                 }
             }
@@ -143,21 +143,6 @@ impl OAuthService {
             ));
         }
         Ok(Client::clone(&client))
-    }
-
-    fn secret_matches(&self, client: &Client, presented: &str) -> bool {
-        let current = client
-            .secret_hash
-            .as_deref()
-            .is_some_and(|h| self.hasher.verify(presented, h));
-        let previous = match (
-            client.previous_secret_hash.as_deref(),
-            client.previous_secret_expires_at,
-        ) {
-            (Some(h), Some(until)) => self.clock.now() < until && self.hasher.verify(presented, h),
-            _ => false,
-        };
-        current | previous
     }
 
     /// POST /oauth2/token: authenticate, then dispatch on the grant type.

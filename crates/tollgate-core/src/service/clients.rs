@@ -366,24 +366,9 @@ impl ClientService {
         let Some(client) = self.store.get_client(client_id).await? else {
             return Ok(None);
         };
-        Ok(self
-            .secret_matches(&client, presented_secret)
+        Ok(client
+            .secret_matches(&self.hasher, presented_secret, self.clock.now())
             .then_some(client))
-    }
-
-    pub fn secret_matches(&self, client: &Client, presented: &str) -> bool {
-        let current = client
-            .secret_hash
-            .as_deref()
-            .is_some_and(|h| self.hasher.verify(presented, h));
-        let previous = match (
-            client.previous_secret_hash.as_deref(),
-            client.previous_secret_expires_at,
-        ) {
-            (Some(h), Some(until)) => self.clock.now() < until && self.hasher.verify(presented, h),
-            _ => false,
-        };
-        current | previous
     }
 }
 
