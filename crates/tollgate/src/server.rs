@@ -43,8 +43,8 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
     };
     let services = Services::new(store, clock, settings).await?;
     Ok(AppState {
-        services,
-        issuer: config.issuer.clone(),
+        services: Arc::new(services),
+        issuer: config.issuer.as_str().into(),
     })
 }
 

@@ -10,15 +10,17 @@ pub mod problem;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::Router;
+use std::sync::Arc;
 use tollgate_core::service::Services;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 #[derive(Clone)]
+/// Shared by every request; cloned per extractor, so it is two reference counts.
 pub struct AppState {
-    pub services: Services,
-    pub issuer: String,
+    pub services: Arc<Services>,
+    pub issuer: Arc<str>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
