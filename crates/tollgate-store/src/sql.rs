@@ -105,6 +105,35 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// In one transaction: `claim` (a conditional UPDATE of one row, `$1` = now,
+            /// `$2` = key) and, only if it matched, the insert of `tokens`. `false` when it
+            /// matched nothing: someone else claimed the row first.
+            async fn claim_then_insert(
+                pool: &sqlx::Pool<$db>,
+                claim: &'static str,
+                now: DateTime<Utc>,
+                key: &str,
+                tokens: &[TokenRecord],
+            ) -> Result<bool, StoreError> {
+                let mut tx = pool.begin().await.map_err(classify)?;
+                let won = sqlx::query(claim)
+                    .bind(ms(now))
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                    == 1;
+                if !won {
+                    return Ok(false);
+                }
+                for t in tokens {
+                    insert_token(&mut tx, t).await?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            }
+
             impl $store {
                 /// The group-commit writer: one transaction for a batch of tokens.
                 fn token_batcher(pool: sqlx::Pool<$db>) -> crate::batch::TokenBatcher {
@@ -496,28 +525,17 @@ macro_rules! sql_store {
                     now: DateTime<Utc>,
                     new: &[TokenRecord],
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
                     // The check and the consumption are one statement: of two concurrent
                     // refreshes with the same token, exactly one matches a row.
-                    let won = sqlx::query(
+                    claim_then_insert(
+                        &self.writer,
                         "UPDATE tokens SET consumed_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
                          AND consumed_at IS NULL AND revoked_at IS NULL",
+                        now,
+                        token_hash,
+                        new,
                     )
-                    .bind(ms(now))
-                    .bind(token_hash)
-                    .execute(&mut *tx)
                     .await
-                    .map_err(classify)?
-                    .rows_affected()
-                        == 1;
-                    if !won {
-                        return Ok(false);
-                    }
-                    for t in new {
-                        insert_token(&mut tx, t).await?;
-                    }
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
                 }
 
                 async fn revoke_token(
@@ -690,26 +708,15 @@ macro_rules! sql_store {
                     now: DateTime<Utc>,
                     tokens: &[TokenRecord],
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
                     // RFC 6749 §4.1.2: single use. Check and mark in one statement.
-                    let won = sqlx::query(
+                    claim_then_insert(
+                        &self.writer,
                         "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+                        now,
+                        code_hash,
+                        tokens,
                     )
-                    .bind(ms(now))
-                    .bind(code_hash)
-                    .execute(&mut *tx)
                     .await
-                    .map_err(classify)?
-                    .rows_affected()
-                        == 1;
-                    if !won {
-                        return Ok(false);
-                    }
-                    for t in tokens {
-                        insert_token(&mut tx, t).await?;
-                    }
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
                 }
 
                 async fn purge_codes(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
