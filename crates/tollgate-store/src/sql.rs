@@ -74,6 +74,25 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Runs a statement that should change exactly one row and, if it did, writes
+            /// the audit entry in the same transaction. `false` when no row matched.
+            async fn one_row_with_audit<'q>(
+                pool: &sqlx::Pool<$db>,
+                q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                audit: Option<&AuditEvent>,
+                on_error: fn(sqlx::Error) -> StoreError,
+            ) -> Result<bool, StoreError> {
+                let mut tx = pool.begin().await.map_err(classify)?;
+                if q.execute(&mut *tx).await.map_err(on_error)?.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                if let Some(a) = audit {
+                    insert_audit(&mut tx, a).await?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            }
+
             async fn insert_token(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 t: &TokenRecord,
@@ -204,10 +223,9 @@ macro_rules! sql_store {
                     expected_revision: i64,
                     audit: &AuditEvent,
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
                     // The revision check and the write are one statement: two concurrent
                     // updates from the same revision cannot both succeed.
-                    let done = sqlx::query(
+                    let q = sqlx::query(
                         "UPDATE clients SET version = $1, description = $2, client_type = $3, grant_mask = $4, \
                          redirect_uris = $5, scopes = $6, access_token_lifetime = $7, refresh_count = $8, \
                          active = $9, secret_hash = $10, previous_secret_hash = $11, \
@@ -230,18 +248,8 @@ macro_rules! sql_store {
                     .bind(c.revision)
                     .bind(ms(c.updated_at))
                     .bind(&c.client_id)
-                    .bind(expected_revision)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| classify_unique(e, "client"))?
-                    .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    .bind(expected_revision);
+                    one_row_with_audit(&self.writer, q, Some(audit), |e| classify_unique(e, "client")).await
                 }
 
                 async fn delete_client(
@@ -250,23 +258,12 @@ macro_rules! sql_store {
                     expected_revision: Option<i64>,
                     audit: &AuditEvent,
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    let done = sqlx::query(
+                    let q = sqlx::query(
                         "DELETE FROM clients WHERE client_id = $1 AND ($2 IS NULL OR revision = $2)",
                     )
                     .bind(client_id)
-                    .bind(expected_revision)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?
-                    .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    .bind(expected_revision);
+                    one_row_with_audit(&self.writer, q, Some(audit), classify).await
                 }
 
                 async fn list_clients(
@@ -346,20 +343,9 @@ macro_rules! sql_store {
                 }
 
                 async fn delete_admin_key(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    let done = sqlx::query("DELETE FROM admin_keys WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?
-                        .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    let q = sqlx::query("DELETE FROM admin_keys WHERE id = $1")
+                        .bind(id);
+                    one_row_with_audit(&self.writer, q, Some(audit), classify).await
                 }
             }
 
@@ -450,8 +436,7 @@ macro_rules! sql_store {
                 }
 
                 async fn update_user(&self, u: &User, audit: &AuditEvent) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    let done = sqlx::query(
+                    let q = sqlx::query(
                         "UPDATE users SET display_name = $1, active = $2, admin = $3, password_hash = $4, \
                          token_epoch = $5, updated_at = $6 WHERE id = $7",
                     )
@@ -461,35 +446,14 @@ macro_rules! sql_store {
                     .bind(&u.password_hash)
                     .bind(u.token_epoch)
                     .bind(ms(u.updated_at))
-                    .bind(&u.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?
-                    .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    .bind(&u.id);
+                    one_row_with_audit(&self.writer, q, Some(audit), classify).await
                 }
 
                 async fn delete_user(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    let done = sqlx::query("DELETE FROM users WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?
-                        .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    let q = sqlx::query("DELETE FROM users WHERE id = $1")
+                        .bind(id);
+                    one_row_with_audit(&self.writer, q, Some(audit), classify).await
                 }
             }
 
@@ -544,23 +508,10 @@ macro_rules! sql_store {
                     now: DateTime<Utc>,
                     audit: Option<&AuditEvent>,
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    let q = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                         .bind(ms(now))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?
-                        .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    if let Some(a) = audit {
-                        insert_audit(&mut tx, a).await?;
-                    }
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                        .bind(id);
+                    one_row_with_audit(&self.writer, q, audit, classify).await
                 }
 
                 async fn revoke_family(
