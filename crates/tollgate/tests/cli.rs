@@ -5,98 +5,13 @@
 
 mod common;
 
+use common::binary::{
+    backends, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
+};
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `tollgate` command with a clean environment: only what the test sets.
-fn tollgate(db_url: &str) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOLLGATE_DATABASE_URL", db_url)
-        .stdin(Stdio::null());
-    c
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    stderr_lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_server(db_url: &str, password: Option<&str>) -> Server {
-    let port = free_port();
-    let mut cmd = tollgate(db_url);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if let Some(p) = password {
-        cmd.env("TOLLGATE_ADMIN_PASSWORD", p);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::blocking::get(format!("{base}/healthz")) {
-            if r.status() == 200 {
-                break;
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("tollgate serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "server did not become healthy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server {
-        child,
-        base,
-        stderr_lines: rx,
-    }
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn backends() -> Vec<tollgate_testkit::TestDb> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(tollgate_testkit::each_backend())
-}
 
 #[test]
 fn serve_creates_the_admin_and_create_key_prints_only_the_key() {

@@ -3,93 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::binary::{backends, run, spawn_server, stderr, stdout, tollgate, Server, BIN};
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tollgate::config::RawConfig;
 use tollgate::http::AppState;
 use tollgate_core::oauth::{AuthMethod, AuthorizeRequest, ClientCredentials, TokenRequest};
 use tollgate_core::secret::Secret;
 use tollgate_core::SystemClock;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `tollgate` command with a clean environment: only what the test sets.
-fn tollgate(db_url: &str) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOLLGATE_DATABASE_URL", db_url)
-        .stdin(Stdio::null());
-    c
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_server(db_url: &str) -> Server {
-    let port = free_port();
-    let mut cmd = tollgate(db_url);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("TOLLGATE_ADMIN_PASSWORD", "first-admin-password")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    // Drain stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in BufReader::new(stderr).lines().map_while(Result::ok) {});
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::blocking::get(format!("{base}/healthz")) {
-            if r.status() == 200 {
-                break;
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("tollgate serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "server did not become healthy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, base }
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn backends() -> Vec<tollgate_testkit::TestDb> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(tollgate_testkit::each_backend())
-}
 
 fn admin_key(db_url: &str) -> String {
     let out = run(tollgate(db_url).args(["admin", "create-key", "--name", "cli"]));
@@ -179,7 +104,7 @@ fn ids(items: &Value) -> Vec<String> {
 fn cli_user_create_list_set_password_deactivate_delete() {
     for db in backends() {
         let n = db.name();
-        let server = spawn_server(&db.url);
+        let server = spawn_server(&db.url, Some("first-admin-password"));
         let key = admin_key(&db.url);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let state = services(&rt, &db.url);
@@ -399,7 +324,7 @@ fn cli_user_create_list_set_password_deactivate_delete() {
 fn cli_token_list_and_revoke() {
     for db in backends() {
         let n = db.name();
-        let server = spawn_server(&db.url);
+        let server = spawn_server(&db.url, Some("first-admin-password"));
         let key = admin_key(&db.url);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let state = services(&rt, &db.url);

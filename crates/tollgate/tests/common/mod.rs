@@ -2,6 +2,7 @@
 //! 127.0.0.1:0 against a fresh database, and talks to it over HTTP with reqwest.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod binary;
 pub mod browser;
 pub mod chrome;
 
