@@ -107,7 +107,7 @@ impl OAuthService {
     pub async fn authenticate_client(
         &self,
         creds: &ClientCredentials,
-    ) -> Result<Client, OAuthError> {
+    ) -> Result<Arc<Client>, OAuthError> {
         let basic = creds.method == AuthMethod::Basic;
         let fail = || OAuthError::invalid_client("client authentication failed", basic);
         let client = self.cache.get(&*self.store, &creds.client_id).await?;
@@ -142,7 +142,8 @@ impl OAuthService {
                 basic,
             ));
         }
-        Ok(Client::clone(&client))
+        // Shared with the cache: no copy of the client per request.
+        Ok(client)
     }
 
     /// POST /oauth2/token: authenticate, then dispatch on the grant type.

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
-use tollgate_core::client::Client;
 use tollgate_core::oauth::{OAuthError, TokenRequest};
 
 pub async fn metadata(State(state): State<AppState>) -> Json<Value> {
@@ -107,7 +106,7 @@ async fn introspection_caller(
         ));
     };
     let basic = creds.method == tollgate_core::oauth::AuthMethod::Basic;
-    let client: Client = state.services.oauth.authenticate_client(&creds).await?;
+    let client = state.services.oauth.authenticate_client(&creds).await?;
     if client.secret_hash.is_none() {
         return Err(OAuthError::invalid_client(
             "only confidential clients may introspect tokens",
