@@ -153,22 +153,6 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
-            impl $store {
-                /// The group-commit writer: one transaction for a batch of tokens.
-                fn token_batcher(pool: sqlx::Pool<$db>) -> crate::batch::TokenBatcher {
-                    crate::batch::TokenBatcher::spawn(Box::new(move |batch: Vec<TokenRecord>| {
-                        let pool = pool.clone();
-                        Box::pin(async move {
-                            let mut tx = pool.begin().await.map_err(classify)?;
-                            for t in &batch {
-                                insert_token(&mut tx, t).await?;
-                            }
-                            tx.commit().await.map_err(classify)
-                        })
-                    }))
-                }
-            }
-
             #[async_trait]
             impl ClientStore for $store {
                 async fn insert_client(&self, c: &Client, audit: &AuditEvent) -> Result<(), StoreError> {

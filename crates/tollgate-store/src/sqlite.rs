@@ -57,3 +57,64 @@ impl SqliteStore {
 }
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+
+/// A whole batch is one statement: the rows travel as one JSON array and SQLite unpacks
+/// them with `json_each`. sqlx runs every statement as a round trip to the connection's
+/// worker thread, so one statement per token made the writer spend its time on thread
+/// hand-offs (2–4 ms per batch of 16); one prepared statement per batch, whatever its size,
+/// also stays in the statement cache.
+const INSERT_TOKENS_JSON: &str = "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
+     username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
+     issued_at, expires_at, revoked_at, consumed_at) \
+     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
+     value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
+     value->>14, value->>15 FROM json_each($1)";
+
+impl SqliteStore {
+    /// The group-commit writer: one transaction and one INSERT for a batch of tokens.
+    fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
+        crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                let rows = tokens_json(&batch);
+                let mut tx = pool.begin().await.map_err(classify)?;
+                sqlx::query(INSERT_TOKENS_JSON)
+                    .bind(rows)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| crate::classify_unique(e, "token"))?;
+                tx.commit().await.map_err(classify)
+            })
+        }))
+    }
+}
+
+/// The batch as a JSON array of rows, columns in `INSERT_TOKENS_JSON` order.
+fn tokens_json(batch: &[tollgate_core::token::TokenRecord]) -> String {
+    use crate::rows::ms;
+    use serde_json::{json, Value};
+    let rows: Vec<Value> = batch
+        .iter()
+        .map(|t| {
+            json!([
+                t.id,
+                t.token_hash,
+                t.kind.as_str(),
+                t.client_id,
+                t.user_id,
+                t.username,
+                tollgate_core::token::join_scopes(&t.scopes),
+                t.grant_type.as_str(),
+                t.family_id,
+                t.refreshes_left,
+                t.client_epoch,
+                t.user_epoch,
+                ms(t.issued_at),
+                t.expires_at.map(ms),
+                t.revoked_at.map(ms),
+                t.consumed_at.map(ms),
+            ])
+        })
+        .collect();
+    Value::Array(rows).to_string()
+}
