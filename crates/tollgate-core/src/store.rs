@@ -9,7 +9,7 @@ use crate::user::User;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The unique constraint on (lower-cased name, version) refused the write.
     #[error("a client with this name and version already exists")]
@@ -222,6 +222,27 @@ pub trait MetaStore: Send + Sync {
     fn backend(&self) -> &'static str;
 }
 
+/// One connection pool's occupancy, for the `/metrics` gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Which pool of the backend ("writer", "reader", "main").
+    pub pool: &'static str,
+    /// Open connections, idle or in use.
+    pub size: u32,
+    pub idle: u32,
+    /// The most connections the pool may open.
+    pub max: u32,
+}
+
+/// Connection-pool figures for monitoring. A trait of its own (not in `MetaStore`) so each
+/// backend can implement it beside its pools rather than in the shared SQL.
+pub trait PoolStore: Send + Sync {
+    /// Read from counters the pools keep anyway: no database round trip.
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        Vec::new()
+    }
+}
+
 /// Everything the services need from a database.
 pub trait Store:
     ClientStore
@@ -232,6 +253,7 @@ pub trait Store:
     + SessionStore
     + AuditStore
     + MetaStore
+    + PoolStore
 {
 }
 impl<T> Store for T where
@@ -243,5 +265,6 @@ impl<T> Store for T where
         + SessionStore
         + AuditStore
         + MetaStore
+        + PoolStore
 {
 }

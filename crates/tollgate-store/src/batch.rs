@@ -1,28 +1,58 @@
-//! Group commit for token inserts: concurrent requests' tokens are written in one
-//! transaction, and each request is answered only after that transaction committed. One
-//! fsync then covers many tokens instead of one, which is what bounds the token endpoint's
-//! rate on a durable database (every acknowledged token survives a crash).
+//! Group commit for the token endpoint's writes: concurrent requests' writes — plain token
+//! inserts, and single-use claims (an authorization code redeemed, a refresh token consumed)
+//! together with the tokens they mint — are written in one transaction, and each request is
+//! answered only after that transaction committed. One fsync then covers many requests
+//! instead of one, which is what bounds the token endpoint's rate on a durable database
+//! (every acknowledged token survives a crash).
 
+use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tollgate_core::store::StoreError;
 use tollgate_core::token::TokenRecord;
 
-/// Tokens per transaction at most; keeps each commit short.
+/// Writes per transaction at most; keeps each commit short.
 const MAX_BATCH: usize = 512;
 /// Requests waiting for the writer at most; beyond that callers wait to enqueue.
 const QUEUE: usize = 4096;
 
-type WriteFn = Box<
-    dyn Fn(Vec<TokenRecord>) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>
+/// Which single-use row a write claims before its tokens may be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimKind {
+    /// `auth_codes.used_at`, by `code_hash`.
+    Code,
+    /// `tokens.consumed_at` of a live refresh token, by `token_hash`.
+    Refresh,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub kind: ClaimKind,
+    pub key: String,
+    pub now: DateTime<Utc>,
+}
+
+/// One request's write: its tokens are stored only if its claim (if any) wins.
+#[derive(Debug, Clone)]
+pub(crate) struct Write {
+    pub claim: Option<Claim>,
+    pub tokens: Vec<TokenRecord>,
+}
+
+/// Stores a batch in one transaction; returns, per write, whether it took effect (`false`:
+/// its claim had been taken already, by an earlier write or by another instance). The
+/// backend must give a row claimed twice in one batch to the first write only.
+pub(crate) type WriteFn = Box<
+    dyn Fn(Arc<[Write]>) -> Pin<Box<dyn Future<Output = Result<Vec<bool>, StoreError>> + Send>>
         + Send
         + Sync,
 >;
 
 struct Job {
-    tokens: Vec<TokenRecord>,
-    done: oneshot::Sender<Result<(), StoreError>>,
+    write: Write,
+    done: oneshot::Sender<Result<bool, StoreError>>,
 }
 
 #[derive(Clone)]
@@ -31,17 +61,18 @@ pub(crate) struct TokenBatcher {
 }
 
 impl TokenBatcher {
-    /// Starts the writer task; `write` stores a batch in one transaction.
+    /// Starts the writer task.
     pub fn spawn(write: WriteFn) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(rx, write));
         Self { tx }
     }
 
-    pub async fn insert(&self, tokens: Vec<TokenRecord>) -> Result<(), StoreError> {
+    /// Queues `write` and waits until its batch committed; `false` when its claim lost.
+    pub async fn write(&self, write: Write) -> Result<bool, StoreError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Job { tokens, done })
+            .send(Job { write, done })
             .await
             .map_err(|_| StoreError::Unavailable("token writer stopped".into()))?;
         wait.await
@@ -50,39 +81,132 @@ impl TokenBatcher {
 }
 
 async fn run(mut rx: mpsc::Receiver<Job>, write: WriteFn) {
+    let mut dones = Vec::new();
+    let mut writes = Vec::new();
     while let Some(first) = rx.recv().await {
-        let mut n = first.tokens.len();
-        let mut jobs = vec![first];
+        dones.push(first.done);
+        writes.push(first.write);
         // Whatever queued up while the previous batch was committing joins this one.
-        while n < MAX_BATCH {
+        while writes.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => {
-                    n += j.tokens.len();
-                    jobs.push(j);
+                    dones.push(j.done);
+                    writes.push(j.write);
                 }
                 Err(_) => break,
             }
         }
-        if jobs.len() == 1 {
-            let j = jobs.pop().expect("one job");
-            let r = write(j.tokens).await;
-            let _ = j.done.send(r);
-            continue;
-        }
-        let all: Vec<TokenRecord> = jobs.iter().flat_map(|j| j.tokens.iter().cloned()).collect();
-        match write(all).await {
-            Ok(()) => {
-                for j in jobs {
-                    let _ = j.done.send(Ok(()));
+        let batch: Arc<[Write]> = writes.drain(..).collect();
+        match write(batch.clone()).await {
+            Ok(results) if results.len() == batch.len() => {
+                for (done, r) in dones.drain(..).zip(results) {
+                    let _ = done.send(Ok(r));
                 }
             }
-            // One bad job must not fail the others: retry each on its own.
-            Err(_) => {
-                for j in jobs {
-                    let r = write(j.tokens).await;
-                    let _ = j.done.send(r);
+            // One bad write (a duplicate, say) must not fail the others: retry each alone.
+            _ if batch.len() > 1 => {
+                for (done, w) in dones.drain(..).zip(batch.iter()) {
+                    let r = write(Arc::from([w.clone()])).await.and_then(|r| {
+                        r.first().copied().ok_or_else(|| {
+                            StoreError::Database("token writer returned no result".into())
+                        })
+                    });
+                    let _ = done.send(r);
+                }
+            }
+            Ok(_) => {
+                for done in dones.drain(..) {
+                    let _ = done.send(Err(StoreError::Database(
+                        "token writer returned no result".into(),
+                    )));
+                }
+            }
+            Err(e) => {
+                for done in dones.drain(..) {
+                    let _ = done.send(Err(e.clone()));
                 }
             }
         }
+    }
+}
+
+/// Per write, whether it won, given the keys each claim kind's UPDATE returned: the first
+/// write naming a returned key takes it, later ones in the batch lose.
+pub(crate) fn settle(batch: &[Write], mut won_keys: Vec<(ClaimKind, String)>) -> Vec<bool> {
+    batch
+        .iter()
+        .map(|w| match &w.claim {
+            None => true,
+            Some(c) => match won_keys
+                .iter()
+                .position(|(k, key)| *k == c.kind && *key == c.key)
+            {
+                Some(i) => {
+                    won_keys.swap_remove(i);
+                    true
+                }
+                None => false,
+            },
+        })
+        .collect()
+}
+
+/// The tokens of the writes that took effect.
+pub(crate) fn winning_tokens<'a>(
+    batch: &'a [Write],
+    won: &'a [bool],
+) -> impl Iterator<Item = &'a TokenRecord> {
+    batch
+        .iter()
+        .zip(won)
+        .filter(|(_, won)| **won)
+        .flat_map(|(w, _)| w.tokens.iter())
+}
+
+/// The claims of one kind in a batch, as `(key, now)` pairs.
+pub(crate) fn claims_of(batch: &[Write], kind: ClaimKind) -> Vec<(&str, DateTime<Utc>)> {
+    batch
+        .iter()
+        .filter_map(|w| w.claim.as_ref())
+        .filter(|c| c.kind == kind)
+        .map(|c| (c.key.as_str(), c.now))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(kind: ClaimKind, key: &str) -> Write {
+        Write {
+            claim: Some(Claim {
+                kind,
+                key: key.into(),
+                now: Utc::now(),
+            }),
+            tokens: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_key_claimed_twice_in_one_batch_goes_to_the_first_write_only() {
+        let batch = vec![
+            claim(ClaimKind::Code, "a"),
+            Write {
+                claim: None,
+                tokens: Vec::new(),
+            },
+            claim(ClaimKind::Code, "a"),
+            claim(ClaimKind::Refresh, "a"),
+            claim(ClaimKind::Code, "b"),
+        ];
+        let won = settle(
+            &batch,
+            vec![
+                (ClaimKind::Code, "a".into()),
+                (ClaimKind::Refresh, "a".into()),
+            ],
+        );
+        assert_eq!(won, vec![true, true, false, true, false]);
     }
 }

@@ -76,6 +76,19 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A pool's occupancy from the counters sqlx keeps (no round trip), for `/metrics`.
+pub(crate) fn pool_stats<DB: sqlx::Database>(
+    pool: &'static str,
+    p: &sqlx::Pool<DB>,
+) -> tollgate_core::store::PoolStats {
+    tollgate_core::store::PoolStats {
+        pool,
+        size: p.size(),
+        idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+        max: p.options().get_max_connections(),
+    }
+}
+
 /// Turns a unique violation into the domain error it means.
 pub(crate) fn classify_unique(e: sqlx::Error, what: &'static str) -> StoreError {
     if let sqlx::Error::Database(db) = &e {

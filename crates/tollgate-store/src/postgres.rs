@@ -15,8 +15,11 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            // Fail fast when the database is down instead of leaving requests hanging.
-            .acquire_timeout(Duration::from_secs(3))
+            // Fail fast when the database is down instead of leaving requests hanging: sqlx
+            // retries a refused connect until this deadline, so it is what an outage costs
+            // each request before its 503. A healthy pool hands out connections in
+            // microseconds; a second's wait means the database is gone or overloaded.
+            .acquire_timeout(Duration::from_secs(1))
             .connect(url)
             .await
             .map_err(classify)?;
@@ -35,6 +38,13 @@ impl PgStore {
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres, "postgres");
 
+impl tollgate_core::store::PoolStore for PgStore {
+    fn pool_stats(&self) -> Vec<tollgate_core::store::PoolStats> {
+        // Reads and writes share one pool here.
+        vec![crate::pool_stats("main", &self.writer)]
+    }
+}
+
 /// A whole batch is one statement: each column travels as one array parameter and UNNEST
 /// zips them back into rows, so a batch costs one round trip to the server whatever its
 /// size, and the statement is prepared once.
@@ -45,40 +55,77 @@ const INSERT_TOKENS_UNNEST: &str = "INSERT INTO tokens (id, token_hash, kind, cl
      $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], \
      $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])";
 
+/// Single-use claims for a whole batch in one statement each (`$1` keys, `$2` times); the
+/// rows that were still unclaimed come back. Under READ COMMITTED a concurrent claimer
+/// waits for the row lock and then re-checks the condition, so exactly one wins.
+const CLAIM_CODES_UNNEST: &str = "UPDATE auth_codes a SET used_at = c.now \
+     FROM UNNEST($1::text[], $2::bigint[]) AS c(key, now) \
+     WHERE a.code_hash = c.key AND a.used_at IS NULL RETURNING a.code_hash";
+const CLAIM_REFRESH_UNNEST: &str = "UPDATE tokens t SET consumed_at = c.now \
+     FROM UNNEST($1::text[], $2::bigint[]) AS c(key, now) \
+     WHERE t.token_hash = c.key AND t.kind = 'refresh' AND t.consumed_at IS NULL \
+     AND t.revoked_at IS NULL RETURNING t.token_hash";
+
 impl PgStore {
-    /// The group-commit writer: one INSERT (its own transaction) for a batch of tokens.
+    /// The group-commit writer: one transaction, one UPDATE per kind of claim and one
+    /// INSERT for a whole batch.
     fn token_batcher(pool: PgPool) -> crate::batch::TokenBatcher {
+        use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
         use crate::rows::ms;
+        use tollgate_core::token::TokenRecord;
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
             let pool = pool.clone();
             Box::pin(async move {
-                let col = |f: &dyn Fn(&tollgate_core::token::TokenRecord) -> Option<String>| {
-                    batch.iter().map(f).collect::<Vec<_>>()
-                };
-                let int = |f: &dyn Fn(&tollgate_core::token::TokenRecord) -> Option<i64>| {
-                    batch.iter().map(f).collect::<Vec<_>>()
-                };
-                sqlx::query(INSERT_TOKENS_UNNEST)
-                    .bind(col(&|t| Some(t.id.clone())))
-                    .bind(col(&|t| Some(t.token_hash.clone())))
-                    .bind(col(&|t| Some(t.kind.as_str().to_owned())))
-                    .bind(col(&|t| Some(t.client_id.clone())))
-                    .bind(col(&|t| t.user_id.clone()))
-                    .bind(col(&|t| t.username.clone()))
-                    .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
-                    .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
-                    .bind(col(&|t| t.family_id.clone()))
-                    .bind(int(&|t| t.refreshes_left.map(i64::from)))
-                    .bind(int(&|t| Some(t.client_epoch)))
-                    .bind(int(&|t| t.user_epoch))
-                    .bind(int(&|t| Some(ms(t.issued_at))))
-                    .bind(int(&|t| t.expires_at.map(ms)))
-                    .bind(int(&|t| t.revoked_at.map(ms)))
-                    .bind(int(&|t| t.consumed_at.map(ms)))
-                    .execute(&pool)
-                    .await
-                    .map_err(|e| crate::classify_unique(e, "token"))?;
-                Ok(())
+                let mut tx = pool.begin().await.map_err(classify)?;
+                let mut won_keys = Vec::new();
+                for (kind, sql) in [
+                    (ClaimKind::Code, CLAIM_CODES_UNNEST),
+                    (ClaimKind::Refresh, CLAIM_REFRESH_UNNEST),
+                ] {
+                    let claims = claims_of(&batch, kind);
+                    if claims.is_empty() {
+                        continue;
+                    }
+                    let keys: Vec<String> = sqlx::query_scalar(sql)
+                        .bind(claims.iter().map(|(k, _)| *k).collect::<Vec<_>>())
+                        .bind(claims.iter().map(|(_, now)| ms(*now)).collect::<Vec<_>>())
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    won_keys.extend(keys.into_iter().map(|k| (kind, k)));
+                }
+                let won = settle(&batch, won_keys);
+                let tokens: Vec<&TokenRecord> = winning_tokens(&batch, &won).collect();
+                if !tokens.is_empty() {
+                    let col = |f: &dyn Fn(&TokenRecord) -> Option<String>| {
+                        tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
+                    };
+                    let int = |f: &dyn Fn(&TokenRecord) -> Option<i64>| {
+                        tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
+                    };
+                    sqlx::query(INSERT_TOKENS_UNNEST)
+                        .bind(col(&|t| Some(t.id.clone())))
+                        .bind(col(&|t| Some(t.token_hash.clone())))
+                        .bind(col(&|t| Some(t.kind.as_str().to_owned())))
+                        .bind(col(&|t| Some(t.client_id.clone())))
+                        .bind(col(&|t| t.user_id.clone()))
+                        .bind(col(&|t| t.username.clone()))
+                        .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
+                        .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
+                        .bind(col(&|t| t.family_id.clone()))
+                        .bind(int(&|t| t.refreshes_left.map(i64::from)))
+                        .bind(int(&|t| Some(t.client_epoch)))
+                        .bind(int(&|t| t.user_epoch))
+                        .bind(int(&|t| Some(ms(t.issued_at))))
+                        .bind(int(&|t| t.expires_at.map(ms)))
+                        .bind(int(&|t| t.revoked_at.map(ms)))
+                        .bind(int(&|t| t.consumed_at.map(ms)))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::classify_unique(e, "token"))?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(won)
             })
         }))
     }

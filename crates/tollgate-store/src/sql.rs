@@ -93,66 +93,6 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
-            async fn insert_token(
-                conn: &mut <$db as sqlx::Database>::Connection,
-                t: &TokenRecord,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, username, scopes, grant_type, \
-                     family_id, refreshes_left, client_epoch, user_epoch, issued_at, expires_at, revoked_at, consumed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                )
-                .bind(&t.id)
-                .bind(&t.token_hash)
-                .bind(t.kind.as_str())
-                .bind(&t.client_id)
-                .bind(&t.user_id)
-                .bind(&t.username)
-                .bind(join_scopes(&t.scopes))
-                .bind(t.grant_type.as_str())
-                .bind(&t.family_id)
-                .bind(t.refreshes_left.map(i64::from))
-                .bind(t.client_epoch)
-                .bind(t.user_epoch)
-                .bind(ms(t.issued_at))
-                .bind(t.expires_at.map(ms))
-                .bind(t.revoked_at.map(ms))
-                .bind(t.consumed_at.map(ms))
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| classify_unique(e, "token"))?;
-                Ok(())
-            }
-
-            /// In one transaction: `claim` (a conditional UPDATE of one row, `$1` = now,
-            /// `$2` = key) and, only if it matched, the insert of `tokens`. `false` when it
-            /// matched nothing: someone else claimed the row first.
-            async fn claim_then_insert(
-                pool: &sqlx::Pool<$db>,
-                claim: &'static str,
-                now: DateTime<Utc>,
-                key: &str,
-                tokens: &[TokenRecord],
-            ) -> Result<bool, StoreError> {
-                let mut tx = pool.begin().await.map_err(classify)?;
-                let won = sqlx::query(claim)
-                    .bind(ms(now))
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?
-                    .rows_affected()
-                    == 1;
-                if !won {
-                    return Ok(false);
-                }
-                for t in tokens {
-                    insert_token(&mut tx, t).await?;
-                }
-                tx.commit().await.map_err(classify)?;
-                Ok(true)
-            }
-
             #[async_trait]
             impl ClientStore for $store {
                 async fn insert_client(&self, c: &Client, audit: &AuditEvent) -> Result<(), StoreError> {
@@ -444,7 +384,10 @@ macro_rules! sql_store {
             #[async_trait]
             impl TokenStore for $store {
                 async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
-                    self.batcher.insert(tokens.to_vec()).await
+                    self.batcher
+                        .write(crate::batch::Write { claim: None, tokens: tokens.to_vec() })
+                        .await
+                        .map(|_| ())
                 }
 
                 async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
@@ -473,17 +416,19 @@ macro_rules! sql_store {
                     now: DateTime<Utc>,
                     new: &[TokenRecord],
                 ) -> Result<bool, StoreError> {
-                    // The check and the consumption are one statement: of two concurrent
-                    // refreshes with the same token, exactly one matches a row.
-                    claim_then_insert(
-                        &self.writer,
-                        "UPDATE tokens SET consumed_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
-                         AND consumed_at IS NULL AND revoked_at IS NULL",
-                        now,
-                        token_hash,
-                        new,
-                    )
-                    .await
+                    // The check and the consumption are one conditional UPDATE in the batch's
+                    // transaction: of two concurrent refreshes with the same token, exactly
+                    // one matches a row (see `batch.rs`).
+                    self.batcher
+                        .write(crate::batch::Write {
+                            claim: Some(crate::batch::Claim {
+                                kind: crate::batch::ClaimKind::Refresh,
+                                key: token_hash.to_owned(),
+                                now,
+                            }),
+                            tokens: new.to_vec(),
+                        })
+                        .await
                 }
 
                 async fn revoke_token(
@@ -643,15 +588,17 @@ macro_rules! sql_store {
                     now: DateTime<Utc>,
                     tokens: &[TokenRecord],
                 ) -> Result<bool, StoreError> {
-                    // RFC 6749 §4.1.2: single use. Check and mark in one statement.
-                    claim_then_insert(
-                        &self.writer,
-                        "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
-                        now,
-                        code_hash,
-                        tokens,
-                    )
-                    .await
+                    // RFC 6749 §4.1.2: single use. Check and mark in one conditional UPDATE.
+                    self.batcher
+                        .write(crate::batch::Write {
+                            claim: Some(crate::batch::Claim {
+                                kind: crate::batch::ClaimKind::Code,
+                                key: code_hash.to_owned(),
+                                now,
+                            }),
+                            tokens: tokens.to_vec(),
+                        })
+                        .await
                 }
 
                 async fn purge_codes(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {

@@ -58,6 +58,15 @@ impl SqliteStore {
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 
+impl tollgate_core::store::PoolStore for SqliteStore {
+    fn pool_stats(&self) -> Vec<tollgate_core::store::PoolStats> {
+        vec![
+            crate::pool_stats("writer", &self.writer),
+            crate::pool_stats("reader", &self.reader),
+        ]
+    }
+}
+
 /// A whole batch is one statement: the rows travel as one JSON array and SQLite unpacks
 /// them with `json_each`. sqlx runs every statement as a round trip to the connection's
 /// worker thread, so one statement per token made the writer spend its time on thread
@@ -70,31 +79,69 @@ const INSERT_TOKENS_JSON: &str = "INSERT INTO tokens (id, token_hash, kind, clie
      value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
      value->>14, value->>15 FROM json_each($1)";
 
+/// Single-use claims for a whole batch in one statement each: `$1` is a JSON array of
+/// `[key, now_ms]`; the rows that were still unclaimed come back.
+const CLAIM_CODES_JSON: &str = "UPDATE auth_codes SET used_at = \
+     (SELECT value->>1 FROM json_each($1) WHERE value->>0 = auth_codes.code_hash LIMIT 1) \
+     WHERE used_at IS NULL AND code_hash IN (SELECT value->>0 FROM json_each($1)) \
+     RETURNING code_hash";
+const CLAIM_REFRESH_JSON: &str = "UPDATE tokens SET consumed_at = \
+     (SELECT value->>1 FROM json_each($1) WHERE value->>0 = tokens.token_hash LIMIT 1) \
+     WHERE kind = 'refresh' AND consumed_at IS NULL AND revoked_at IS NULL \
+     AND token_hash IN (SELECT value->>0 FROM json_each($1)) RETURNING token_hash";
+
 impl SqliteStore {
-    /// The group-commit writer: one transaction and one INSERT for a batch of tokens.
+    /// The group-commit writer: one transaction, one UPDATE per kind of claim and one
+    /// INSERT for a whole batch.
     fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
+        use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
             let pool = pool.clone();
             Box::pin(async move {
-                let rows = tokens_json(&batch);
                 let mut tx = pool.begin().await.map_err(classify)?;
-                sqlx::query(INSERT_TOKENS_JSON)
-                    .bind(rows)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| crate::classify_unique(e, "token"))?;
-                tx.commit().await.map_err(classify)
+                let mut won_keys = Vec::new();
+                for (kind, sql) in [
+                    (ClaimKind::Code, CLAIM_CODES_JSON),
+                    (ClaimKind::Refresh, CLAIM_REFRESH_JSON),
+                ] {
+                    let claims = claims_of(&batch, kind);
+                    if claims.is_empty() {
+                        continue;
+                    }
+                    let arg: Vec<(&str, i64)> = claims
+                        .iter()
+                        .map(|(k, now)| (*k, crate::rows::ms(*now)))
+                        .collect();
+                    let arg = serde_json::to_string(&arg)
+                        .map_err(|e| StoreError::Database(e.to_string()))?;
+                    let keys: Vec<String> = sqlx::query_scalar(sql)
+                        .bind(arg)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    won_keys.extend(keys.into_iter().map(|k| (kind, k)));
+                }
+                let won = settle(&batch, won_keys);
+                let rows = tokens_json(winning_tokens(&batch, &won));
+                if rows != "[]" {
+                    sqlx::query(INSERT_TOKENS_JSON)
+                        .bind(rows)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::classify_unique(e, "token"))?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(won)
             })
         }))
     }
 }
 
 /// The batch as a JSON array of rows, columns in `INSERT_TOKENS_JSON` order.
-fn tokens_json(batch: &[tollgate_core::token::TokenRecord]) -> String {
+fn tokens_json<'a>(batch: impl Iterator<Item = &'a tollgate_core::token::TokenRecord>) -> String {
     use crate::rows::ms;
     use serde_json::{json, Value};
     let rows: Vec<Value> = batch
-        .iter()
         .map(|t| {
             json!([
                 t.id,

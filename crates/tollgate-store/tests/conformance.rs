@@ -15,6 +15,7 @@ use tollgate_core::client::{
 };
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
 use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
+use tollgate_core::token::{IssuedBy, TokenRecord};
 use tollgate_core::user::User;
 use tollgate_testkit::each_backend;
 
@@ -1343,5 +1344,161 @@ async fn ping_works_and_backend_is_named() {
             .await
             .unwrap_or_else(|e| panic!("{b}: ping: {e:?}"));
         assert_eq!(store.backend(), b, "{b}: backend()");
+    }
+}
+
+fn token(id: &str, client_id: &str, kind: tollgate_core::token::TokenKind) -> TokenRecord {
+    TokenRecord {
+        id: id.into(),
+        token_hash: format!("hash-{id}"),
+        kind,
+        client_id: client_id.into(),
+        user_id: Some("u1".into()),
+        username: Some("alice".into()),
+        scopes: vec!["read".into()],
+        grant_type: IssuedBy::AuthorizationCode,
+        family_id: Some("fam".into()),
+        refreshes_left: None,
+        client_epoch: 0,
+        user_epoch: Some(0),
+        issued_at: at(0),
+        expires_at: Some(at(3_600_000)),
+        revoked_at: None,
+        consumed_at: None,
+    }
+}
+
+/// The group-commit writer puts concurrent redemptions of one code into one transaction
+/// (one UPDATE for the whole batch): still exactly one wins, and only its tokens are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_redemptions_and_refreshes_have_one_winner_each() {
+    use tollgate_core::token::{AuthCode, TokenKind};
+    for db in each_backend().await {
+        let store: Arc<dyn Store> = tollgate_store::open(&db.url).await.unwrap();
+        let b = db.name();
+        let c = client("c1", "Codes", "1.0");
+        store.insert_client(&c, &create_event(&c)).await.unwrap();
+        let u = user("u1", "alice");
+        store
+            .insert_user(&u, &event("user:admin", "user.create", "user", "u1"))
+            .await
+            .unwrap();
+        store
+            .insert_code(&AuthCode {
+                code_hash: "code-1".into(),
+                client_id: "c1".into(),
+                user_id: "u1".into(),
+                redirect_uri: "https://app.example/cb".into(),
+                redirect_uri_given: true,
+                scopes: vec!["read".into()],
+                code_challenge: None,
+                family_id: "fam".into(),
+                client_epoch: 0,
+                user_epoch: 0,
+                issued_at: at(0),
+                expires_at: at(60_000),
+                used_at: None,
+            })
+            .await
+            .unwrap();
+        // A refresh token to rotate, and an unrelated insert riding in the same batches.
+        let refresh = token("r0", "c1", TokenKind::Refresh);
+        store.insert_tokens(&[refresh.clone()]).await.unwrap();
+
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                let refresh_hash = refresh.token_hash.clone();
+                tokio::spawn(async move {
+                    let minted = [token(&format!("code-{i}"), "c1", TokenKind::Access)];
+                    let rotated = [token(&format!("rot-{i}"), "c1", TokenKind::Refresh)];
+                    let plain = [token(&format!("plain-{i}"), "c1", TokenKind::Access)];
+                    let (a, r, p) = tokio::join!(
+                        store.redeem_code("code-1", at(10 + i), &minted),
+                        store.rotate_refresh(&refresh_hash, at(10 + i), &rotated),
+                        store.insert_tokens(&plain),
+                    );
+                    p.unwrap();
+                    (i, a.unwrap(), r.unwrap())
+                })
+            })
+            .collect();
+        let (mut code_winner, mut refresh_winner) = (Vec::new(), Vec::new());
+        for t in tasks {
+            let (i, a, r) = t.await.unwrap();
+            if a {
+                code_winner.push(i);
+            }
+            if r {
+                refresh_winner.push(i);
+            }
+        }
+        assert_eq!(code_winner.len(), 1, "{b}: code redemptions that won");
+        assert_eq!(refresh_winner.len(), 1, "{b}: refreshes that won");
+        for i in 0..20 {
+            let code_token = store.get_token(&format!("code-{i}")).await.unwrap();
+            assert_eq!(code_token.is_some(), i == code_winner[0], "{b}: code-{i}");
+            let rotated = store.get_token(&format!("rot-{i}")).await.unwrap();
+            assert_eq!(rotated.is_some(), i == refresh_winner[0], "{b}: rot-{i}");
+            let plain = store.get_token(&format!("plain-{i}")).await.unwrap();
+            assert!(plain.is_some(), "{b}: plain-{i} stored");
+        }
+        let code = store.find_code("code-1").await.unwrap().unwrap();
+        assert_eq!(code.used_at, Some(at(10 + code_winner[0])), "{b}: used_at");
+        let old = store.get_token("r0").await.unwrap().unwrap();
+        assert_eq!(
+            old.token.consumed_at,
+            Some(at(10 + refresh_winner[0])),
+            "{b}: consumed_at"
+        );
+        // Replays after the fact lose too.
+        assert!(!store.redeem_code("code-1", at(99), &[]).await.unwrap());
+        assert!(!store
+            .rotate_refresh(&refresh.token_hash, at(99), &[])
+            .await
+            .unwrap());
+    }
+}
+
+/// One bad write in a batch (a duplicate token hash) fails alone; the others commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_token_fails_alone_in_its_batch() {
+    use tollgate_core::token::TokenKind;
+    for db in each_backend().await {
+        let store: Arc<dyn Store> = tollgate_store::open(&db.url).await.unwrap();
+        let b = db.name();
+        let c = client("c1", "Dups", "1.0");
+        store.insert_client(&c, &create_event(&c)).await.unwrap();
+        let mut first = token("t0", "c1", TokenKind::Access);
+        first.user_id = None;
+        first.user_epoch = None;
+        store.insert_tokens(&[first.clone()]).await.unwrap();
+        let tasks: Vec<_> = (0..30)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                let mut t = first.clone();
+                t.id = format!("t{}", i + 1);
+                if i % 10 != 0 {
+                    t.token_hash = format!("hash-t{}", i + 1);
+                }
+                tokio::spawn(async move { (i, store.insert_tokens(&[t]).await) })
+            })
+            .collect();
+        for t in tasks {
+            let (i, r) = t.await.unwrap();
+            if i % 10 == 0 {
+                assert!(
+                    matches!(r, Err(StoreError::Duplicate(_))),
+                    "{b}: #{i} reuses a hash: {r:?}"
+                );
+            } else {
+                r.unwrap();
+                assert!(store
+                    .get_token(&format!("t{}", i + 1))
+                    .await
+                    .unwrap()
+                    .is_some());
+            }
+        }
     }
 }
