@@ -7,6 +7,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tollgate_core::service::throttle::{Budget, ThrottleSettings};
 use tollgate_core::Policy;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +22,7 @@ pub struct RawConfig {
     pub token_retention: i64,
     pub log_format: String,
     pub policy: RawPolicy,
+    pub rate_limit: RawRateLimit,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +30,33 @@ pub struct RawConfig {
 pub struct RawPolicy {
     pub allow_legacy_grants: bool,
     pub allow_never_expiring_tokens: bool,
+}
+
+/// Brute-force limits (SPEC §9): failures per key, `burst` in a row then `per_minute`;
+/// `per_minute = 0` turns that limit off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub client_per_minute: i64,
+    pub client_burst: i64,
+    pub user_per_minute: i64,
+    pub user_burst: i64,
+    pub address_per_minute: i64,
+    pub address_burst: i64,
+}
+
+impl Default for RawRateLimit {
+    fn default() -> Self {
+        let d = ThrottleSettings::default();
+        Self {
+            client_per_minute: d.client.per_minute.into(),
+            client_burst: d.client.burst.into(),
+            user_per_minute: d.user.per_minute.into(),
+            user_burst: d.user.burst.into(),
+            address_per_minute: d.address.per_minute.into(),
+            address_burst: d.address.burst.into(),
+        }
+    }
 }
 
 impl Default for RawConfig {
@@ -45,6 +74,7 @@ impl Default for RawConfig {
                 allow_legacy_grants: true,
                 allow_never_expiring_tokens: true,
             },
+            rate_limit: RawRateLimit::default(),
         }
     }
 }
@@ -77,6 +107,7 @@ pub struct Config {
     pub token_retention: u64,
     pub log_format: LogFormat,
     pub policy: Policy,
+    pub rate_limit: ThrottleSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +135,12 @@ const ENV_SETTINGS: &[&str] = &[
     "log_format",
     "policy__allow_legacy_grants",
     "policy__allow_never_expiring_tokens",
+    "rate_limit__client_per_minute",
+    "rate_limit__client_burst",
+    "rate_limit__user_per_minute",
+    "rate_limit__user_burst",
+    "rate_limit__address_per_minute",
+    "rate_limit__address_burst",
 ];
 
 impl Config {
@@ -242,6 +279,16 @@ impl RawConfig {
                 ))
             }
         };
+        let r = &self.rate_limit;
+        let rate_limit = ThrottleSettings {
+            client: budget(r.client_per_minute, r.client_burst, RATE_LIMIT_SETTINGS[0])?,
+            user: budget(r.user_per_minute, r.user_burst, RATE_LIMIT_SETTINGS[1])?,
+            address: budget(
+                r.address_per_minute,
+                r.address_burst,
+                RATE_LIMIT_SETTINGS[2],
+            )?,
+        };
         Ok(Config {
             listen,
             issuer,
@@ -253,8 +300,68 @@ impl RawConfig {
                 allow_legacy_grants: self.policy.allow_legacy_grants,
                 allow_never_expiring_tokens: self.policy.allow_never_expiring_tokens,
             },
+            rate_limit,
         })
     }
+}
+
+/// (setting, environment variable) of each rate limit's `per_minute` and `burst`.
+type BudgetNames = [(&'static str, &'static str); 2];
+
+const RATE_LIMIT_SETTINGS: [BudgetNames; 3] = [
+    [
+        (
+            "rate_limit.client_per_minute",
+            "TOLLGATE_RATE_LIMIT__CLIENT_PER_MINUTE",
+        ),
+        (
+            "rate_limit.client_burst",
+            "TOLLGATE_RATE_LIMIT__CLIENT_BURST",
+        ),
+    ],
+    [
+        (
+            "rate_limit.user_per_minute",
+            "TOLLGATE_RATE_LIMIT__USER_PER_MINUTE",
+        ),
+        ("rate_limit.user_burst", "TOLLGATE_RATE_LIMIT__USER_BURST"),
+    ],
+    [
+        (
+            "rate_limit.address_per_minute",
+            "TOLLGATE_RATE_LIMIT__ADDRESS_PER_MINUTE",
+        ),
+        (
+            "rate_limit.address_burst",
+            "TOLLGATE_RATE_LIMIT__ADDRESS_BURST",
+        ),
+    ],
+];
+
+/// Both numbers fit a u32 (governor's quota); a limit that is on allows at least one failure.
+fn budget(per_minute: i64, burst: i64, names: BudgetNames) -> Result<Budget, ConfigError> {
+    let [(rate_name, rate_env), (burst_name, burst_env)] = names;
+    let per_minute = u32::try_from(per_minute).map_err(|_| {
+        invalid(
+            rate_name,
+            rate_env,
+            format!(
+                "{per_minute} is not a number of failures from 0 (off) to {}",
+                u32::MAX
+            ),
+        )
+    })?;
+    let burst = u32::try_from(burst)
+        .ok()
+        .filter(|b| *b >= 1 || per_minute == 0)
+        .ok_or_else(|| {
+            invalid(
+                burst_name,
+                burst_env,
+                format!("{burst} is not a number of failures from 1 to {}", u32::MAX),
+            )
+        })?;
+    Ok(Budget { per_minute, burst })
 }
 
 #[cfg(test)]
@@ -311,6 +418,35 @@ mod tests {
             jail.create_file("t.toml", "listn = \"127.0.0.1:1\"\n")?;
             let e = Config::load(Some(Path::new("t.toml")), &FlagOverrides::default()).unwrap_err();
             assert!(e.to_string().contains("listn"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rate_limits_come_from_file_and_env_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[rate_limit]\nclient_burst = 3\n")?;
+            jail.set_env("TOLLGATE_RATE_LIMIT__ADDRESS_PER_MINUTE", "0");
+            let c = Config::load(Some(Path::new("t.toml")), &FlagOverrides::default())
+                .map_err(|e| e.to_string())?;
+            let d = ThrottleSettings::default();
+            assert_eq!(c.rate_limit.client.burst, 3);
+            assert_eq!(c.rate_limit.client.per_minute, d.client.per_minute);
+            assert_eq!(c.rate_limit.user, d.user);
+            assert_eq!(c.rate_limit.address.per_minute, 0);
+            jail.set_env("TOLLGATE_RATE_LIMIT__USER_BURST", "0");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("rate_limit.user_burst"), "{e}");
+            jail.set_env("TOLLGATE_RATE_LIMIT__USER_BURST", "5");
+            jail.set_env("TOLLGATE_RATE_LIMIT__CLIENT_PER_MINUTE", "-1");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(
+                e.to_string().contains("rate_limit.client_per_minute"),
+                "{e}"
+            );
+            jail.create_file("u.toml", "[rate_limit]\nclient_brust = 3\n")?;
+            let e = Config::load(Some(Path::new("u.toml")), &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("client_brust"), "{e}");
             Ok(())
         });
     }

@@ -40,26 +40,58 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
         issuer: config.issuer.clone(),
         auth_code_lifetime_secs: config.auth_code_lifetime,
         token_retention_secs: config.token_retention,
+        throttle: config.rate_limit,
     };
     let services = Services::new(store, clock, settings).await?;
     Ok(AppState {
         services: Arc::new(services),
         issuer: config.issuer.as_str().into(),
+        metrics: Arc::new(http::metrics::Metrics::new()),
     })
 }
 
-/// Serves the application on `listener` until `shutdown` completes.
+/// How long requests in flight at SIGTERM/SIGINT get to finish before the process exits
+/// anyway. OAuth requests take milliseconds; this only cuts off stalled clients, well
+/// inside the 30 s an orchestrator usually waits before SIGKILL.
+pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves the application on `listener` until `shutdown` completes, then stops accepting
+/// and lets the requests in flight finish (at most `DRAIN_LIMIT`). A token request answers
+/// only after the group-commit writer committed its tokens, so once they have finished no
+/// acknowledged write is pending; one cut off at the limit never got its 200.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    use std::future::IntoFuture;
+    let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         http::router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = draining.send(());
+    });
+    let limit = async move {
+        // The sender is dropped unsent only when the server ended on its own.
+        if drain_started.await.is_ok() {
+            tokio::time::sleep(DRAIN_LIMIT).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        r = server.into_future() => r,
+        () = limit => {
+            tracing::warn!(
+                limit_secs = DRAIN_LIMIT.as_secs(),
+                "requests still in flight at the drain limit; closing them"
+            );
+            Ok(())
+        }
+    }
 }
 
 /// `tollgate serve`.
@@ -87,31 +119,51 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             source,
         })?;
     tracing::info!(listen = %config.listen, issuer = %config.issuer, "tollgate listening");
-    tokio::spawn(janitor_loop(state.services.janitor.clone()));
+    tokio::spawn(janitor_loop(
+        state.services.janitor.clone(),
+        state.metrics.clone(),
+    ));
+    tokio::spawn(throttle_housekeeping(state.services.throttle.clone()));
     serve_on(listener, state, shutdown_signal()).await?;
     tracing::info!("tollgate stopped");
     Ok(())
 }
 
+/// Forgets brute-force keys whose failures are paid back, so the limiter's memory follows
+/// the recent failures rather than every key ever tried.
+async fn throttle_housekeeping(throttle: tollgate_core::service::Throttle) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        throttle.retain_recent();
+    }
+}
+
 /// How often the janitor looks for old rows.
 const JANITOR_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-async fn janitor_loop(janitor: Janitor) {
+async fn janitor_loop(janitor: Janitor, metrics: Arc<http::metrics::Metrics>) {
     let mut tick = tokio::time::interval(JANITOR_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         match janitor.run_once().await {
-            Ok(p) if p.tokens + p.codes + p.sessions > 0 => {
-                tracing::info!(
-                    tokens = p.tokens,
-                    codes = p.codes,
-                    sessions = p.sessions,
-                    "janitor purged old rows"
-                );
+            Ok(p) => {
+                metrics.janitor_succeeded(&p);
+                if p.tokens + p.codes + p.sessions > 0 {
+                    tracing::info!(
+                        tokens = p.tokens,
+                        codes = p.codes,
+                        sessions = p.sessions,
+                        "janitor purged old rows"
+                    );
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "janitor pass failed; will retry"),
+            Err(e) => {
+                metrics.janitor_failed();
+                tracing::warn!(error = %e, "janitor pass failed; will retry");
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ pub use introspect::Introspection;
 use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
-use crate::secret::{random_string, Secret, SecretHasher};
+use crate::secret::{Secret, SecretHasher};
 use crate::store::Store;
 use crate::token::{IssuedBy, TokenKind, TokenRecord};
 use crate::user::User;
@@ -229,7 +229,7 @@ impl OAuthService {
             _ => None,
         };
         let record = TokenRecord {
-            id: random_string::<12>()?,
+            id: crate::secret::time_ordered_id(now.timestamp_millis())?,
             token_hash: self.hasher.hash(secret.expose()),
             kind,
             client_id: client.client_id.clone(),

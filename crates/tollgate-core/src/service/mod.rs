@@ -6,6 +6,7 @@ mod audit;
 mod clients;
 mod janitor;
 mod sessions;
+pub mod throttle;
 mod tokens;
 mod users;
 
@@ -14,6 +15,7 @@ pub use audit::AuditService;
 pub use clients::{ClientService, ClientWithSecret, RotatedSecret, GRACE_MAX};
 pub use janitor::{Janitor, Purged, JANITOR_BATCH};
 pub use sessions::{SessionService, SESSION_LIFETIME_HOURS};
+pub use throttle::{Throttle, ThrottleSettings};
 pub use tokens::TokenService;
 pub(crate) use users::DUMMY_PHC;
 pub use users::{NewUser, UserChange, UserService};
@@ -112,6 +114,7 @@ pub struct Services {
     pub tokens: TokenService,
     pub oauth: OAuthService,
     pub janitor: Janitor,
+    pub throttle: Throttle,
 }
 
 /// Settings the services take from the configuration.
@@ -121,6 +124,7 @@ pub struct ServiceSettings {
     pub issuer: String,
     pub auth_code_lifetime_secs: u32,
     pub token_retention_secs: u64,
+    pub throttle: ThrottleSettings,
 }
 
 impl Services {
@@ -156,6 +160,7 @@ impl Services {
                 settings.issuer,
                 cache,
             ),
+            throttle: Throttle::new(settings.throttle, clock.clone()),
             janitor: Janitor::new(store.clone(), clock, settings.token_retention_secs),
             store,
         })

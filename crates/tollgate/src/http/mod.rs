@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod oauth;
 pub mod problem;
+pub mod request_id;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -21,14 +23,17 @@ use tracing::Level;
 pub struct AppState {
     pub services: Arc<Services>,
     pub issuer: Arc<str>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application. Tests bind it to `127.0.0.1:0` and talk to it over HTTP.
 pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(oauth::router())
         .merge(crate::console::router())
         .nest("/admin/api/v1", admin::router())
@@ -36,6 +41,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // Added with `Router::layer`, these run after routing: `metrics::track` sees the
+        // matched route template.
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -49,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(request_id::drop_unusable))
 }
 
 /// SPEC §9: every HTML page gets a strict CSP with `frame-ancestors 'none'`; every

@@ -39,9 +39,16 @@ impl Drop for Server {
 }
 
 pub fn spawn_server(db_url: &str, password: Option<&str>) -> Server {
+    spawn_server_env(db_url, password, &[])
+}
+
+/// `spawn_server` with settings given as environment variables, e.g.
+/// `("TOLLGATE_RATE_LIMIT__CLIENT_PER_MINUTE", "0")`.
+pub fn spawn_server_env(db_url: &str, password: Option<&str>, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let mut cmd = tollgate(db_url);
     cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     if let Some(p) = password {

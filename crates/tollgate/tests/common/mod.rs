@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tollgate::config::RawConfig;
 use tollgate::http::AppState;
 use tollgate_core::audit::Actor;
+use tollgate_core::service::ThrottleSettings;
 use tollgate_core::{Clock, Policy, SystemClock};
 use tollgate_testkit::TestDb;
 
@@ -30,6 +31,8 @@ pub struct TestServer {
 pub struct Options {
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
+    /// Brute-force budgets; the production defaults unless a test needs smaller ones.
+    pub rate_limit: ThrottleSettings,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
         Self {
             clock: Arc::new(SystemClock),
             policy: Policy::default(),
+            rate_limit: ThrottleSettings::default(),
         }
     }
 }
@@ -56,6 +60,7 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     .validate()
     .unwrap();
     config.policy = opts.policy;
+    config.rate_limit = opts.rate_limit;
     let state = tollgate::server::build_state(&config, opts.clock)
         .await
         .unwrap();

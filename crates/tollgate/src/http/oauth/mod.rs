@@ -6,6 +6,8 @@ mod token;
 
 use super::AppState;
 use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,8 +16,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::json;
 use std::collections::HashMap;
-use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tollgate_core::client::Client;
+use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError, TokenRequest};
 use tollgate_core::secret::Secret;
+use tollgate_core::service::throttle::{Key, RetryAfter};
+use tollgate_core::service::Throttle;
+use tollgate_core::ServiceError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,11 +43,18 @@ pub fn router() -> Router<AppState> {
 
 /// An RFC 6749 §5.2 error response. Every response of the token endpoint carries
 /// `Cache-Control: no-store` (§5.1).
-pub(crate) struct OAuthErrorResponse(pub OAuthError);
+pub(crate) enum OAuthErrorResponse {
+    Error(OAuthError),
+    /// The client, user or source address is over its brute-force budget (SPEC §9).
+    Throttled(RetryAfter),
+}
 
 impl IntoResponse for OAuthErrorResponse {
     fn into_response(self) -> Response {
-        let e = self.0;
+        let e = match self {
+            Self::Error(e) => e,
+            Self::Throttled(wait) => return throttled(wait),
+        };
         let status = match &e {
             OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             OAuthError::TemporarilyUnavailable(m) => {
@@ -79,10 +94,170 @@ impl IntoResponse for OAuthErrorResponse {
     }
 }
 
+/// 429 with `Retry-After`. The error code is `temporarily_unavailable`, not `invalid_client`:
+/// the credentials were not even looked at (a client with the right secret is refused too
+/// while its id or address is blocked), and OAuth libraries treat `invalid_client` as a
+/// permanent misconfiguration to report, but `temporarily_unavailable` as "try again later",
+/// which, with the 429 and `Retry-After` that generic HTTP retry logic keys on, is what the
+/// caller should do. RFC 6749 defines no token-endpoint code for this; this is the one the
+/// server already uses for "not now" (503 while the database is down).
+fn throttled(wait: RetryAfter) -> Response {
+    let body = json!({
+        "error": "temporarily_unavailable",
+        "error_description": format!(
+            "too many failed authentication attempts for this client, user or source address; try again in {} s",
+            wait.secs()
+        ),
+    });
+    let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    let h = res.headers_mut();
+    no_store(h);
+    h.insert(header::RETRY_AFTER, HeaderValue::from(wait.secs()));
+    res
+}
+
 impl From<OAuthError> for OAuthErrorResponse {
     fn from(e: OAuthError) -> Self {
-        Self(e)
+        Self::Error(e)
     }
+}
+
+impl From<ServiceError> for OAuthErrorResponse {
+    fn from(e: ServiceError) -> Self {
+        Self::Error(e.into())
+    }
+}
+
+impl From<RetryAfter> for OAuthErrorResponse {
+    fn from(wait: RetryAfter) -> Self {
+        Self::Throttled(wait)
+    }
+}
+
+/// The source address the brute-force limits count against: the TCP peer. Never
+/// `X-Forwarded-For` or `Forwarded`, which any client can write. Behind a reverse proxy every
+/// request comes from the proxy's address, so there the per-address limit should be raised or
+/// turned off (`rate_limit.address_per_minute = 0`) until a configured trusted proxy is
+/// resolved here, the one place that decides it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SourceAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// One authentication attempt under the brute-force limits (RFC 6749 §2.3.1, SPEC §9):
+/// created only if no key it involves is over its budget, checked before any secret is
+/// verified; a failed verification is then counted against those keys. A caller with the
+/// right secret spends nothing.
+pub(crate) struct Attempt<'a> {
+    throttle: &'a Throttle,
+    client: Option<&'a str>,
+    user: Option<String>,
+    source: Option<IpAddr>,
+}
+
+impl<'a> Attempt<'a> {
+    /// Client authentication at the token, introspection or revocation endpoint.
+    pub(crate) fn client(
+        state: &'a AppState,
+        source: SourceAddr,
+        creds: &'a ClientCredentials,
+    ) -> Result<Self, RetryAfter> {
+        Self::begin(state, source, Some(&creds.client_id), None)
+    }
+
+    /// A token request: the client and, for the password grant, the username too (RFC 6749
+    /// §4.3.2: the endpoint MUST be protected against brute force attacks).
+    pub(crate) fn token(
+        state: &'a AppState,
+        source: SourceAddr,
+        creds: &'a ClientCredentials,
+        req: &TokenRequest,
+    ) -> Result<Self, RetryAfter> {
+        let user = if req.grant_type == "password" {
+            req.username.clone()
+        } else {
+            None
+        };
+        Self::begin(state, source, Some(&creds.client_id), user)
+    }
+
+    /// A sign-in on the login page (also the console's).
+    pub(crate) fn login(
+        state: &'a AppState,
+        source: SourceAddr,
+        username: &str,
+    ) -> Result<Self, RetryAfter> {
+        Self::begin(state, source, None, Some(username.to_owned()))
+    }
+
+    fn begin(
+        state: &'a AppState,
+        source: SourceAddr,
+        client: Option<&'a str>,
+        user: Option<String>,
+    ) -> Result<Self, RetryAfter> {
+        let a = Self {
+            throttle: &state.services.throttle,
+            client,
+            user,
+            source: source.0,
+        };
+        a.throttle.check_all(a.keys(true, true))?;
+        Ok(a)
+    }
+
+    fn keys(&self, client: bool, user: bool) -> impl Iterator<Item = Key<'_>> {
+        [
+            self.client.filter(|_| client).map(Key::Client),
+            self.user.as_deref().filter(|_| user).map(Key::User),
+            self.source.map(Key::Address),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    fn record(&self, client: bool, user: bool) {
+        for k in self.keys(client, user) {
+            self.throttle.record_failure(k);
+        }
+    }
+
+    /// Counts the failure if `r` says the client (`invalid_client`) or, for the password
+    /// grant, the resource owner's credentials (`invalid_grant`, RFC 6749 §5.2) were wrong.
+    pub(crate) fn outcome<T>(self, r: Result<T, OAuthError>) -> Result<T, OAuthError> {
+        match &r {
+            Err(OAuthError::InvalidClient { .. }) => self.record(true, false),
+            Err(OAuthError::InvalidGrant(_)) if self.user.is_some() => self.record(false, true),
+            _ => {}
+        }
+        r
+    }
+
+    /// The credentials were wrong (sign-in).
+    pub(crate) fn failed(self) {
+        self.record(true, true);
+    }
+}
+
+/// `OAuthService::authenticate_client` under the brute-force limits.
+pub(crate) async fn authenticate_client(
+    state: &AppState,
+    source: SourceAddr,
+    creds: &ClientCredentials,
+) -> Result<Arc<Client>, OAuthErrorResponse> {
+    let attempt = Attempt::client(state, source, creds)?;
+    Ok(attempt.outcome(state.services.oauth.authenticate_client(creds).await)?)
 }
 
 pub(crate) fn no_store(h: &mut HeaderMap) {
@@ -222,6 +397,18 @@ mod tests {
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
         let e = client_credentials(&h, &mut HashMap::new()).unwrap_err();
         assert_eq!(e.code(), "invalid_client");
+    }
+
+    #[tokio::test]
+    async fn throttled_is_429_with_retry_after_and_a_retryable_error() {
+        let res = OAuthErrorResponse::from(RetryAfter(42)).into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "42");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"], "temporarily_unavailable");
+        assert!(v["error_description"].as_str().unwrap().contains("42 s"));
     }
 
     #[test]

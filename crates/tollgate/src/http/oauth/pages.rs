@@ -2,7 +2,7 @@
 //! consent and sign-out pages, with server-side sessions (SPEC §3) and CSRF tokens on
 //! every form.
 
-use super::{parse_params, OAuthErrorResponse};
+use super::{parse_params, Attempt, OAuthErrorResponse, SourceAddr};
 use crate::http::AppState;
 use askama::Template;
 use axum::body::Bytes;
@@ -13,6 +13,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use std::collections::HashMap;
 use tollgate_core::oauth::{AuthorizeError, AuthorizeRequest, OAuthError, ValidatedAuthorize};
 use tollgate_core::secret::random_string;
+use tollgate_core::service::throttle::RetryAfter;
 use tollgate_core::token::SessionState;
 
 pub const SESSION_COOKIE: &str = "tollgate_session";
@@ -387,16 +388,47 @@ fn login_form(
     (jar, page).into_response()
 }
 
+/// The sign-in form again, 429 with `Retry-After`, when the username or the source address
+/// has used up its budget of failed sign-ins (SPEC §9).
+fn throttled_login_form(
+    state: &AppState,
+    jar: CookieJar,
+    return_to: String,
+    username: String,
+    wait: RetryAfter,
+) -> Response {
+    let secs = wait.secs();
+    let when = if secs <= 90 {
+        format!("{secs} seconds")
+    } else {
+        format!("{} minutes", secs.div_ceil(60))
+    };
+    let mut res = login_form(
+        state,
+        jar,
+        return_to,
+        username,
+        Some(format!(
+            "Too many failed sign-in attempts for this account or from your network. Please wait {when} and try again."
+        )),
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    res
+}
+
 /// `POST /login`
 pub async fn login(
     State(state): State<AppState>,
+    source: SourceAddr,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let mut form = match super::form_body(&headers, &body) {
         Ok(f) => f,
-        Err(e) => return OAuthErrorResponse(e).into_response(),
+        Err(e) => return OAuthErrorResponse::from(e).into_response(),
     };
     let return_to = safe_return_to(form.get("return_to").map(String::as_str)).unwrap_or_default();
     let username = form.remove("username").unwrap_or_default();
@@ -416,6 +448,11 @@ pub async fn login(
             StatusCode::FORBIDDEN,
         );
     }
+    // Checked before the password is: a blocked account or address learns nothing.
+    let attempt = match Attempt::login(&state, source, &username) {
+        Ok(a) => a,
+        Err(wait) => return throttled_login_form(&state, jar, return_to, username, wait),
+    };
     let user = match state
         .services
         .users
@@ -426,6 +463,7 @@ pub async fn login(
         Err(e) => return server_error_page(e.into()),
     };
     let Some(user) = user else {
+        attempt.failed();
         return login_form(
             &state,
             jar,

@@ -1,8 +1,12 @@
 //! `POST /oauth2/token` (RFC 6749 §3.2), `/oauth2/introspect` (RFC 7662), `/oauth2/revoke`
 //! (RFC 7009) and the RFC 8414 metadata document.
 
-use super::{client_credentials, form_body, no_store, OAuthErrorResponse};
+use super::{
+    authenticate_client, client_credentials, form_body, no_store, Attempt, OAuthErrorResponse,
+    SourceAddr,
+};
 use crate::http::extract::client_ip_of;
+use crate::http::metrics::TokenGrant;
 use crate::http::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -51,6 +55,7 @@ fn token_json(r: tollgate_core::oauth::TokenResponse) -> Response {
 
 pub async fn token(
     State(state): State<AppState>,
+    source: SourceAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthErrorResponse> {
@@ -73,16 +78,23 @@ pub async fn token(
         password: take("password"),
         refresh_token: take("refresh_token"),
     };
-    let res = state.services.oauth.token(&creds, req).await?;
+    let grant = TokenGrant::of_token_request(&req.grant_type);
+    let attempt = Attempt::token(&state, source, &creds, &req)?;
+    let res = attempt.outcome(state.services.oauth.token(&creds, req).await)?;
+    // Only a grant the service accepted gets this far, so `grant` is always known here.
+    if let Some(g) = grant {
+        state.metrics.token_issued(g);
+    }
     Ok(token_json(res))
 }
 
 /// Who may call introspection: an active confidential client, or an admin key.
 async fn introspection_caller(
     state: &AppState,
+    source: SourceAddr,
     headers: &HeaderMap,
     form: &mut std::collections::HashMap<String, String>,
-) -> Result<(), OAuthError> {
+) -> Result<(), OAuthErrorResponse> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -92,10 +104,7 @@ async fn introspection_caller(
     if let Some(key) = bearer {
         return match state.services.admin_keys.authenticate(&key).await {
             Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(OAuthError::invalid_client(
-                "the admin key is not valid",
-                false,
-            )),
+            Ok(None) => Err(OAuthError::invalid_client("the admin key is not valid", false).into()),
             Err(e) => Err(e.into()),
         };
     }
@@ -103,26 +112,29 @@ async fn introspection_caller(
         return Err(OAuthError::invalid_client(
             "introspection requires client authentication or an admin key",
             false,
-        ));
+        )
+        .into());
     };
     let basic = creds.method == tollgate_core::oauth::AuthMethod::Basic;
-    let client = state.services.oauth.authenticate_client(&creds).await?;
+    let client = authenticate_client(state, source, &creds).await?;
     if client.secret_hash.is_none() {
         return Err(OAuthError::invalid_client(
             "only confidential clients may introspect tokens",
             basic,
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
 pub async fn introspect(
     State(state): State<AppState>,
+    source: SourceAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthErrorResponse> {
     let mut form = form_body(&headers, &body)?;
-    introspection_caller(&state, &headers, &mut form).await?;
+    introspection_caller(&state, source, &headers, &mut form).await?;
     let token = form.remove("token").unwrap_or_default();
     let i = state
         .services
@@ -155,6 +167,7 @@ pub async fn introspect(
 pub async fn revoke(
     State(state): State<AppState>,
     connect: ConnectInfo<SocketAddr>,
+    source: SourceAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthErrorResponse> {
@@ -166,7 +179,7 @@ pub async fn revoke(
         )
         .into());
     };
-    let client = state.services.oauth.authenticate_client(&creds).await?;
+    let client = authenticate_client(&state, source, &creds).await?;
     let token = form.remove("token").unwrap_or_default();
     state
         .services

@@ -1,0 +1,428 @@
+//! Brute-force defence (RFC 6749 §2.3.1, §4.3.2; SPEC §9): failed client authentications
+//! and failed sign-ins are limited per client id / username and per source address, with 429
+//! and `Retry-After`; successful requests spend no budget, and other clients and addresses
+//! are not affected. Budgets are made small per test so that nothing has to wait.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::Utc;
+use common::browser::{hidden_inputs, params_of, Browser, Outcome};
+use common::{start_with, Options, TestServer};
+use serde_json::{json, Value};
+use std::net::IpAddr;
+use std::sync::Arc;
+use tollgate_core::service::throttle::Budget;
+use tollgate_core::service::ThrottleSettings;
+use tollgate_core::ManualClock;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+fn budget(per_minute: u32, burst: u32) -> Budget {
+    Budget { per_minute, burst }
+}
+
+/// Generous for everything but what a test sets.
+fn generous() -> ThrottleSettings {
+    ThrottleSettings {
+        client: budget(60, 1000),
+        user: budget(60, 1000),
+        address: budget(60, 1000),
+    }
+}
+
+async fn servers(rate_limit: ThrottleSettings) -> Vec<TestServer> {
+    let mut v = Vec::new();
+    for db in tollgate_testkit::each_backend().await {
+        v.push(
+            start_with(
+                db,
+                Options {
+                    rate_limit,
+                    ..Default::default()
+                },
+            )
+            .await,
+        );
+    }
+    v
+}
+
+async fn cc_client(s: &TestServer, name: &str) -> (String, String) {
+    let c = s
+        .create_client(&json!({
+            "name": name, "version": "1", "type": "confidential",
+            "grant_types": ["client_credentials", "password"], "scopes": ["api:read"],
+        }))
+        .await;
+    (
+        c["client_id"].as_str().unwrap().to_owned(),
+        c["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// An HTTP client whose connections come from `source` (any 127.0.0.0/8 address reaches the
+/// server's 127.0.0.1 on Linux), so a test can play a second source address.
+fn http_from(source: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::from(source))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A client credentials request with HTTP Basic; (status, Retry-After, body).
+async fn cc(
+    s: &TestServer,
+    http: &reqwest::Client,
+    id: &str,
+    secret: &str,
+) -> (u16, Option<u64>, Value) {
+    let res = http
+        .post(s.url("/oauth2/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let st = res.status().as_u16();
+    let retry = retry_after(&res);
+    (st, retry, res.json().await.unwrap())
+}
+
+fn retry_after(res: &reqwest::Response) -> Option<u64> {
+    res.headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap())
+}
+
+/// Asserts a 429 of an OAuth endpoint and returns its `Retry-After`.
+fn assert_throttled(n: &str, what: &str, (st, retry, v): &(u16, Option<u64>, Value)) -> u64 {
+    assert_eq!(*st, 429, "[{n}] {what}: expected 429, got {st}: {v}");
+    assert_eq!(v["error"], "temporarily_unavailable", "[{n}] {what}: {v}");
+    let secs = retry.unwrap_or_else(|| panic!("[{n}] {what}: no Retry-After"));
+    assert!((1..=60).contains(&secs), "[{n}] {what}: Retry-After {secs}");
+    secs
+}
+
+#[tokio::test]
+async fn repeated_bad_secrets_block_that_client_but_not_others() {
+    let limits = ThrottleSettings {
+        client: budget(1, 3),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        let (a, a_secret) = cc_client(&s, "A").await;
+        let (b, b_secret) = cc_client(&s, "B").await;
+        for i in 0..3 {
+            let (st, retry, v) = cc(&s, &s.http, &a, "wrong").await;
+            assert_eq!(
+                st, 401,
+                "[{n}] failure {i} is an ordinary invalid_client: {v}"
+            );
+            assert_eq!(v["error"], "invalid_client");
+            assert_eq!(retry, None);
+        }
+        let blocked = cc(&s, &s.http, &a, "wrong").await;
+        assert_throttled(n, "fourth bad secret", &blocked);
+
+        // Blocked means blocked: the secret is not even looked at, so the right one is
+        // refused too (and an attacker cannot learn that a guess was right).
+        let res = s
+            .http
+            .post(s.url("/oauth2/token"))
+            .basic_auth(&a, Some(&a_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["cache-control"],
+            "no-store",
+            "[{n}] RFC 6749 §5.1"
+        );
+        let st = res.status().as_u16();
+        let retry = retry_after(&res);
+        let right = (st, retry, res.json::<Value>().await.unwrap());
+        assert_throttled(n, "right secret while blocked", &right);
+        // Every client-authenticated endpoint and method counts the same client id.
+        let post = s
+            .oauth_post(
+                "/oauth2/token",
+                None,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &a),
+                    ("client_secret", &a_secret),
+                ],
+            )
+            .await;
+        assert_eq!(post.status(), 429, "[{n}] client_secret_post");
+        for path in ["/oauth2/introspect", "/oauth2/revoke"] {
+            let r = s
+                .oauth_post(path, Some((&a, &a_secret)), &[("token", "x")])
+                .await;
+            assert_eq!(r.status(), 429, "[{n}] {path}");
+            assert!(r.headers().contains_key("retry-after"), "[{n}] {path}");
+        }
+
+        // Client B, from the same address, is unaffected.
+        for _ in 0..5 {
+            let (st, _, v) = cc(&s, &s.http, &b, &b_secret).await;
+            assert_eq!(st, 200, "[{n}] client B: {v}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn right_secrets_spend_no_budget() {
+    let limits = ThrottleSettings {
+        client: budget(1, 2),
+        address: budget(1, 2),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        let (a, a_secret) = cc_client(&s, "A").await;
+        for _ in 0..20 {
+            let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+            assert_eq!(st, 200, "[{n}] {v}");
+        }
+        for _ in 0..2 {
+            assert_eq!(cc(&s, &s.http, &a, "wrong").await.0, 401, "[{n}]");
+        }
+        assert_throttled(n, "third failure", &cc(&s, &s.http, &a, "wrong").await);
+    }
+}
+
+#[tokio::test]
+async fn an_exhausted_address_blocks_that_address_only() {
+    let limits = ThrottleSettings {
+        address: budget(1, 3),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        let (a, a_secret) = cc_client(&s, "A").await;
+        let attacker = http_from([127, 0, 0, 2]);
+        // Spraying made-up client ids: each id is fresh, the address is not.
+        for i in 0..3 {
+            let (st, _, v) = cc(&s, &attacker, &format!("guess-{i}"), "x").await;
+            assert_eq!(st, 401, "[{n}] {v}");
+        }
+        assert_throttled(
+            n,
+            "attacker's address",
+            &cc(&s, &attacker, "guess-9", "x").await,
+        );
+        assert_throttled(
+            n,
+            "a real client from the attacker's address",
+            &cc(&s, &attacker, &a, &a_secret).await,
+        );
+        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+        assert_eq!(st, 200, "[{n}] the same client from another address: {v}");
+    }
+}
+
+#[tokio::test]
+async fn a_block_lifts_after_retry_after() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    for db in tollgate_testkit::each_backend().await {
+        let s = start_with(
+            db,
+            Options {
+                clock: clock.clone(),
+                rate_limit: ThrottleSettings {
+                    client: budget(2, 1), // one failure, then one more every 30 s
+                    ..generous()
+                },
+                ..Default::default()
+            },
+        )
+        .await;
+        let n = s.name();
+        let (a, a_secret) = cc_client(&s, "A").await;
+        assert_eq!(cc(&s, &s.http, &a, "wrong").await.0, 401, "[{n}]");
+        let secs = assert_throttled(n, "blocked", &cc(&s, &s.http, &a, &a_secret).await);
+        assert_eq!(secs, 30, "[{n}]");
+        clock.advance(chrono::Duration::seconds(secs as i64));
+        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+        assert_eq!(st, 200, "[{n}] after Retry-After: {v}");
+    }
+}
+
+/// POSTs the sign-in form from `browser`; (status, Retry-After, body).
+async fn sign_in(browser: &Browser, user: &str, password: &str) -> (u16, Option<u64>, String) {
+    let page = browser.get("/login").await.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    form.push(("username".into(), user.into()));
+    form.push(("password".into(), password.into()));
+    let res = browser.post_form("/login", &form).await;
+    let st = res.status().as_u16();
+    let retry = retry_after(&res);
+    (st, retry, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn failed_sign_ins_block_that_user_with_a_friendly_page() {
+    let limits = ThrottleSettings {
+        user: budget(1, 2),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        s.create_user("bob", "bob-password").await;
+        s.create_user("carol", "carol-password").await;
+        let browser = Browser::new(&s.base);
+        for _ in 0..2 {
+            let (st, _, body) = sign_in(&browser, "bob", "guess").await;
+            assert_eq!(st, 401, "[{n}]");
+            assert!(body.contains("Wrong username or password"), "[{n}] {body}");
+        }
+        // Usernames are case-insensitive, and so is their budget.
+        let (st, retry, body) = sign_in(&browser, "BOB", "bob-password").await;
+        assert_eq!(st, 429, "[{n}] {body}");
+        let secs = retry.unwrap_or_else(|| panic!("[{n}] no Retry-After"));
+        assert!((1..=60).contains(&secs), "[{n}] Retry-After {secs}");
+        assert!(
+            body.contains("Too many failed sign-in attempts") && body.contains("<form"),
+            "[{n}] the sign-in page again, with a message: {body}"
+        );
+        assert!(!body.contains("bob-password"), "[{n}] no password echoed");
+        // Another user signs in from the same address.
+        let (st, _, body) = sign_in(&browser, "carol", "carol-password").await;
+        assert_eq!(st, 303, "[{n}] carol: {body}");
+    }
+}
+
+async fn password_grant(
+    s: &TestServer,
+    id: &str,
+    secret: &str,
+    user: &str,
+    password: &str,
+) -> (u16, Option<u64>, Value) {
+    let res = s
+        .oauth_post(
+            "/oauth2/token",
+            Some((id, secret)),
+            &[
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await;
+    let st = res.status().as_u16();
+    let retry = retry_after(&res);
+    (st, retry, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn password_grant_failures_count_against_the_user() {
+    let limits = ThrottleSettings {
+        user: budget(1, 2),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        s.create_user("dave", "dave-password").await;
+        let (c, c_secret) = cc_client(&s, "Pw").await;
+        let grant = |password| password_grant(&s, &c, &c_secret, "dave", password);
+        for _ in 0..2 {
+            let (st, _, v) = grant("guess").await;
+            assert_eq!(st, 400, "[{n}] {v}");
+            assert_eq!(v["error"], "invalid_grant");
+        }
+        assert_throttled(n, "password grant", &grant("dave-password").await);
+        // The same budget guards the sign-in page.
+        let (st, _, _) = sign_in(&Browser::new(&s.base), "dave", "dave-password").await;
+        assert_eq!(st, 429, "[{n}] sign-in page");
+        // The client itself authenticated fine each time: its own budget is untouched.
+        let (st, _, v) = cc(&s, &s.http, &c, &c_secret).await;
+        assert_eq!(st, 200, "[{n}] {v}");
+    }
+}
+
+#[tokio::test]
+async fn successful_flows_are_never_throttled() {
+    // Budgets of one failure: any success that spent budget would trip them.
+    let limits = ThrottleSettings {
+        client: budget(1, 1),
+        user: budget(1, 1),
+        address: budget(1, 1),
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let c = s
+            .create_client(&json!({
+                "name": "Web", "version": "1", "type": "confidential",
+                "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+                "scopes": ["read"], "refresh_count": 10,
+            }))
+            .await;
+        let id = c["client_id"].as_str().unwrap();
+        let secret = c["client_secret"].as_str().unwrap();
+        for round in 0..3 {
+            let browser = Browser::new(&s.base);
+            let url = format!(
+                "/oauth2/authorize?response_type=code&client_id={id}&redirect_uri={}&state=s",
+                url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+            );
+            let code = match browser
+                .authorize(&url, Some(("alice", "alice-password")), true)
+                .await
+            {
+                Outcome::Redirect(loc) => params_of(&loc, false)["code"].clone(),
+                Outcome::Page(st, body) => panic!("[{n}] round {round}: page {st}: {body}"),
+            };
+            let res = s
+                .oauth_post(
+                    "/oauth2/token",
+                    Some((id, secret)),
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", REDIRECT),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), 200, "[{n}] round {round}: code redemption");
+            let v: Value = res.json().await.unwrap();
+            let rt = v["refresh_token"].as_str().unwrap();
+            let res = s
+                .oauth_post(
+                    "/oauth2/token",
+                    Some((id, secret)),
+                    &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+                )
+                .await;
+            assert_eq!(res.status(), 200, "[{n}] round {round}: refresh");
+            let v: Value = res.json().await.unwrap();
+            let at = v["access_token"].as_str().unwrap();
+            let res = s
+                .oauth_post("/oauth2/introspect", Some((id, secret)), &[("token", at)])
+                .await;
+            assert_eq!(res.status(), 200, "[{n}] round {round}: introspect");
+            let res = s
+                .oauth_post("/oauth2/revoke", Some((id, secret)), &[("token", at)])
+                .await;
+            assert_eq!(res.status(), 200, "[{n}] round {round}: revoke");
+            // Signing in again on the plain login page.
+            let again = Browser::new(&s.base);
+            let (st, _, body) = sign_in(&again, "alice", "alice-password").await;
+            assert_eq!(st, 303, "[{n}] round {round}: sign-in: {body}");
+            let home = again.get("/login").await.text().await.unwrap();
+            assert!(home.contains("alice"), "[{n}] signed in: {home}");
+        }
+        assert_eq!(
+            s.state.services.throttle.tracked_keys(),
+            0,
+            "[{n}] no failure was recorded"
+        );
+    }
+}
