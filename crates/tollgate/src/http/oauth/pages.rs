@@ -268,7 +268,14 @@ async fn finish(
         }
     }
     match oauth.approve(&user, v).await {
-        Ok(url) => redirect(&url),
+        Ok(url) => {
+            if v.response_type == tollgate_core::oauth::ResponseType::Token {
+                state
+                    .metrics
+                    .token_issued(crate::http::metrics::TokenGrant::Implicit);
+            }
+            redirect(&url)
+        }
         Err(e) => server_error_page(e),
     }
 }
