@@ -103,6 +103,17 @@ async fn run(mut rx: mpsc::Receiver<Job>, write: WriteFn) {
                     let _ = done.send(Ok(r));
                 }
             }
+            // The database is unreachable: alone, each write would fail the same way, one
+            // connect timeout after another. Answer them all now, and the writes that
+            // queued meanwhile too, rather than have each wait out the timeout again.
+            Err(e @ StoreError::Unavailable(_)) => {
+                for done in dones.drain(..) {
+                    let _ = done.send(Err(e.clone()));
+                }
+                while let Ok(j) = rx.try_recv() {
+                    let _ = j.done.send(Err(e.clone()));
+                }
+            }
             // One bad write (a duplicate, say) must not fail the others: retry each alone.
             _ if batch.len() > 1 => {
                 for (done, w) in dones.drain(..).zip(batch.iter()) {

@@ -72,6 +72,15 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.message().contains("database is locked") => {
             StoreError::Unavailable(db.message().to_owned())
         }
+        // PostgreSQL going away mid-query: connection exceptions (class 08), admin or
+        // crash shutdown, cannot connect now (57P01–57P03), too many connections (53300).
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| {
+                c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300")
+            }) =>
+        {
+            StoreError::Unavailable(db.message().to_owned())
+        }
         other => StoreError::Database(other.to_string()),
     }
 }

@@ -1403,7 +1403,10 @@ async fn concurrent_redemptions_and_refreshes_have_one_winner_each() {
             .unwrap();
         // A refresh token to rotate, and an unrelated insert riding in the same batches.
         let refresh = token("r0", "c1", TokenKind::Refresh);
-        store.insert_tokens(&[refresh.clone()]).await.unwrap();
+        store
+            .insert_tokens(std::slice::from_ref(&refresh))
+            .await
+            .unwrap();
 
         let tasks: Vec<_> = (0..20)
             .map(|i| {
@@ -1472,7 +1475,10 @@ async fn a_duplicate_token_fails_alone_in_its_batch() {
         let mut first = token("t0", "c1", TokenKind::Access);
         first.user_id = None;
         first.user_epoch = None;
-        store.insert_tokens(&[first.clone()]).await.unwrap();
+        store
+            .insert_tokens(std::slice::from_ref(&first))
+            .await
+            .unwrap();
         let tasks: Vec<_> = (0..30)
             .map(|i| {
                 let store = Arc::clone(&store);
