@@ -8,8 +8,20 @@ use crate::store::Store;
 use chrono::Duration;
 use std::sync::Arc;
 
-/// Rows per transaction.
-pub const JANITOR_BATCH: u32 = 500;
+/// Rows per transaction: small, so a token request queued behind one waits a few ms.
+pub const JANITOR_BATCH: u32 = 200;
+
+/// After a full batch the janitor rests as long as the batch took, so it holds the
+/// database's single writer (SQLite) at most half the time while a backlog (a million
+/// expired tokens, say) drains, and requests under load keep their latency.
+async fn pace(started: std::time::Instant) {
+    let took = started.elapsed();
+    tokio::time::sleep(took.clamp(
+        std::time::Duration::from_millis(1),
+        std::time::Duration::from_millis(200),
+    ))
+    .await;
+}
 
 #[derive(Clone)]
 pub struct Janitor {
@@ -34,7 +46,7 @@ impl Janitor {
         }
     }
 
-    /// One pass: batch after batch until nothing old is left, yielding between batches.
+    /// One pass: batch after batch until nothing old is left, resting between batches.
     pub async fn run_once(&self) -> Result<Purged, ServiceError> {
         let now = self.clock.now();
         let cutoff = now - self.retention;
@@ -42,35 +54,39 @@ impl Janitor {
         // Tokens killed by an epoch change get their revocation time recorded first, so
         // they too are purged once the retention period has passed.
         loop {
+            let started = std::time::Instant::now();
             let n = self.store.mark_epoch_revoked(now, JANITOR_BATCH).await?;
             if n < u64::from(JANITOR_BATCH) {
                 break;
             }
-            tokio::task::yield_now().await;
+            pace(started).await;
         }
         loop {
+            let started = std::time::Instant::now();
             let n = self.store.purge_tokens(cutoff, JANITOR_BATCH).await?;
             p.tokens += n;
             if n < u64::from(JANITOR_BATCH) {
                 break;
             }
-            tokio::task::yield_now().await;
+            pace(started).await;
         }
         loop {
+            let started = std::time::Instant::now();
             let n = self.store.purge_codes(cutoff, JANITOR_BATCH).await?;
             p.codes += n;
             if n < u64::from(JANITOR_BATCH) {
                 break;
             }
-            tokio::task::yield_now().await;
+            pace(started).await;
         }
         loop {
+            let started = std::time::Instant::now();
             let n = self.store.purge_sessions(cutoff, JANITOR_BATCH).await?;
             p.sessions += n;
             if n < u64::from(JANITOR_BATCH) {
                 break;
             }
-            tokio::task::yield_now().await;
+            pace(started).await;
         }
         Ok(p)
     }
