@@ -55,8 +55,17 @@ pub fn time_ordered_id(now_ms: i64) -> Result<String, RandomError> {
 
 /// A secret shown to a person or program exactly once. `Debug` never prints it, so it
 /// cannot leak through a stray `{:?}` in a log line.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(String);
+
+/// Constant time (SPEC §9): a derived `==` would stop at the first differing byte.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     pub fn new(value: String) -> Self {

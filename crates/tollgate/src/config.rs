@@ -18,6 +18,8 @@ pub struct RawConfig {
     pub database_url: String,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
     pub auth_code_lifetime: i64,
     pub token_retention: i64,
     pub log_format: String,
@@ -67,6 +69,7 @@ impl Default for RawConfig {
             database_url: "sqlite://tollgate.db".into(),
             tls_cert: None,
             tls_key: None,
+            trusted_proxies: Vec::new(),
             auth_code_lifetime: 60,
             token_retention: 604_800,
             log_format: "text".into(),
@@ -103,11 +106,20 @@ pub struct Config {
     /// Public base URL, without a trailing slash.
     pub issuer: String,
     pub database_url: String,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub auth_code_lifetime: u32,
     pub token_retention: u64,
     pub log_format: LogFormat,
     pub policy: Policy,
     pub rate_limit: ThrottleSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +142,7 @@ const ENV_SETTINGS: &[&str] = &[
     "database_url",
     "tls_cert",
     "tls_key",
+    "trusted_proxies",
     "auth_code_lifetime",
     "token_retention",
     "log_format",
@@ -212,7 +225,26 @@ impl RawConfig {
                 ),
             )
         })?;
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    "tls_key",
+                    "TOLLGATE_TLS_KEY",
+                    "`tls_cert` is set, so the private key file is needed too",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "tls_cert",
+                    "TOLLGATE_TLS_CERT",
+                    "`tls_key` is set, so the certificate file is needed too",
+                ))
+            }
+        };
         let issuer = match self.issuer {
+            None if tls.is_some() => format!("https://{listen}"),
             None => format!("http://{listen}"),
             Some(i) => {
                 let u = url::Url::parse(&i).map_err(|e| {
@@ -247,13 +279,23 @@ impl RawConfig {
                 "must start with sqlite:// or postgres://",
             ));
         }
-        if self.tls_cert.is_some() || self.tls_key.is_some() {
-            return Err(invalid(
-                "tls_cert",
-                "TOLLGATE_TLS_CERT",
-                "built-in TLS is not available in this version; terminate TLS at a reverse proxy and set `issuer` to its https URL",
-            ));
-        }
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                // A bare address is a range of one.
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            "trusted_proxies",
+                            "TOLLGATE_TRUSTED_PROXIES",
+                            format!("{p:?} is not an IP address or CIDR range such as 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if !(1..=600).contains(&self.auth_code_lifetime) {
             return Err(invalid(
                 "auth_code_lifetime",
@@ -293,6 +335,8 @@ impl RawConfig {
             listen,
             issuer,
             database_url: self.database_url,
+            tls,
+            trusted_proxies,
             auth_code_lifetime: self.auth_code_lifetime as u32,
             token_retention: self.token_retention as u64,
             log_format,
@@ -447,6 +491,45 @@ mod tests {
             jail.create_file("u.toml", "[rate_limit]\nclient_brust = 3\n")?;
             let e = Config::load(Some(Path::new("u.toml")), &FlagOverrides::default()).unwrap_err();
             assert!(e.to_string().contains("client_brust"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_defaults_the_issuer_to_https() {
+        let raw = |cert: Option<&str>, key: Option<&str>| RawConfig {
+            tls_cert: cert.map(PathBuf::from),
+            tls_key: key.map(PathBuf::from),
+            ..RawConfig::default()
+        };
+        let e = raw(Some("c.pem"), None).validate().unwrap_err();
+        assert!(e.to_string().contains("`tls_key`"), "{e}");
+        let e = raw(None, Some("k.pem")).validate().unwrap_err();
+        assert!(e.to_string().contains("`tls_cert`"), "{e}");
+        let c = raw(Some("c.pem"), Some("k.pem")).validate().unwrap();
+        assert_eq!(c.issuer, "https://127.0.0.1:8080");
+        assert_eq!(c.tls.unwrap().key, PathBuf::from("k.pem"));
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_file_or_env_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n",
+            )?;
+            let c = Config::load(Some(Path::new("t.toml")), &FlagOverrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies.len(), 2);
+            assert!(
+                c.trusted_proxies[1].contains(&"192.0.2.1".parse::<std::net::IpAddr>().unwrap())
+            );
+            jail.set_env("TOLLGATE_TRUSTED_PROXIES", "[\"127.0.0.1/32\"]");
+            let c = Config::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies, vec!["127.0.0.1/32".parse().unwrap()]);
+            jail.set_env("TOLLGATE_TRUSTED_PROXIES", "[\"proxy.example\"]");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(e.to_string().contains("trusted_proxies"), "{e}");
             Ok(())
         });
     }

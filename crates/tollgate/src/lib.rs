@@ -7,3 +7,4 @@ pub mod config;
 pub mod console;
 pub mod http;
 pub mod server;
+pub mod tls;

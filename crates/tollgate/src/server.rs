@@ -25,6 +25,8 @@ pub enum StartError {
     },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Opens (and migrates) the database and builds the services.
@@ -47,6 +49,7 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
         services: Arc::new(services),
         issuer: config.issuer.as_str().into(),
         metrics: Arc::new(http::metrics::Metrics::new()),
+        trusted_proxies: config.trusted_proxies.as_slice().into(),
     })
 }
 
@@ -64,6 +67,31 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, shutdown).await
+}
+
+/// `serve_on` over HTTPS: connections are accepted once their TLS handshake is done.
+pub async fn serve_tls_on(
+    listener: TcpListener,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // `tap_io` only to get axum's `ConnectInfo<SocketAddr>` for any listener.
+    let listener = crate::tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+    serve_with(listener, state, shutdown).await
+}
+
+async fn serve_with<L>(
+    listener: L,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    SocketAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     use std::future::IntoFuture;
     let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
@@ -96,6 +124,12 @@ pub async fn serve_on(
 
 /// `tollgate serve`.
 pub async fn run(config: Config) -> Result<(), StartError> {
+    // Read first, so a bad certificate or key stops start-up, naming its setting, before
+    // anything is created (such as the first administrator, whose password is shown once).
+    let tls = match &config.tls {
+        Some(files) => Some(crate::tls::server_config(&files.cert, &files.key)?),
+        None => None,
+    };
     let state = build_state(&config, Arc::new(SystemClock)).await?;
     tracing::info!(
         backend = state.services.store.backend(),
@@ -118,13 +152,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             addr: config.listen,
             source,
         })?;
-    tracing::info!(listen = %config.listen, issuer = %config.issuer, "tollgate listening");
+    tracing::info!(listen = %config.listen, issuer = %config.issuer, https = tls.is_some(), "tollgate listening");
     tokio::spawn(janitor_loop(
         state.services.janitor.clone(),
         state.metrics.clone(),
     ));
     tokio::spawn(throttle_housekeeping(state.services.throttle.clone()));
-    serve_on(listener, state, shutdown_signal()).await?;
+    match tls {
+        Some(tls) => serve_tls_on(listener, tls, state, shutdown_signal()).await?,
+        None => serve_on(listener, state, shutdown_signal()).await?,
+    }
     tracing::info!("tollgate stopped");
     Ok(())
 }

@@ -637,6 +637,18 @@ async fn unknown_resources_get_404_problems() {
     }
 }
 
+// Found by schemathesis (scripts/schemathesis.sh): a path parameter that is not UTF-8 got
+// axum's plain-text 400, which the OpenAPI document does not describe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_parameter_that_is_not_utf8_is_a_problem_400() {
+    for s in common::servers().await {
+        let n = s.name();
+        problem(s.get("/clients/%FF").await, 400, n).await;
+        problem(s.delete("/tokens/%C3%28").await, 400, n).await;
+        problem(s.get("/users/%80").await, 400, n).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_openapi_are_served() {
     for s in common::servers().await {

@@ -244,7 +244,7 @@ impl FromRequestParts<AppState> for Admin {
                 ),
             ));
         }
-        let ip = crate::http::extract::client_ip(parts);
+        let ip = crate::http::extract::client_ip(parts, state);
         Ok(Self {
             csrf: state.services.sessions.csrf_token(&cookie),
             actor: Actor::new(format!("user:{}", session.username), ip),

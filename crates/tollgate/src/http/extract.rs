@@ -5,7 +5,7 @@
 use super::problem::Problem;
 use super::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -120,13 +120,29 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
+/// Path parameters, with a problem+json 400 (axum's own rejection is plain text), e.g. for
+/// a percent-encoded segment that is not UTF-8.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| Self(v))
+            .map_err(|e| Problem::bad_request(e.body_text()))
+    }
+}
+
 /// An admin-API caller, authenticated by `Authorization: Bearer <admin key>`.
 pub struct AdminCaller {
     pub actor: Actor,
 }
 
-pub fn client_ip(parts: &Parts) -> Option<String> {
-    client_ip_of(parts.extensions.get::<ConnectInfo<SocketAddr>>())
+/// The caller's address for the audit log (trusted proxies resolved, see `SourceAddr`).
+pub fn client_ip(parts: &Parts, state: &AppState) -> Option<String> {
+    super::oauth::SourceAddr::of(parts, state).to_audit()
 }
 
 pub fn client_ip_of(c: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
@@ -154,7 +170,7 @@ impl FromRequestParts<AppState> for AdminCaller {
         };
         match state.services.admin_keys.authenticate(token).await? {
             Some(key) => Ok(Self {
-                actor: Actor::new(format!("admin-key:{}", key.name), client_ip(parts)),
+                actor: Actor::new(format!("admin-key:{}", key.name), client_ip(parts, state)),
             }),
             None => Err(Problem::unauthorized("the admin key is not valid")),
         }

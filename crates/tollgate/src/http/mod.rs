@@ -24,6 +24,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     pub issuer: Arc<str>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`oauth::SourceAddr`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -39,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/admin/api/v1", admin::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(axum::middleware::map_request(refuse_oversized))
         .layer(axum::middleware::map_response(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         // Added with `Router::layer`, these run after routing: `metrics::track` sees the
@@ -58,6 +61,37 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(request_id::drop_unusable))
+}
+
+/// SPEC §9: body limits on every endpoint. `DefaultBodyLimit` applies where a handler
+/// reads the body (also for bodies without a length); this refuses a declared length over
+/// the limit up front, so routes that ignore their body (DELETE, GET) answer 413 too.
+async fn refuse_oversized(
+    req: Request<axum::body::Body>,
+) -> Result<Request<axum::body::Body>, axum::response::Response> {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= extract::BODY_LIMIT as u64) {
+        return Ok(req);
+    }
+    let detail = format!(
+        "the request body is larger than the limit of {} bytes",
+        extract::BODY_LIMIT
+    );
+    Err(if req.uri().path().starts_with("/admin/api/") {
+        problem::Problem::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            detail,
+        )
+        .into_response()
+    } else {
+        (axum::http::StatusCode::PAYLOAD_TOO_LARGE, detail).into_response()
+    })
 }
 
 /// SPEC §9: every HTML page gets a strict CSP with `frame-ancestors 'none'`; every

@@ -1,9 +1,9 @@
 //! `/admin-keys`: create (the key is shown once), list, delete.
 
-use crate::http::extract::{AdminCaller, ApiJson};
+use crate::http::extract::{AdminCaller, ApiJson, ApiPath};
 use crate::http::problem::Problem;
 use crate::http::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -96,7 +96,7 @@ pub async fn create_key(
 pub async fn delete_key(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state.services.admin_keys.delete(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)

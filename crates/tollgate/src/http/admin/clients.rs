@@ -2,10 +2,12 @@
 //! revoke all their tokens.
 
 use super::present;
-use crate::http::extract::{etag, if_match, AdminCaller, ApiJson, ApiQuery, OptionalApiJson};
+use crate::http::extract::{
+    etag, if_match, AdminCaller, ApiJson, ApiPath, ApiQuery, OptionalApiJson,
+};
 use crate::http::problem::Problem;
 use crate::http::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -76,12 +78,14 @@ pub(crate) fn refresh_count_schema() -> impl Into<RefOr<Schema>> {
 #[serde(deny_unknown_fields)]
 pub struct ClientWrite {
     /// 1–100 characters; cannot be changed once created.
+    #[schema(min_length = 1, max_length = 100, example = "Billing")]
     pub name: Option<String>,
     /// 1–32 characters, e.g. "1.0"; unique together with the name.
+    #[schema(min_length = 1, max_length = 32, example = "1.0")]
     pub version: Option<String>,
     /// At most 1000 characters; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     pub description: Option<Option<String>>,
     /// `confidential` or `public`.
     #[serde(rename = "type")]
@@ -89,7 +93,11 @@ pub struct ClientWrite {
     pub client_type: Option<String>,
     #[schema(example = json!(["authorization_code"]))]
     pub grant_types: Option<Vec<String>>,
+    /// Absolute URIs without fragment: `https`, `http` on loopback hosts, or a private-use
+    /// scheme (`com.example.app:/cb`).
+    #[schema(example = json!(["https://app.example.com/callback"]))]
     pub redirect_uris: Option<Vec<String>>,
+    #[schema(example = json!(["read", "write"]))]
     pub scopes: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = lifetime_schema)]
@@ -347,7 +355,7 @@ pub async fn create_client(
 pub async fn get_client(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let c = state.services.clients.get(&client_id).await?;
     Ok(with_etag(
@@ -370,7 +378,7 @@ pub async fn get_client(
 pub async fn update_client(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ClientWrite>,
 ) -> Result<Response, Problem> {
@@ -390,7 +398,7 @@ pub async fn update_client(
 pub async fn delete_client(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     state
@@ -405,6 +413,7 @@ pub async fn delete_client(
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretRequest {
     /// How long the previous secret keeps working, 0–2592000 seconds (default 0).
+    #[schema(minimum = 0, maximum = 2_592_000)]
     pub grace_seconds: Option<i64>,
 }
 
@@ -422,13 +431,13 @@ pub struct RotatedSecretView {
 #[utoipa::path(post, path = "/clients/{client_id}/secret", tag = "clients",
     params(("client_id" = String, Path)),
     request_body(content = Option<RotateSecretRequest>, description = "optional"),
-    responses((status = 200, body = RotatedSecretView), (status = 401, body = Problem),
+    responses((status = 200, body = RotatedSecretView, headers(("ETag" = String))), (status = 401, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("admin_key" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
     OptionalApiJson(body): OptionalApiJson<RotateSecretRequest>,
 ) -> Result<Response, Problem> {
     let grace = body.unwrap_or_default().grace_seconds;
@@ -457,12 +466,13 @@ pub async fn rotate_secret(
 /// Revoke every token of the client at once; the client stays active.
 #[utoipa::path(delete, path = "/clients/{client_id}/tokens", tag = "clients",
     params(("client_id" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)),
     security(("admin_key" = [])))]
 pub async fn revoke_client_tokens(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state
         .services

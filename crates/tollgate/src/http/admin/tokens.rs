@@ -2,10 +2,10 @@
 //! circulation, with its status, and revocation. Never the token itself or its hash.
 
 use super::present;
-use crate::http::extract::{AdminCaller, ApiQuery};
+use crate::http::extract::{AdminCaller, ApiPath, ApiQuery};
 use crate::http::problem::Problem;
 use crate::http::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -206,7 +206,7 @@ pub async fn list_tokens(
 pub async fn get_token(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TokenView>, Problem> {
     let tokens = &state.services.tokens;
     let t = tokens.get(&id).await?;
@@ -222,7 +222,7 @@ pub async fn get_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state.services.tokens.revoke(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,10 +2,10 @@
 //! with `POST /users/{id}/password`) and never come out, not even as a hash.
 
 use super::present;
-use crate::http::extract::{AdminCaller, ApiJson, ApiQuery};
+use crate::http::extract::{AdminCaller, ApiJson, ApiPath, ApiQuery};
 use crate::http::problem::Problem;
 use crate::http::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,11 +62,12 @@ impl From<&User> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
     /// 1–64 characters, no spaces or control characters; unique (case-insensitive).
-    #[schema(example = "alice")]
+    #[schema(min_length = 1, max_length = 64, example = "alice")]
     pub username: Option<String>,
     /// At most 100 characters.
     pub display_name: Option<String>,
     /// 8–1024 characters; stored with Argon2id, never returned.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     /// May use the admin console (default false).
     pub admin: Option<bool>,
@@ -96,6 +97,7 @@ pub struct UserPatch {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -178,7 +180,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<UserView>, Problem> {
     let user = state.services.users.get(&id).await?;
     Ok(Json(UserView::from(&user)))
@@ -189,12 +191,13 @@ pub async fn get_user(
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path)),
     request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem)),
     security(("admin_key" = [])))]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<Json<UserView>, Problem> {
     // `null` is meaningful for display_name only (it clears it); for a flag it would be a
@@ -230,12 +233,13 @@ pub async fn update_user(
 
 /// Delete a user (their tokens, sessions and consents go with them).
 #[utoipa::path(delete, path = "/users/{id}", tag = "users", params(("id" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)),
     security(("admin_key" = [])))]
 pub async fn delete_user(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state.services.users.delete(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -250,7 +254,7 @@ pub async fn delete_user(
 pub async fn set_password(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, Problem> {
     state

@@ -134,24 +134,65 @@ impl From<RetryAfter> for OAuthErrorResponse {
     }
 }
 
-/// The source address the brute-force limits count against: the TCP peer. Never
-/// `X-Forwarded-For` or `Forwarded`, which any client can write. Behind a reverse proxy every
-/// request comes from the proxy's address, so there the per-address limit should be raised or
-/// turned off (`rate_limit.address_per_minute = 0`) until a configured trusted proxy is
-/// resolved here, the one place that decides it.
+/// The source address of a request, the one place that decides it: for the brute-force
+/// limits and the audit log. The TCP peer, unless the peer is a configured trusted proxy
+/// (`trusted_proxies`): then the rightmost address in `X-Forwarded-For` that is not a trusted
+/// proxy. Anything left of that was written by the client and is ignored, so a client cannot
+/// choose its address; with no trusted proxies configured the header is never read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SourceAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for SourceAddr {
+impl SourceAddr {
+    pub(crate) fn of(parts: &Parts, state: &AppState) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Self(resolve(peer, &parts.headers, &state.trusted_proxies))
+    }
+
+    /// As the audit log records it.
+    pub(crate) fn to_audit(self) -> Option<String> {
+        self.0.map(|ip| ip.to_string())
+    }
+}
+
+fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    // An IPv4 client of a dual-stack listener shows up as ::ffff:a.b.c.d.
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(&ip.to_canonical()));
+    let mut addr = peer?.to_canonical();
+    if !is_trusted(addr) {
+        return Some(addr);
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in hops.into_iter().rev() {
+        let hop = hop.trim();
+        let ip = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()));
+        // A malformed entry ends the chain: what is left of it cannot be trusted.
+        let Ok(ip) = ip else { break };
+        addr = ip.to_canonical();
+        if !is_trusted(addr) {
+            break;
+        }
+    }
+    Some(addr)
+}
+
+impl FromRequestParts<AppState> for SourceAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts, state))
     }
 }
 
@@ -267,7 +308,7 @@ pub(crate) fn no_store(h: &mut HeaderMap) {
 
 /// Parses `application/x-www-form-urlencoded` parameters. RFC 6749 §3.1: parameters
 /// without a value count as omitted, and none may appear twice.
-pub(crate) fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+pub fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let mut out = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(raw) {
         if v.is_empty() {
@@ -283,10 +324,7 @@ pub(crate) fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthE
 }
 
 /// The form body of a POST to an OAuth endpoint.
-pub(crate) fn form_body(
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<HashMap<String, String>, OAuthError> {
+pub fn form_body(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, OAuthError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -307,7 +345,7 @@ pub(crate) fn form_body(
 
 /// RFC 6749 §2.3.1: client credentials from HTTP Basic (each part form-urlencoded before
 /// base64) or from the body, never both. `None` when the request carries none at all.
-pub(crate) fn client_credentials(
+pub fn client_credentials(
     headers: &HeaderMap,
     form: &mut HashMap<String, String>,
 ) -> Result<Option<ClientCredentials>, OAuthError> {
@@ -353,8 +391,10 @@ pub(crate) fn client_credentials(
     }))
 }
 
+/// RFC 6749 Appendix B: decodes one form-urlencoded value, whole. `form_urlencoded::parse`
+/// reads a list of pairs, where a literal '&' would end the value; escaped, it stays.
 fn form_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+    url::form_urlencoded::parse(format!("x={}", s.replace('&', "%26")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
@@ -384,6 +424,17 @@ mod tests {
         assert_eq!(c.method, AuthMethod::Basic);
     }
 
+    // Found by fuzz/fuzz_targets/basic_auth.rs: each part was decoded as if it were a whole
+    // form body, so a '&' ended it and "secret&anything" authenticated as "secret".
+    #[test]
+    fn basic_credentials_are_decoded_whole() {
+        let c = client_credentials(&basic("app&x=1:s3cret&junk"), &mut HashMap::new())
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.client_id, "app&x=1");
+        assert_eq!(c.secret.unwrap().expose(), "s3cret&junk");
+    }
+
     #[test]
     fn basic_and_body_secret_together_are_refused() {
         let mut form = HashMap::from([("client_secret".to_owned(), "x".to_owned())]);
@@ -409,6 +460,53 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["error"], "temporarily_unavailable");
         assert!(v["error_description"].as_str().unwrap().contains("42 s"));
+    }
+
+    fn xff(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn source_is_the_rightmost_untrusted_forwarded_address() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted: Vec<ipnet::IpNet> = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        let proxy = Some(ip("127.0.0.1"));
+        // No trusted proxies: the header is never read.
+        let h = xff(&["203.0.113.9"]);
+        assert_eq!(resolve(proxy, &h, &[]), proxy);
+        // From an untrusted peer the header is ignored.
+        assert_eq!(
+            resolve(Some(ip("198.51.100.7")), &h, &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        // Behind the proxy: the client it saw.
+        assert_eq!(resolve(proxy, &h, &trusted), Some(ip("203.0.113.9")));
+        // A client's forged entries are left of the one the proxy appended.
+        let h = xff(&["6.6.6.6, 203.0.113.9"]);
+        assert_eq!(resolve(proxy, &h, &trusted), Some(ip("203.0.113.9")));
+        // Through two trusted hops, and over repeated headers.
+        let h = xff(&["6.6.6.6", "203.0.113.9, 10.1.2.3"]);
+        assert_eq!(resolve(proxy, &h, &trusted), Some(ip("203.0.113.9")));
+        // All hops trusted: the leftmost; a malformed entry stops the walk.
+        let h = xff(&["10.9.9.9, 10.1.2.3"]);
+        assert_eq!(resolve(proxy, &h, &trusted), Some(ip("10.9.9.9")));
+        let h = xff(&["203.0.113.9, garbage, 10.1.2.3"]);
+        assert_eq!(resolve(proxy, &h, &trusted), Some(ip("10.1.2.3")));
+        // No header: the proxy itself. IPv4-mapped peers and ports are understood.
+        assert_eq!(resolve(proxy, &HeaderMap::new(), &trusted), proxy);
+        let h = xff(&["[2001:db8::1]:4711"]);
+        assert_eq!(
+            resolve(Some(ip("::ffff:127.0.0.1")), &h, &trusted),
+            Some(ip("2001:db8::1"))
+        );
+        assert_eq!(resolve(None, &h, &trusted), None);
     }
 
     #[test]

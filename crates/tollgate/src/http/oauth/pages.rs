@@ -119,6 +119,11 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
         .build()
 }
 
+/// Clears cookie `name`; the removal carries the same flags as the cookie (SPEC §9).
+fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
+    cookie(state, name, String::new())
+}
+
 /// SPEC §9: `return_to` may only be a local path (no open redirect).
 fn safe_return_to(r: Option<&str>) -> Option<String> {
     let r = r?;
@@ -484,9 +489,11 @@ pub async fn login(
         Ok(s) => s,
         Err(e) => return server_error_page(e.into()),
     };
-    let jar = jar
-        .remove(Cookie::build(LOGIN_COOKIE).path("/").build())
-        .add(cookie(&state, SESSION_COOKIE, secret.expose().to_owned()));
+    let jar = jar.remove(removal(&state, LOGIN_COOKIE)).add(cookie(
+        &state,
+        SESSION_COOKIE,
+        secret.expose().to_owned(),
+    ));
     let target = if return_to.is_empty() {
         "/login".to_owned()
     } else {
@@ -515,7 +522,7 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, body: Bytes) 
             return server_error_page(e.into());
         }
     }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    let jar = jar.remove(removal(&state, SESSION_COOKIE));
     (jar, render(StatusCode::OK, &SignedOutPage)).into_response()
 }
 

@@ -5,16 +5,14 @@ use super::{
     authenticate_client, client_credentials, form_body, no_store, Attempt, OAuthErrorResponse,
     SourceAddr,
 };
-use crate::http::extract::client_ip_of;
 use crate::http::metrics::TokenGrant;
 use crate::http::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
-use std::net::SocketAddr;
 use tollgate_core::oauth::{OAuthError, TokenRequest};
 
 pub async fn metadata(State(state): State<AppState>) -> Json<Value> {
@@ -166,7 +164,6 @@ pub async fn introspect(
 
 pub async fn revoke(
     State(state): State<AppState>,
-    connect: ConnectInfo<SocketAddr>,
     source: SourceAddr,
     headers: HeaderMap,
     body: Bytes,
@@ -184,7 +181,7 @@ pub async fn revoke(
     state
         .services
         .oauth
-        .revoke(&client, &token, client_ip_of(Some(&connect)))
+        .revoke(&client, &token, source.to_audit())
         .await?;
     let mut res = ().into_response();
     no_store(res.headers_mut());
