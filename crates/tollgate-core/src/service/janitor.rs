@@ -8,14 +8,30 @@ use crate::store::Store;
 use chrono::Duration;
 use std::sync::Arc;
 
-/// Rows per transaction: small, so a token request queued behind one waits a few ms.
+/// Rows per transaction to start with (and at most); the janitor adapts it so each batch
+/// takes about `BATCH_TARGET`.
 pub const JANITOR_BATCH: u32 = 200;
+const MIN_BATCH: u32 = 10;
+/// How long one batch may hold the database's single writer (SQLite): a token request
+/// queued behind it waits at most about this long.
+const BATCH_TARGET: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The next batch size after a full batch of `size` rows took `took`: halve while batches
+/// take over twice the target, grow by half while they take under half of it.
+fn next_batch(size: u32, took: std::time::Duration) -> u32 {
+    if took > BATCH_TARGET * 2 {
+        (size / 2).max(MIN_BATCH)
+    } else if took < BATCH_TARGET / 2 {
+        (size + size / 2).min(JANITOR_BATCH)
+    } else {
+        size
+    }
+}
 
 /// After a full batch the janitor rests as long as the batch took, so it holds the
-/// database's single writer (SQLite) at most half the time while a backlog (a million
-/// expired tokens, say) drains, and requests under load keep their latency.
-async fn pace(started: std::time::Instant) {
-    let took = started.elapsed();
+/// database's single writer at most half the time while a backlog (a million expired
+/// tokens, say) drains, and requests under load keep their latency.
+async fn pace(took: std::time::Duration) {
     tokio::time::sleep(took.clamp(
         std::time::Duration::from_millis(1),
         std::time::Duration::from_millis(200),
@@ -51,43 +67,69 @@ impl Janitor {
         let now = self.clock.now();
         let cutoff = now - self.retention;
         let mut p = Purged::default();
+        let mut size = JANITOR_BATCH;
         // Tokens killed by an epoch change get their revocation time recorded first, so
         // they too are purged once the retention period has passed.
         loop {
             let started = std::time::Instant::now();
-            let n = self.store.mark_epoch_revoked(now, JANITOR_BATCH).await?;
-            if n < u64::from(JANITOR_BATCH) {
+            let n = self.store.mark_epoch_revoked(now, size).await?;
+            if n < u64::from(size) {
                 break;
             }
-            pace(started).await;
+            let took = started.elapsed();
+            pace(took).await;
+            size = next_batch(size, took);
         }
         loop {
             let started = std::time::Instant::now();
-            let n = self.store.purge_tokens(cutoff, JANITOR_BATCH).await?;
+            let n = self.store.purge_tokens(cutoff, size).await?;
             p.tokens += n;
-            if n < u64::from(JANITOR_BATCH) {
+            if n < u64::from(size) {
                 break;
             }
-            pace(started).await;
+            let took = started.elapsed();
+            pace(took).await;
+            size = next_batch(size, took);
         }
         loop {
             let started = std::time::Instant::now();
-            let n = self.store.purge_codes(cutoff, JANITOR_BATCH).await?;
+            let n = self.store.purge_codes(cutoff, size).await?;
             p.codes += n;
-            if n < u64::from(JANITOR_BATCH) {
+            if n < u64::from(size) {
                 break;
             }
-            pace(started).await;
+            let took = started.elapsed();
+            pace(took).await;
+            size = next_batch(size, took);
         }
         loop {
             let started = std::time::Instant::now();
-            let n = self.store.purge_sessions(cutoff, JANITOR_BATCH).await?;
+            let n = self.store.purge_sessions(cutoff, size).await?;
             p.sessions += n;
-            if n < u64::from(JANITOR_BATCH) {
+            if n < u64::from(size) {
                 break;
             }
-            pace(started).await;
+            let took = started.elapsed();
+            pace(took).await;
+            size = next_batch(size, took);
         }
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn batch_size_follows_how_long_batches_take() {
+        // Slow batches halve it, down to the floor.
+        assert_eq!(next_batch(200, Duration::from_millis(40)), 100);
+        assert_eq!(next_batch(12, Duration::from_millis(40)), MIN_BATCH);
+        // On target it stays; fast batches grow it, up to the ceiling.
+        assert_eq!(next_batch(100, Duration::from_millis(5)), 100);
+        assert_eq!(next_batch(100, Duration::from_millis(1)), 150);
+        assert_eq!(next_batch(180, Duration::from_millis(1)), JANITOR_BATCH);
     }
 }
