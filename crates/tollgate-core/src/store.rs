@@ -115,14 +115,16 @@ pub struct TokenFilter {
 pub trait TokenStore: Send + Sync {
     /// All in one transaction.
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError>;
-    /// One indexed read by hash, joined with the client's and user's current state.
-    async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError>;
+    /// A token issued before tokens carried their id (schema 5), by the hash of the whole
+    /// token string; joined with the client's and user's current state.
+    async fn find_legacy_token(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError>;
+    /// One indexed read by the public id, joined with the client's and user's current state.
     async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError>;
     /// Marks the refresh token consumed and stores `new`, atomically. `false` when it was
     /// already consumed or revoked (a concurrent refresh won, or this is a replay).
     async fn rotate_refresh(
         &self,
-        token_hash: &str,
+        id: &str,
         now: DateTime<Utc>,
         new: &[TokenRecord],
     ) -> Result<bool, StoreError>;

@@ -1,11 +1,39 @@
 //! Access tokens, refresh tokens and authorization codes (SPEC §2).
 //!
-//! Every token is an opaque 256-bit random string; the store keeps only its keyed hash and a
-//! separate public `id` used by the admin API and console. Whether a token is usable is
+//! Every token carries 256 random bits; the store keeps only its keyed hash and a separate
+//! public `id` used by the admin API and console. Whether a token is usable is
 //! decided in one place, `TokenState::status`, from the token row joined with its client and
 //! user: this is where the O(1) invalidation epochs are compared.
 
 use chrono::{DateTime, Utc};
+
+/// Length of a token's public id (`secret::time_ordered_id`).
+const ID_LEN: usize = 16;
+/// Length of the random part: 32 bytes, base64url without padding.
+const RANDOM_LEN: usize = 43;
+
+/// The string handed to a client for a token with public id `id`: `<id>.<secret>`. The id
+/// lets the token be found through the id's index, whose inserts are sequential, so the
+/// tokens table needs no index on a random key (that index cost more than half of each
+/// insert, and grew worse with the table); the secret is what makes the token
+/// unguessable, and only the keyed hash of the whole string is stored.
+pub fn compose(id: &str, secret: &str) -> String {
+    format!("{id}.{secret}")
+}
+
+/// The public id in a presented token of the `<id>.<secret>` form, or `None` (malformed, or
+/// issued before tokens carried their id; those are found by hash).
+pub fn presented_id(presented: &str) -> Option<&str> {
+    // Only the shape is checked here (lengths and alphabet are public); whether the random
+    // part is right is the constant-time hash check's business.
+    let (id, rest) = presented.split_at_checked(ID_LEN)?;
+    let random = rest.strip_prefix('.')?;
+    let url_safe = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    (random.len() == RANDOM_LEN && url_safe(id) && url_safe(random)).then_some(id)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -210,6 +238,25 @@ pub fn split_scopes(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presented_id_accepts_only_the_id_dot_secret_form() {
+        let id = "AZ09-_az09-_AZ09";
+        let secret = "s".repeat(43);
+        let token = compose(id, &secret);
+        assert_eq!(presented_id(&token), Some(id));
+        for bad in [
+            secret.clone(),                    // issued before ids were carried
+            format!("{id}{secret}"),           // no dot
+            format!("{id}.{}", &secret[1..]),  // short secret
+            format!("{}.{secret}", &id[1..]),  // short id
+            format!("{id}.{}!", &secret[1..]), // not base64url
+            format!("{id}.{}.", &secret[1..]), // a second dot
+            String::new(),
+        ] {
+            assert_eq!(presented_id(&bad), None, "{bad:?}");
+        }
+    }
     use chrono::Duration;
 
     fn state() -> TokenState {

@@ -23,7 +23,7 @@ const QUEUE: usize = 4096;
 pub(crate) enum ClaimKind {
     /// `auth_codes.used_at`, by `code_hash`.
     Code,
-    /// `tokens.consumed_at` of a live refresh token, by `token_hash`.
+    /// `tokens.consumed_at` of a live refresh token, by `id`.
     Refresh,
 }
 
@@ -97,7 +97,14 @@ async fn run(mut rx: mpsc::Receiver<Job>, write: WriteFn) {
             }
         }
         let batch: Arc<[Write]> = writes.drain(..).collect();
-        match write(batch.clone()).await {
+        let started = std::time::Instant::now();
+        let outcome = write(batch.clone()).await;
+        tracing::trace!(
+            size = batch.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "token batch written"
+        );
+        match outcome {
             Ok(results) if results.len() == batch.len() => {
                 for (done, r) in dones.drain(..).zip(results) {
                     let _ = done.send(Ok(r));

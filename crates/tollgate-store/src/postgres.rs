@@ -63,8 +63,8 @@ const CLAIM_CODES_UNNEST: &str = "UPDATE auth_codes a SET used_at = c.now \
      WHERE a.code_hash = c.key AND a.used_at IS NULL RETURNING a.code_hash";
 const CLAIM_REFRESH_UNNEST: &str = "UPDATE tokens t SET consumed_at = c.now \
      FROM UNNEST($1::text[], $2::bigint[]) AS c(key, now) \
-     WHERE t.token_hash = c.key AND t.kind = 'refresh' AND t.consumed_at IS NULL \
-     AND t.revoked_at IS NULL RETURNING t.token_hash";
+     WHERE t.id = c.key AND t.kind = 'refresh' AND t.consumed_at IS NULL \
+     AND t.revoked_at IS NULL RETURNING t.id";
 
 impl PgStore {
     /// The group-commit writer: one transaction, one UPDATE per kind of claim and one

@@ -390,8 +390,8 @@ macro_rules! sql_store {
                         .map(|_| ())
                 }
 
-                async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
-                    sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.token_hash = $1"))
+                async fn find_legacy_token(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
+                    sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.legacy_hash = $1"))
                         .bind(token_hash)
                         .fetch_optional(&self.reader)
                         .await
@@ -412,7 +412,7 @@ macro_rules! sql_store {
 
                 async fn rotate_refresh(
                     &self,
-                    token_hash: &str,
+                    id: &str,
                     now: DateTime<Utc>,
                     new: &[TokenRecord],
                 ) -> Result<bool, StoreError> {
@@ -423,7 +423,7 @@ macro_rules! sql_store {
                         .write(crate::batch::Write {
                             claim: Some(crate::batch::Claim {
                                 kind: crate::batch::ClaimKind::Refresh,
-                                key: token_hash.to_owned(),
+                                key: id.to_owned(),
                                 now,
                             }),
                             tokens: new.to_vec(),

@@ -24,7 +24,11 @@ impl SqliteStore {
             // of the process.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A multi-row INSERT keeps a statement journal so it can undo itself on a
+            // constraint error; on disk that is a temp file created, written and unlinked
+            // for every token batch. In memory it costs a few pages.
+            .pragma("temp_store", "MEMORY");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
@@ -72,72 +76,100 @@ impl tollgate_core::store::PoolStore for SqliteStore {
 /// worker thread, so one statement per token made the writer spend its time on thread
 /// hand-offs (2–4 ms per batch of 16); one prepared statement per batch, whatever its size,
 /// also stays in the statement cache.
-const INSERT_TOKENS_JSON: &str = "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
+const INSERT_AND_COMMIT_JSON: &str =
+    "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
      username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
      issued_at, expires_at, revoked_at, consumed_at) \
      SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
      value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
-     value->>14, value->>15 FROM json_each($1)";
+     value->>14, value->>15 FROM json_each($1); COMMIT";
 
-/// Single-use claims for a whole batch in one statement each: `$1` is a JSON array of
-/// `[key, now_ms]`; the rows that were still unclaimed come back.
-const CLAIM_CODES_JSON: &str = "UPDATE auth_codes SET used_at = \
+/// Single-use claims for a whole batch, opening its transaction: `$1` (codes) and `$2`
+/// (refresh tokens) are JSON arrays of `[key, now_ms]`; the rows that were still unclaimed
+/// come back as `(0, code_hash)` and `(1, id)`.
+const CLAIM_BOTH_JSON: &str = "BEGIN IMMEDIATE; \
+     UPDATE auth_codes SET used_at = \
      (SELECT value->>1 FROM json_each($1) WHERE value->>0 = auth_codes.code_hash LIMIT 1) \
      WHERE used_at IS NULL AND code_hash IN (SELECT value->>0 FROM json_each($1)) \
-     RETURNING code_hash";
-const CLAIM_REFRESH_JSON: &str = "UPDATE tokens SET consumed_at = \
-     (SELECT value->>1 FROM json_each($1) WHERE value->>0 = tokens.token_hash LIMIT 1) \
+     RETURNING 0, code_hash; \
+     UPDATE tokens SET consumed_at = \
+     (SELECT value->>1 FROM json_each($2) WHERE value->>0 = tokens.id LIMIT 1) \
      WHERE kind = 'refresh' AND consumed_at IS NULL AND revoked_at IS NULL \
-     AND token_hash IN (SELECT value->>0 FROM json_each($1)) RETURNING token_hash";
+     AND id IN (SELECT value->>0 FROM json_each($2)) RETURNING 1, id";
 
 impl SqliteStore {
-    /// The group-commit writer: one transaction, one UPDATE per kind of claim and one
-    /// INSERT for a whole batch.
+    /// The group-commit writer. sqlx hands every command to the connection's worker thread
+    /// and waits for the answer; on a busy 2-core machine each hand-off can wait for a time
+    /// slice, so a batch is as few commands as possible: `BEGIN; INSERT; COMMIT` is one, and
+    /// a batch with claims is two (the claims, then the inserts of the writes that won and
+    /// the commit). Statements are numbered-parameter multi-statement queries, which sqlx
+    /// runs in one go on the worker.
     fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
-        use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
             let pool = pool.clone();
             Box::pin(async move {
-                let mut tx = pool.begin().await.map_err(classify)?;
-                let mut won_keys = Vec::new();
-                for (kind, sql) in [
-                    (ClaimKind::Code, CLAIM_CODES_JSON),
-                    (ClaimKind::Refresh, CLAIM_REFRESH_JSON),
-                ] {
-                    let claims = claims_of(&batch, kind);
-                    if claims.is_empty() {
-                        continue;
+                let mut conn = pool.acquire().await.map_err(classify)?;
+                let result = write_batch(&mut conn, &batch).await;
+                if result.is_err() {
+                    // A statement failed inside the explicit transaction: end it, so the
+                    // next batch starts clean; if even that fails, drop the connection.
+                    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                        conn.close_on_drop();
                     }
-                    let arg: Vec<(&str, i64)> = claims
-                        .iter()
-                        .map(|(k, now)| (*k, crate::rows::ms(*now)))
-                        .collect();
-                    let arg = serde_json::to_string(&arg)
-                        .map_err(|e| StoreError::Database(e.to_string()))?;
-                    let keys: Vec<String> = sqlx::query_scalar(sql)
-                        .bind(arg)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(classify)?;
-                    won_keys.extend(keys.into_iter().map(|k| (kind, k)));
                 }
-                let won = settle(&batch, won_keys);
-                let rows = tokens_json(winning_tokens(&batch, &won));
-                if rows != "[]" {
-                    sqlx::query(INSERT_TOKENS_JSON)
-                        .bind(rows)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| crate::classify_unique(e, "token"))?;
-                }
-                tx.commit().await.map_err(classify)?;
-                Ok(won)
+                result
             })
         }))
     }
 }
 
-/// The batch as a JSON array of rows, columns in `INSERT_TOKENS_JSON` order.
+async fn write_batch(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[crate::batch::Write],
+) -> Result<Vec<bool>, StoreError> {
+    use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
+    use sqlx::Row;
+    let claims = |kind| -> Result<String, StoreError> {
+        let arg: Vec<(&str, i64)> = claims_of(batch, kind)
+            .iter()
+            .map(|(k, now)| (*k, crate::rows::ms(*now)))
+            .collect();
+        serde_json::to_string(&arg).map_err(|e| StoreError::Database(e.to_string()))
+    };
+    let won = if batch.iter().any(|w| w.claim.is_some()) {
+        let rows = sqlx::query(CLAIM_BOTH_JSON)
+            .bind(claims(ClaimKind::Code)?)
+            .bind(claims(ClaimKind::Refresh)?)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?;
+        let mut won_keys = Vec::with_capacity(rows.len());
+        for row in rows {
+            let kind = if row.try_get::<i64, _>(0).map_err(classify)? == 0 {
+                ClaimKind::Code
+            } else {
+                ClaimKind::Refresh
+            };
+            won_keys.push((kind, row.try_get::<String, _>(1).map_err(classify)?));
+        }
+        settle(batch, won_keys)
+    } else {
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        vec![true; batch.len()]
+    };
+    let rows = tokens_json(winning_tokens(batch, &won));
+    sqlx::query(INSERT_AND_COMMIT_JSON)
+        .bind(rows)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| crate::classify_unique(e, "token"))?;
+    Ok(won)
+}
+
+/// The batch as a JSON array of rows, columns in `INSERT_AND_COMMIT_JSON` order.
 fn tokens_json<'a>(batch: impl Iterator<Item = &'a tollgate_core::token::TokenRecord>) -> String {
     use crate::rows::ms;
     use serde_json::{json, Value};

@@ -1411,14 +1411,14 @@ async fn concurrent_redemptions_and_refreshes_have_one_winner_each() {
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let store = Arc::clone(&store);
-                let refresh_hash = refresh.token_hash.clone();
+                let refresh_id = refresh.id.clone();
                 tokio::spawn(async move {
                     let minted = [token(&format!("code-{i}"), "c1", TokenKind::Access)];
                     let rotated = [token(&format!("rot-{i}"), "c1", TokenKind::Refresh)];
                     let plain = [token(&format!("plain-{i}"), "c1", TokenKind::Access)];
                     let (a, r, p) = tokio::join!(
                         store.redeem_code("code-1", at(10 + i), &minted),
-                        store.rotate_refresh(&refresh_hash, at(10 + i), &rotated),
+                        store.rotate_refresh(&refresh_id, at(10 + i), &rotated),
                         store.insert_tokens(&plain),
                     );
                     p.unwrap();
@@ -1457,13 +1457,13 @@ async fn concurrent_redemptions_and_refreshes_have_one_winner_each() {
         // Replays after the fact lose too.
         assert!(!store.redeem_code("code-1", at(99), &[]).await.unwrap());
         assert!(!store
-            .rotate_refresh(&refresh.token_hash, at(99), &[])
+            .rotate_refresh(&refresh.id, at(99), &[])
             .await
             .unwrap());
     }
 }
 
-/// One bad write in a batch (a duplicate token hash) fails alone; the others commit.
+/// One bad write in a batch (a duplicate token id) fails alone; the others commit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_duplicate_token_fails_alone_in_its_batch() {
     use tollgate_core::token::TokenKind;
@@ -1483,9 +1483,9 @@ async fn a_duplicate_token_fails_alone_in_its_batch() {
             .map(|i| {
                 let store = Arc::clone(&store);
                 let mut t = first.clone();
-                t.id = format!("t{}", i + 1);
+                t.token_hash = format!("hash-t{}", i + 1);
                 if i % 10 != 0 {
-                    t.token_hash = format!("hash-t{}", i + 1);
+                    t.id = format!("t{}", i + 1);
                 }
                 tokio::spawn(async move { (i, store.insert_tokens(&[t]).await) })
             })
@@ -1495,7 +1495,7 @@ async fn a_duplicate_token_fails_alone_in_its_batch() {
             if i % 10 == 0 {
                 assert!(
                     matches!(r, Err(StoreError::Duplicate(_))),
-                    "{b}: #{i} reuses a hash: {r:?}"
+                    "{b}: #{i} reuses an id: {r:?}"
                 );
             } else {
                 r.unwrap();

@@ -414,11 +414,26 @@ async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(
         let (id, secret) = client(&s, cc_client("RS", json!(3600))).await;
         let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
         let other = tok(&cc_token(&s, &id, &secret).await, "access_token");
+        // Tokens are `<id>.<secret>` and found by id: a real id must not be enough.
+        let (at_id, _) = at.split_once('.').expect("id.secret");
+        let (_, other_secret) = other.split_once('.').expect("id.secret");
+        let last = if at.ends_with('A') { "B" } else { "A" };
         for (what, token) in [
-            ("unknown", "this-token-was-never-issued-by-tollgate-0000000"),
-            ("almost the real one", &at[..at.len() - 1]),
+            (
+                "unknown",
+                "this-token-was-never-issued-by-tollgate-0000000".to_owned(),
+            ),
+            ("almost the real one", at[..at.len() - 1].to_owned()),
+            (
+                "its last character changed",
+                format!("{}{last}", &at[..at.len() - 1]),
+            ),
+            (
+                "its id with another token's secret",
+                format!("{at_id}.{other_secret}"),
+            ),
         ] {
-            let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", token)]).await;
+            let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &token)]).await;
             assert_eq!(st, 200, "[{n}] {what}");
             assert_eq!(v, inactive(), "[{n}] {what}");
         }

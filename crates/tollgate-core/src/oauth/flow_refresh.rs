@@ -18,8 +18,7 @@ impl OAuthService {
         };
         let invalid =
             || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-        let hash = self.hash(&presented);
-        let Some(state) = self.store().find_token_by_hash(&hash).await? else {
+        let Some(state) = self.find_presented_token(&presented).await? else {
             return Err(invalid());
         };
         let t = &state.token;
@@ -94,7 +93,7 @@ impl OAuthService {
             records.push(rec);
             refresh = Some(secret);
         }
-        if !self.store().rotate_refresh(&hash, now, &records).await? {
+        if !self.store().rotate_refresh(&t.id, now, &records).await? {
             // Lost a race with a concurrent refresh of the same token: that is a reuse.
             if let Some(f) = &t.family_id {
                 self.revoke_family_for_reuse(f, &client.client_id, "refresh token reuse")

@@ -26,7 +26,7 @@ impl OAuthService {
         if token.is_empty() {
             return Ok(Introspection::default());
         }
-        let Some(state) = self.store().find_token_by_hash(&self.hash(token)).await? else {
+        let Some(state) = self.find_presented_token(token).await? else {
             return Ok(Introspection::default());
         };
         if state.status(self.now()) != TokenStatus::Active {

@@ -220,7 +220,8 @@ impl OAuthService {
         refreshes_left: Option<u32>,
         now: DateTime<Utc>,
     ) -> Result<(Secret, TokenRecord), OAuthError> {
-        let secret = Secret::generate()?;
+        let id = crate::secret::time_ordered_id(now.timestamp_millis())?;
+        let secret = Secret::new(crate::token::compose(&id, Secret::generate()?.expose()));
         let expires_at = match (kind, client.access_token_lifetime) {
             (TokenKind::Access, TokenLifetime::Seconds(s)) => {
                 Some(now + Duration::seconds(i64::from(s)))
@@ -229,7 +230,7 @@ impl OAuthService {
             _ => None,
         };
         let record = TokenRecord {
-            id: crate::secret::time_ordered_id(now.timestamp_millis())?,
+            id,
             token_hash: self.hasher.hash(secret.expose()),
             kind,
             client_id: client.client_id.clone(),
@@ -268,6 +269,23 @@ impl OAuthService {
 
     pub(crate) fn hash(&self, secret: &str) -> String {
         self.hasher.hash(secret)
+    }
+
+    /// The stored token a client presented: found by the id it carries and accepted only if
+    /// the whole string hashes to the stored hash (constant-time); tokens from before ids
+    /// were carried are found by hash.
+    pub(crate) async fn find_presented_token(
+        &self,
+        presented: &str,
+    ) -> Result<Option<crate::token::TokenState>, crate::store::StoreError> {
+        match crate::token::presented_id(presented) {
+            Some(id) => Ok(self
+                .store
+                .get_token(id)
+                .await?
+                .filter(|s| self.hasher.verify(presented, &s.token.token_hash))),
+            None => self.store.find_legacy_token(&self.hash(presented)).await,
+        }
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn Store> {

@@ -19,7 +19,7 @@ impl OAuthService {
         if token.is_empty() {
             return Err(OAuthError::InvalidRequest("token is required".into()));
         }
-        let Some(state) = self.store().find_token_by_hash(&self.hash(token)).await? else {
+        let Some(state) = self.find_presented_token(token).await? else {
             return Ok(());
         };
         let t = &state.token;

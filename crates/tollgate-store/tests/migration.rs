@@ -1,0 +1,129 @@
+//! Upgrades of a database with data in it, on every backend: the schema as an earlier
+//! release left it, rows written the way that release wrote them, then `open` (which runs
+//! the remaining migrations) and the store's view of those rows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sqlx::migrate::Migrator;
+use std::borrow::Cow;
+use tollgate_testkit::{each_backend, Backend};
+
+/// The migrations up to and including `version`.
+fn up_to(mut m: Migrator, version: i64) -> Migrator {
+    m.migrations = Cow::Owned(
+        m.migrations
+            .iter()
+            .filter(|x| x.version <= version)
+            .cloned()
+            .collect(),
+    );
+    m
+}
+
+const CLIENT: &str = "INSERT INTO clients (client_id, name, name_key, version, client_type, \
+     grant_mask, redirect_uris, scopes, access_token_lifetime, refresh_count, active, \
+     token_epoch, revision, created_at, updated_at) \
+     VALUES ('c1', 'Legacy', 'legacy', '1', 'confidential', 2, '[]', '[\"api\"]', NULL, NULL, \
+     $1, 0, 1, 0, 0)";
+const TOKEN: &str = "INSERT INTO tokens (id, token_hash, kind, client_id, scopes, \
+     grant_type, client_epoch, issued_at) \
+     VALUES ($1, $2, 'access', 'c1', 'api', 'client_credentials', 0, 1700000000000)";
+
+/// Schema 5 stops indexing `token_hash` (tokens are found by the id they carry); tokens
+/// issued before keep working through `legacy_hash`, and the SQLite table rebuild keeps
+/// every row, its `seq`, and the AUTOINCREMENT counter past deleted rows.
+#[tokio::test]
+async fn schema_5_keeps_tokens_issued_before_findable_by_hash() {
+    for db in each_backend().await {
+        let b = db.name();
+        match db.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .connect_with(
+                        db.url
+                            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                            .unwrap()
+                            .create_if_missing(true),
+                    )
+                    .await
+                    .unwrap();
+                up_to(sqlx::migrate!("./migrations/sqlite"), 4)
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query(CLIENT).bind(1).execute(&pool).await.unwrap();
+                for id in ["old-1", "old-2", "old-3"] {
+                    sqlx::query(TOKEN)
+                        .bind(id)
+                        .bind(format!("hash-{id}"))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+                // The newest row is gone (purged): its seq must not be handed out again.
+                sqlx::query("DELETE FROM tokens WHERE seq = 3")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                up_to(sqlx::migrate!("./migrations/postgres"), 4)
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query(CLIENT).bind(true).execute(&pool).await.unwrap();
+                for id in ["old-1", "old-2", "old-3"] {
+                    sqlx::query(TOKEN)
+                        .bind(id)
+                        .bind(format!("hash-{id}"))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+                sqlx::query("DELETE FROM tokens WHERE seq = 3")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+
+        let store = tollgate_store::open(&db.url).await.unwrap();
+        for id in ["old-1", "old-2"] {
+            let found = store
+                .find_legacy_token(&format!("hash-{id}"))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{b}: {id} by its hash"));
+            assert_eq!(found.token.id, id, "{b}");
+            assert!(store.get_token(id).await.unwrap().is_some(), "{b}: {id}");
+        }
+        assert!(store.get_token("old-3").await.unwrap().is_none(), "{b}");
+        // A new token is not found by hash, and a hash is no longer unique.
+        let mut t = store.get_token("old-1").await.unwrap().unwrap().token;
+        t.id = "new-1".into();
+        store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+        assert_eq!(
+            store
+                .find_legacy_token("hash-old-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .token
+                .id,
+            "old-1",
+            "{b}"
+        );
+        let page = store
+            .list_tokens(&Default::default(), chrono::Utc::now(), None, 10)
+            .await
+            .unwrap();
+        let new = page.iter().find(|(_, s)| s.token.id == "new-1");
+        if let Some((seq, _)) = new {
+            assert!(*seq > 3, "{b}: seq {seq} reuses a purged row's");
+        } else {
+            panic!("{b}: new-1 not listed: {page:?}");
+        }
+    }
+}
