@@ -2,7 +2,8 @@ use crate::classify;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tollgate_core::store::StoreError;
 
 /// SQLite in WAL mode. All writes go through one connection: SQLite has a single writer
@@ -31,6 +32,10 @@ impl SqliteStore {
             .pragma("temp_store", "MEMORY");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // No ping before each acquire: it is one more round trip to the connection's
+            // worker thread, a third of each token batch's time, and an open SQLite file
+            // does not go stale the way a network connection does.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(base.clone().create_if_missing(true))
             .await
@@ -76,13 +81,21 @@ impl tollgate_core::store::PoolStore for SqliteStore {
 /// worker thread, so one statement per token made the writer spend its time on thread
 /// hand-offs (2–4 ms per batch of 16); one prepared statement per batch, whatever its size,
 /// also stays in the statement cache.
-const INSERT_AND_COMMIT_JSON: &str =
-    "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
-     username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
-     issued_at, expires_at, revoked_at, consumed_at) \
-     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
-     value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
-     value->>14, value->>15 FROM json_each($1); COMMIT";
+macro_rules! insert_tokens_json {
+    () => {
+        "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
+         username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
+         issued_at, expires_at, revoked_at, consumed_at) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
+         value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
+         value->>14, value->>15 FROM json_each($1)"
+    };
+}
+/// A batch without claims: its whole transaction as one command.
+const BEGIN_INSERT_COMMIT_JSON: &str =
+    concat!("BEGIN IMMEDIATE; ", insert_tokens_json!(), "; COMMIT");
+/// The second command of a batch with claims (`CLAIM_BOTH_JSON` opened the transaction).
+const INSERT_COMMIT_JSON: &str = concat!(insert_tokens_json!(), "; COMMIT");
 
 /// Single-use claims for a whole batch, opening its transaction: `$1` (codes) and `$2`
 /// (refresh tokens) are JSON arrays of `[key, now_ms]`; the rows that were still unclaimed
@@ -105,21 +118,58 @@ impl SqliteStore {
     /// the commit). Statements are numbered-parameter multi-statement queries, which sqlx
     /// runs in one go on the worker.
     fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
+        let lease: Lease = Arc::new(tokio::sync::Mutex::new(None));
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
-            let pool = pool.clone();
+            let (pool, lease) = (pool.clone(), lease.clone());
             Box::pin(async move {
-                let mut conn = pool.acquire().await.map_err(classify)?;
-                let result = write_batch(&mut conn, &batch).await;
+                let mut held = lease.lock().await;
+                if held
+                    .as_ref()
+                    .is_some_and(|(_, since)| since.elapsed() >= LEASE)
+                {
+                    // Give the connection back, so that a waiting write gets its turn.
+                    *held = None;
+                }
+                let conn = match &mut *held {
+                    Some((conn, _)) => conn,
+                    None => {
+                        let conn = pool.acquire().await.map_err(classify)?;
+                        tokio::spawn(release_after_lease(lease.clone()));
+                        &mut held.insert((conn, Instant::now())).0
+                    }
+                };
+                let result = write_batch(conn, &batch).await;
                 if result.is_err() {
                     // A statement failed inside the explicit transaction: end it, so the
                     // next batch starts clean; if even that fails, drop the connection.
-                    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                    if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
                         conn.close_on_drop();
                     }
+                    *held = None;
                 }
                 result
             })
         }))
+    }
+}
+
+/// The writer connection as the token batcher holds it between batches, and since when.
+/// Taking it from the pool costs a quarter of a batch (sqlx returns a connection through a
+/// spawned task, which waits its turn behind the request tasks), so the batcher keeps it
+/// for up to `LEASE`, then gives it back; the pool's queue is fair, so other writes (admin,
+/// janitor, sign-in) wait at most about that long.
+type Lease = Arc<tokio::sync::Mutex<Option<(sqlx::pool::PoolConnection<sqlx::Sqlite>, Instant)>>>;
+const LEASE: Duration = Duration::from_millis(5);
+
+/// Ends the lease when it is up even if no further batch comes.
+async fn release_after_lease(lease: Lease) {
+    tokio::time::sleep(LEASE).await;
+    let mut held = lease.lock().await;
+    if held
+        .as_ref()
+        .is_some_and(|(_, since)| since.elapsed() >= LEASE)
+    {
+        *held = None;
     }
 }
 
@@ -136,7 +186,7 @@ async fn write_batch(
             .collect();
         serde_json::to_string(&arg).map_err(|e| StoreError::Database(e.to_string()))
     };
-    let won = if batch.iter().any(|w| w.claim.is_some()) {
+    let (won, insert) = if batch.iter().any(|w| w.claim.is_some()) {
         let rows = sqlx::query(CLAIM_BOTH_JSON)
             .bind(claims(ClaimKind::Code)?)
             .bind(claims(ClaimKind::Refresh)?)
@@ -152,24 +202,19 @@ async fn write_batch(
             };
             won_keys.push((kind, row.try_get::<String, _>(1).map_err(classify)?));
         }
-        settle(batch, won_keys)
+        (settle(batch, won_keys), INSERT_COMMIT_JSON)
     } else {
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-        vec![true; batch.len()]
+        (vec![true; batch.len()], BEGIN_INSERT_COMMIT_JSON)
     };
-    let rows = tokens_json(winning_tokens(batch, &won));
-    sqlx::query(INSERT_AND_COMMIT_JSON)
-        .bind(rows)
+    sqlx::query(insert)
+        .bind(tokens_json(winning_tokens(batch, &won)))
         .execute(&mut *conn)
         .await
         .map_err(|e| crate::classify_unique(e, "token"))?;
     Ok(won)
 }
 
-/// The batch as a JSON array of rows, columns in `INSERT_AND_COMMIT_JSON` order.
+/// The batch as a JSON array of rows, columns in `insert_tokens_json!` order.
 fn tokens_json<'a>(batch: impl Iterator<Item = &'a tollgate_core::token::TokenRecord>) -> String {
     use crate::rows::ms;
     use serde_json::{json, Value};

@@ -1508,3 +1508,57 @@ async fn a_duplicate_token_fails_alone_in_its_batch() {
         }
     }
 }
+
+/// Other writes are not starved by a continuous stream of token batches (the SQLite
+/// batcher keeps the writer connection between batches, for a few milliseconds at a time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_writes_get_their_turn_while_tokens_are_issued_continuously() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    use tollgate_core::token::TokenKind;
+    for db in each_backend().await {
+        let store: Arc<dyn Store> = tollgate_store::open(&db.url).await.unwrap();
+        let b = db.name();
+        let c = client("c1", "Busy", "1.0");
+        store.insert_client(&c, &create_event(&c)).await.unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let issuers: Vec<_> = (0..8)
+            .map(|w| {
+                let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+                tokio::spawn(async move {
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut t = token(&format!("w{w}-{n}"), "c1", TokenKind::Access);
+                        t.token_hash = format!("hash-w{w}-{n}");
+                        t.user_id = None;
+                        t.user_epoch = None;
+                        store.insert_tokens(&[t]).await.unwrap();
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut slowest = Duration::ZERO;
+        for i in 0..20 {
+            let other = client(&format!("o{i}"), &format!("Other {i}"), "1.0");
+            let started = Instant::now();
+            store
+                .insert_client(&other, &create_event(&other))
+                .await
+                .unwrap_or_else(|e| panic!("{b}: client write {i} during issuance: {e}"));
+            slowest = slowest.max(started.elapsed());
+        }
+        stop.store(true, Ordering::Relaxed);
+        let mut issued = 0;
+        for t in issuers {
+            issued += t.await.unwrap();
+        }
+        assert!(issued > 0, "{b}: no tokens were issued meanwhile");
+        assert!(
+            slowest < Duration::from_secs(1),
+            "{b}: a client write waited {slowest:?} behind token batches"
+        );
+    }
+}
