@@ -10,6 +10,7 @@ mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+mod sqlite_hot;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -38,6 +38,18 @@ impl PgStore {
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres, "postgres");
 
+impl PgStore {
+    /// No synchronous read path: every read goes through the pool.
+    fn hot_row<T>(
+        &self,
+        _sql: &str,
+        _key: &str,
+        _map: crate::sqlite_hot::RowFn<T>,
+    ) -> Option<Result<Option<T>, StoreError>> {
+        None
+    }
+}
+
 impl tollgate_core::store::PoolStore for PgStore {
     fn pool_stats(&self) -> Vec<tollgate_core::store::PoolStats> {
         // Reads and writes share one pool here.

@@ -300,13 +300,16 @@ macro_rules! sql_store {
                 }
 
                 async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-                    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.reader)
-                        .await
-                        .map_err(classify)?
-                        .map(UserRow::into_user)
-                        .transpose()
+                    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+                    let row = match self.hot_row(&sql, id, crate::sqlite_hot::user_row) {
+                        Some(hot) => hot?,
+                        None => sqlx::query_as::<_, UserRow>(&sql)
+                            .bind(id)
+                            .fetch_optional(&self.reader)
+                            .await
+                            .map_err(classify)?,
+                    };
+                    row.map(UserRow::into_user).transpose()
                 }
 
                 async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
@@ -391,23 +394,29 @@ macro_rules! sql_store {
                 }
 
                 async fn find_legacy_token(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
-                    sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.legacy_hash = $1"))
-                        .bind(token_hash)
-                        .fetch_optional(&self.reader)
-                        .await
-                        .map_err(classify)?
-                        .map(|r| r.into_state().map(|(_, s)| s))
-                        .transpose()
+                    let sql = format!("{TOKEN_SELECT} WHERE t.legacy_hash = $1");
+                    let row = match self.hot_row(&sql, token_hash, crate::sqlite_hot::token_row) {
+                        Some(hot) => hot?,
+                        None => sqlx::query_as::<_, TokenRow>(&sql)
+                            .bind(token_hash)
+                            .fetch_optional(&self.reader)
+                            .await
+                            .map_err(classify)?,
+                    };
+                    row.map(|r| r.into_state().map(|(_, s)| s)).transpose()
                 }
 
                 async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError> {
-                    sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.reader)
-                        .await
-                        .map_err(classify)?
-                        .map(|r| r.into_state().map(|(_, s)| s))
-                        .transpose()
+                    let sql = format!("{TOKEN_SELECT} WHERE t.id = $1");
+                    let row = match self.hot_row(&sql, id, crate::sqlite_hot::token_row) {
+                        Some(hot) => hot?,
+                        None => sqlx::query_as::<_, TokenRow>(&sql)
+                            .bind(id)
+                            .fetch_optional(&self.reader)
+                            .await
+                            .map_err(classify)?,
+                    };
+                    row.map(|r| r.into_state().map(|(_, s)| s)).transpose()
                 }
 
                 async fn rotate_refresh(
@@ -579,17 +588,18 @@ macro_rules! sql_store {
                 }
 
                 async fn find_code(&self, code_hash: &str) -> Result<Option<AuthCode>, StoreError> {
-                    sqlx::query_as::<_, AuthCodeRow>(
-                        "SELECT code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scopes, \
+                    const SQL: &str = "SELECT code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scopes, \
                          code_challenge, family_id, client_epoch, user_epoch, issued_at, expires_at, used_at \
-                         FROM auth_codes WHERE code_hash = $1",
-                    )
-                    .bind(code_hash)
-                    .fetch_optional(&self.reader)
-                    .await
-                    .map_err(classify)?
-                    .map(AuthCodeRow::into_code)
-                    .transpose()
+                         FROM auth_codes WHERE code_hash = $1";
+                    let row = match self.hot_row(SQL, code_hash, crate::sqlite_hot::code_row) {
+                        Some(hot) => hot?,
+                        None => sqlx::query_as::<_, AuthCodeRow>(SQL)
+                            .bind(code_hash)
+                            .fetch_optional(&self.reader)
+                            .await
+                            .map_err(classify)?,
+                    };
+                    row.map(AuthCodeRow::into_code).transpose()
                 }
 
                 async fn redeem_code(

@@ -14,6 +14,9 @@ pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
     pub(crate) batcher: crate::batch::TokenBatcher,
+    /// Token reads on the caller's thread (`sqlite_hot.rs`); `None` for an in-memory
+    /// database, which only the writer connection can see.
+    hot: Option<crate::sqlite_hot::HotReader>,
 }
 
 impl SqliteStore {
@@ -47,11 +50,17 @@ impl SqliteStore {
         // Each connection to an in-memory database is a database of its own, so the
         // writer has to serve reads too.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let hot = if in_memory {
+            None
+        } else {
+            Some(crate::sqlite_hot::HotReader::open(base.get_filename())?)
+        };
         let reader = if in_memory {
             writer.clone()
         } else {
             SqlitePoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(base.read_only(true))
                 .await
@@ -61,11 +70,25 @@ impl SqliteStore {
             batcher: Self::token_batcher(writer.clone()),
             writer,
             reader,
+            hot,
         })
     }
 }
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+
+impl SqliteStore {
+    /// Reads of the token endpoint's hot paths run on the caller's thread
+    /// (`sqlite_hot.rs`), except on an in-memory database.
+    fn hot_row<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        map: crate::sqlite_hot::RowFn<T>,
+    ) -> Option<Result<Option<T>, StoreError>> {
+        self.hot.as_ref().map(|h| h.row(sql, key, map))
+    }
+}
 
 impl tollgate_core::store::PoolStore for SqliteStore {
     fn pool_stats(&self) -> Vec<tollgate_core::store::PoolStats> {
