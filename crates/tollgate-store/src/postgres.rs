@@ -20,6 +20,10 @@ impl PgStore {
             // each request before its 503. A healthy pool hands out connections in
             // microseconds; a second's wait means the database is gone or overloaded.
             .acquire_timeout(Duration::from_secs(1))
+            // No ping before each acquire: it doubled the round trips of every read and of
+            // every token batch. A connection the server dropped fails its next statement
+            // instead, that request gets a 503, and sqlx discards the connection.
+            .test_before_acquire(false)
             .connect(url)
             .await
             .map_err(classify)?;
@@ -80,65 +84,81 @@ const CLAIM_REFRESH_UNNEST: &str = "UPDATE tokens t SET consumed_at = c.now \
 
 impl PgStore {
     /// The group-commit writer: one transaction, one UPDATE per kind of claim and one
-    /// INSERT for a whole batch.
+    /// INSERT for a whole batch, on a leased connection (`batch::Lease`).
     fn token_batcher(pool: PgPool) -> crate::batch::TokenBatcher {
-        use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
-        use crate::rows::ms;
-        use tollgate_core::token::TokenRecord;
+        let lease = crate::batch::Lease::new(pool);
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
-            let pool = pool.clone();
+            let lease = lease.clone();
             Box::pin(async move {
-                let mut tx = pool.begin().await.map_err(classify)?;
-                let mut won_keys = Vec::new();
-                for (kind, sql) in [
-                    (ClaimKind::Code, CLAIM_CODES_UNNEST),
-                    (ClaimKind::Refresh, CLAIM_REFRESH_UNNEST),
-                ] {
-                    let claims = claims_of(&batch, kind);
-                    if claims.is_empty() {
-                        continue;
-                    }
-                    let keys: Vec<String> = sqlx::query_scalar(sql)
-                        .bind(claims.iter().map(|(k, _)| *k).collect::<Vec<_>>())
-                        .bind(claims.iter().map(|(_, now)| ms(*now)).collect::<Vec<_>>())
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(classify)?;
-                    won_keys.extend(keys.into_iter().map(|k| (kind, k)));
+                let mut held = lease.get().await.map_err(classify)?;
+                let result = write_batch(held.conn()?, &batch).await;
+                if let Err(e) = &result {
+                    // The transaction rolls back as it is dropped. After a connection
+                    // error the connection is not kept: the server may have gone away.
+                    held.discard(matches!(e, StoreError::Unavailable(_)));
                 }
-                let won = settle(&batch, won_keys);
-                let tokens: Vec<&TokenRecord> = winning_tokens(&batch, &won).collect();
-                if !tokens.is_empty() {
-                    let col = |f: &dyn Fn(&TokenRecord) -> Option<String>| {
-                        tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
-                    };
-                    let int = |f: &dyn Fn(&TokenRecord) -> Option<i64>| {
-                        tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
-                    };
-                    sqlx::query(INSERT_TOKENS_UNNEST)
-                        .bind(col(&|t| Some(t.id.clone())))
-                        .bind(col(&|t| Some(t.token_hash.clone())))
-                        .bind(col(&|t| Some(t.kind.as_str().to_owned())))
-                        .bind(col(&|t| Some(t.client_id.clone())))
-                        .bind(col(&|t| t.user_id.clone()))
-                        .bind(col(&|t| t.username.clone()))
-                        .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
-                        .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
-                        .bind(col(&|t| t.family_id.clone()))
-                        .bind(int(&|t| t.refreshes_left.map(i64::from)))
-                        .bind(int(&|t| Some(t.client_epoch)))
-                        .bind(int(&|t| t.user_epoch))
-                        .bind(int(&|t| Some(ms(t.issued_at))))
-                        .bind(int(&|t| t.expires_at.map(ms)))
-                        .bind(int(&|t| t.revoked_at.map(ms)))
-                        .bind(int(&|t| t.consumed_at.map(ms)))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| crate::classify_unique(e, "token"))?;
-                }
-                tx.commit().await.map_err(classify)?;
-                Ok(won)
+                result
             })
         }))
     }
+}
+
+async fn write_batch(
+    conn: &mut sqlx::PgConnection,
+    batch: &[crate::batch::Write],
+) -> Result<Vec<bool>, StoreError> {
+    use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
+    use crate::rows::ms;
+    use sqlx::Connection;
+    use tollgate_core::token::TokenRecord;
+    let mut tx = conn.begin().await.map_err(classify)?;
+    let mut won_keys = Vec::new();
+    for (kind, sql) in [
+        (ClaimKind::Code, CLAIM_CODES_UNNEST),
+        (ClaimKind::Refresh, CLAIM_REFRESH_UNNEST),
+    ] {
+        let claims = claims_of(batch, kind);
+        if claims.is_empty() {
+            continue;
+        }
+        let keys: Vec<String> = sqlx::query_scalar(sql)
+            .bind(claims.iter().map(|(k, _)| *k).collect::<Vec<_>>())
+            .bind(claims.iter().map(|(_, now)| ms(*now)).collect::<Vec<_>>())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(classify)?;
+        won_keys.extend(keys.into_iter().map(|k| (kind, k)));
+    }
+    let won = settle(batch, won_keys);
+    let tokens: Vec<&TokenRecord> = winning_tokens(batch, &won).collect();
+    if !tokens.is_empty() {
+        let col = |f: &dyn Fn(&TokenRecord) -> Option<String>| {
+            tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
+        };
+        let int = |f: &dyn Fn(&TokenRecord) -> Option<i64>| {
+            tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
+        };
+        sqlx::query(INSERT_TOKENS_UNNEST)
+            .bind(col(&|t| Some(t.id.clone())))
+            .bind(col(&|t| Some(t.token_hash.clone())))
+            .bind(col(&|t| Some(t.kind.as_str().to_owned())))
+            .bind(col(&|t| Some(t.client_id.clone())))
+            .bind(col(&|t| t.user_id.clone()))
+            .bind(col(&|t| t.username.clone()))
+            .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
+            .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
+            .bind(col(&|t| t.family_id.clone()))
+            .bind(int(&|t| t.refreshes_left.map(i64::from)))
+            .bind(int(&|t| Some(t.client_epoch)))
+            .bind(int(&|t| t.user_epoch))
+            .bind(int(&|t| Some(ms(t.issued_at))))
+            .bind(int(&|t| t.expires_at.map(ms)))
+            .bind(int(&|t| t.revoked_at.map(ms)))
+            .bind(int(&|t| t.consumed_at.map(ms)))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| crate::classify_unique(e, "token"))?;
+    }
+    tx.commit().await.map_err(classify)?;
+    Ok(won)
 }

@@ -2,8 +2,7 @@ use crate::classify;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tollgate_core::store::StoreError;
 
 /// SQLite in WAL mode. All writes go through one connection: SQLite has a single writer
@@ -141,58 +140,22 @@ impl SqliteStore {
     /// the commit). Statements are numbered-parameter multi-statement queries, which sqlx
     /// runs in one go on the worker.
     fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
-        let lease: Lease = Arc::new(tokio::sync::Mutex::new(None));
+        let lease = crate::batch::Lease::new(pool);
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
-            let (pool, lease) = (pool.clone(), lease.clone());
+            let lease = lease.clone();
             Box::pin(async move {
-                let mut held = lease.lock().await;
-                if held
-                    .as_ref()
-                    .is_some_and(|(_, since)| since.elapsed() >= LEASE)
-                {
-                    // Give the connection back, so that a waiting write gets its turn.
-                    *held = None;
-                }
-                let conn = match &mut *held {
-                    Some((conn, _)) => conn,
-                    None => {
-                        let conn = pool.acquire().await.map_err(classify)?;
-                        tokio::spawn(release_after_lease(lease.clone()));
-                        &mut held.insert((conn, Instant::now())).0
-                    }
-                };
+                let mut held = lease.get().await.map_err(classify)?;
+                let conn = held.conn()?;
                 let result = write_batch(conn, &batch).await;
                 if result.is_err() {
                     // A statement failed inside the explicit transaction: end it, so the
-                    // next batch starts clean; if even that fails, drop the connection.
-                    if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
-                        conn.close_on_drop();
-                    }
-                    *held = None;
+                    // next batch starts clean; if even that fails, close the connection.
+                    let rolled_back = sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok();
+                    held.discard(!rolled_back);
                 }
                 result
             })
         }))
-    }
-}
-
-/// The writer connection as the token batcher holds it between batches, and since when.
-/// Taking it from the pool costs a quarter of a batch (sqlx returns a connection through a
-/// spawned task, which waits its turn behind the request tasks), so the batcher keeps it
-/// for up to `LEASE`, then gives it back; the pool's queue is fair, so other writes (admin,
-/// janitor, sign-in) wait at most about that long.
-type Lease = Arc<tokio::sync::Mutex<Option<(sqlx::pool::PoolConnection<sqlx::Sqlite>, Instant)>>>;
-const LEASE: Duration = Duration::from_millis(5);
-
-/// Ends the lease when it is up even if no further batch comes.
-async fn release_after_lease(lease: Lease) {
-    tokio::time::sleep(LEASE).await;
-    let mut held = lease.lock().await;
-    if held
-        .as_ref()
-        .is_some_and(|(_, since)| since.elapsed() >= LEASE)
-    {
-        *held = None;
     }
 }
 
