@@ -10,6 +10,14 @@ pub(crate) const TOKEN_SELECT: &str = "SELECT t.seq, t.id, t.token_hash, t.kind,
      u.active AS user_active, u.token_epoch AS user_current_epoch \
      FROM tokens t JOIN clients c ON c.client_id = t.client_id LEFT JOIN users u ON u.id = t.user_id";
 
+/// The point reads of the token endpoint, built once rather than per request.
+pub(crate) static TOKEN_BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{TOKEN_SELECT} WHERE t.id = $1"));
+pub(crate) static TOKEN_BY_LEGACY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{TOKEN_SELECT} WHERE t.legacy_hash = $1"));
+pub(crate) static USER_BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+
 /// SQL for "not revoked in any way" — the same rule as `TokenState::status`.
 pub(crate) const TOKEN_ALIVE: &str =
     "(t.revoked_at IS NULL AND t.consumed_at IS NULL AND c.active \
@@ -52,6 +60,27 @@ macro_rules! sql_store {
             use tollgate_core::client::{name_key, Client};
             use tollgate_core::store::*;
             use tollgate_core::user::User;
+
+            /// The one row `sql` (`$1` = `key`) selects: on the backend's synchronous hot
+            /// path if it has one (`sqlite_hot.rs`), else through the reader pool.
+            async fn read_one<T>(
+                store: &$store,
+                sql: &str,
+                key: &str,
+                hot: crate::sqlite_hot::RowFn<T>,
+            ) -> Result<Option<T>, StoreError>
+            where
+                T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                match store.hot_row(sql, key, hot) {
+                    Some(row) => row,
+                    None => sqlx::query_as::<_, T>(sql)
+                        .bind(key)
+                        .fetch_optional(&store.reader)
+                        .await
+                        .map_err(classify),
+                }
+            }
 
             async fn insert_audit(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -300,16 +329,10 @@ macro_rules! sql_store {
                 }
 
                 async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-                    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-                    let row = match self.hot_row(&sql, id, crate::sqlite_hot::user_row) {
-                        Some(hot) => hot?,
-                        None => sqlx::query_as::<_, UserRow>(&sql)
-                            .bind(id)
-                            .fetch_optional(&self.reader)
-                            .await
-                            .map_err(classify)?,
-                    };
-                    row.map(UserRow::into_user).transpose()
+                    read_one(self, &crate::sql::USER_BY_ID, id, crate::sqlite_hot::user_row)
+                        .await?
+                        .map(UserRow::into_user)
+                        .transpose()
                 }
 
                 async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
@@ -394,29 +417,17 @@ macro_rules! sql_store {
                 }
 
                 async fn find_legacy_token(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
-                    let sql = format!("{TOKEN_SELECT} WHERE t.legacy_hash = $1");
-                    let row = match self.hot_row(&sql, token_hash, crate::sqlite_hot::token_row) {
-                        Some(hot) => hot?,
-                        None => sqlx::query_as::<_, TokenRow>(&sql)
-                            .bind(token_hash)
-                            .fetch_optional(&self.reader)
-                            .await
-                            .map_err(classify)?,
-                    };
-                    row.map(|r| r.into_state().map(|(_, s)| s)).transpose()
+                    read_one(self, &crate::sql::TOKEN_BY_LEGACY_HASH, token_hash, crate::sqlite_hot::token_row)
+                        .await?
+                        .map(|r| r.into_state().map(|(_, s)| s))
+                        .transpose()
                 }
 
                 async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError> {
-                    let sql = format!("{TOKEN_SELECT} WHERE t.id = $1");
-                    let row = match self.hot_row(&sql, id, crate::sqlite_hot::token_row) {
-                        Some(hot) => hot?,
-                        None => sqlx::query_as::<_, TokenRow>(&sql)
-                            .bind(id)
-                            .fetch_optional(&self.reader)
-                            .await
-                            .map_err(classify)?,
-                    };
-                    row.map(|r| r.into_state().map(|(_, s)| s)).transpose()
+                    read_one(self, &crate::sql::TOKEN_BY_ID, id, crate::sqlite_hot::token_row)
+                        .await?
+                        .map(|r| r.into_state().map(|(_, s)| s))
+                        .transpose()
                 }
 
                 async fn rotate_refresh(
@@ -591,15 +602,10 @@ macro_rules! sql_store {
                     const SQL: &str = "SELECT code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scopes, \
                          code_challenge, family_id, client_epoch, user_epoch, issued_at, expires_at, used_at \
                          FROM auth_codes WHERE code_hash = $1";
-                    let row = match self.hot_row(SQL, code_hash, crate::sqlite_hot::code_row) {
-                        Some(hot) => hot?,
-                        None => sqlx::query_as::<_, AuthCodeRow>(SQL)
-                            .bind(code_hash)
-                            .fetch_optional(&self.reader)
-                            .await
-                            .map_err(classify)?,
-                    };
-                    row.map(AuthCodeRow::into_code).transpose()
+                    read_one(self, SQL, code_hash, crate::sqlite_hot::code_row)
+                        .await?
+                        .map(AuthCodeRow::into_code)
+                        .transpose()
                 }
 
                 async fn redeem_code(

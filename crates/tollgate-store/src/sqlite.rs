@@ -49,21 +49,18 @@ impl SqliteStore {
         // Each connection to an in-memory database is a database of its own, so the
         // writer has to serve reads too.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let hot = if in_memory {
-            None
+        let (reader, hot) = if in_memory {
+            (writer.clone(), None)
         } else {
-            Some(crate::sqlite_hot::HotReader::open(base.get_filename())?)
-        };
-        let reader = if in_memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
+            let hot = crate::sqlite_hot::HotReader::open(base.get_filename())?;
+            let reader = SqlitePoolOptions::new()
                 .max_connections(4)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(base.read_only(true))
                 .await
-                .map_err(classify)?
+                .map_err(classify)?;
+            (reader, Some(hot))
         };
         Ok(Self {
             batcher: Self::token_batcher(writer.clone()),

@@ -28,6 +28,34 @@ const TOKEN: &str = "INSERT INTO tokens (id, token_hash, kind, client_id, scopes
      grant_type, client_epoch, issued_at) \
      VALUES ($1, $2, 'access', 'c1', 'api', 'client_credentials', 0, 1700000000000)";
 
+/// Migrates `$pool` to schema 4 and writes a client and three tokens the way that release
+/// did, then deletes the newest token (purged: its `seq` must not be handed out again).
+/// A macro because the two backends' pools are different types.
+macro_rules! seed_schema_4 {
+    ($pool:expr, $migrator:expr, $active:expr) => {{
+        let pool = $pool;
+        up_to($migrator, 4).run(&pool).await.unwrap();
+        sqlx::query(CLIENT)
+            .bind($active)
+            .execute(&pool)
+            .await
+            .unwrap();
+        for id in ["old-1", "old-2", "old-3"] {
+            sqlx::query(TOKEN)
+                .bind(id)
+                .bind(format!("hash-{id}"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        sqlx::query("DELETE FROM tokens WHERE seq = 3")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }};
+}
+
 /// Schema 5 stops indexing `token_hash` (tokens are found by the id they carry); tokens
 /// issued before keep working through `legacy_hash`, and the SQLite table rebuild keeps
 /// every row, its `seq`, and the AUTOINCREMENT counter past deleted rows.
@@ -37,55 +65,17 @@ async fn schema_5_keeps_tokens_issued_before_findable_by_hash() {
         let b = db.name();
         match db.backend {
             Backend::Sqlite => {
-                let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                    .connect_with(
-                        db.url
-                            .parse::<sqlx::sqlite::SqliteConnectOptions>()
-                            .unwrap()
-                            .create_if_missing(true),
-                    )
-                    .await
-                    .unwrap();
-                up_to(sqlx::migrate!("./migrations/sqlite"), 4)
-                    .run(&pool)
-                    .await
-                    .unwrap();
-                sqlx::query(CLIENT).bind(1).execute(&pool).await.unwrap();
-                for id in ["old-1", "old-2", "old-3"] {
-                    sqlx::query(TOKEN)
-                        .bind(id)
-                        .bind(format!("hash-{id}"))
-                        .execute(&pool)
-                        .await
-                        .unwrap();
-                }
-                // The newest row is gone (purged): its seq must not be handed out again.
-                sqlx::query("DELETE FROM tokens WHERE seq = 3")
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
+                let options = db
+                    .url
+                    .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                    .unwrap()
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                seed_schema_4!(pool, sqlx::migrate!("./migrations/sqlite"), 1);
             }
             Backend::Postgres => {
                 let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-                up_to(sqlx::migrate!("./migrations/postgres"), 4)
-                    .run(&pool)
-                    .await
-                    .unwrap();
-                sqlx::query(CLIENT).bind(true).execute(&pool).await.unwrap();
-                for id in ["old-1", "old-2", "old-3"] {
-                    sqlx::query(TOKEN)
-                        .bind(id)
-                        .bind(format!("hash-{id}"))
-                        .execute(&pool)
-                        .await
-                        .unwrap();
-                }
-                sqlx::query("DELETE FROM tokens WHERE seq = 3")
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
+                seed_schema_4!(pool, sqlx::migrate!("./migrations/postgres"), true);
             }
         }
 
