@@ -78,71 +78,125 @@ impl TokenBatcher {
         wait.await
             .map_err(|_| StoreError::Unavailable("token writer stopped".into()))?
     }
+
+    /// Runs the batches on a thread of their own with a blocking `write`, instead of a task
+    /// that awaits each batch. The first queued request wakes the thread; under load it
+    /// never sleeps, and a batch costs no hand-off between threads apart from the answers.
+    pub fn spawn_thread<F>(name: &str, write: F) -> Result<Self, StoreError>
+    where
+        F: FnMut(&[Write]) -> Result<Vec<bool>, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || run_blocking(rx, write))
+            .map_err(|e| StoreError::Database(format!("cannot start the token writer: {e}")))?;
+        Ok(Self { tx })
+    }
+}
+
+type Done = oneshot::Sender<Result<bool, StoreError>>;
+
+/// `first` and whatever queued up behind it (while the previous batch was committing), up
+/// to `MAX_BATCH` writes.
+fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> (Vec<Done>, Vec<Write>) {
+    let mut dones = vec![first.done];
+    let mut writes = vec![first.write];
+    while writes.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => {
+                dones.push(j.done);
+                writes.push(j.write);
+            }
+            Err(_) => break,
+        }
+    }
+    (dones, writes)
+}
+
+/// Answers the callers of a batch with its outcome. Returns the callers whose writes must
+/// be tried again one by one: one bad write (a duplicate, say) must not fail the others.
+fn answer(
+    outcome: Result<Vec<bool>, StoreError>,
+    dones: Vec<Done>,
+    rx: &mut mpsc::Receiver<Job>,
+) -> Option<Vec<Done>> {
+    match outcome {
+        Ok(results) if results.len() == dones.len() => {
+            for (done, r) in dones.into_iter().zip(results) {
+                let _ = done.send(Ok(r));
+            }
+        }
+        // The database is unreachable: alone, each write would fail the same way, one
+        // connect timeout after another. Answer them all now, and the writes that
+        // queued meanwhile too, rather than have each wait out the timeout again.
+        Err(e @ StoreError::Unavailable(_)) => {
+            for done in dones {
+                let _ = done.send(Err(e.clone()));
+            }
+            while let Ok(j) = rx.try_recv() {
+                let _ = j.done.send(Err(e.clone()));
+            }
+        }
+        _ if dones.len() > 1 => return Some(dones),
+        Ok(_) => {
+            for done in dones {
+                let _ = done.send(Err(no_result()));
+            }
+        }
+        Err(e) => {
+            for done in dones {
+                let _ = done.send(Err(e.clone()));
+            }
+        }
+    }
+    None
+}
+
+fn no_result() -> StoreError {
+    StoreError::Database("token writer returned no result".into())
+}
+
+/// The outcome of a batch of one.
+fn alone(outcome: Result<Vec<bool>, StoreError>) -> Result<bool, StoreError> {
+    outcome.and_then(|r| r.first().copied().ok_or_else(no_result))
+}
+
+fn trace_batch(size: usize, started: std::time::Instant) {
+    tracing::trace!(
+        size,
+        micros = started.elapsed().as_micros() as u64,
+        "token batch written"
+    );
 }
 
 async fn run(mut rx: mpsc::Receiver<Job>, write: WriteFn) {
-    let mut dones = Vec::new();
-    let mut writes = Vec::new();
     while let Some(first) = rx.recv().await {
-        dones.push(first.done);
-        writes.push(first.write);
-        // Whatever queued up while the previous batch was committing joins this one.
-        while writes.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => {
-                    dones.push(j.done);
-                    writes.push(j.write);
-                }
-                Err(_) => break,
-            }
-        }
-        let batch: Arc<[Write]> = writes.drain(..).collect();
+        let (dones, writes) = gather(first, &mut rx);
+        let batch: Arc<[Write]> = writes.into();
         let started = std::time::Instant::now();
         let outcome = write(batch.clone()).await;
-        tracing::trace!(
-            size = batch.len(),
-            micros = started.elapsed().as_micros() as u64,
-            "token batch written"
-        );
-        match outcome {
-            Ok(results) if results.len() == batch.len() => {
-                for (done, r) in dones.drain(..).zip(results) {
-                    let _ = done.send(Ok(r));
-                }
+        trace_batch(batch.len(), started);
+        if let Some(dones) = answer(outcome, dones, &mut rx) {
+            for (done, w) in dones.into_iter().zip(batch.iter()) {
+                let _ = done.send(alone(write(Arc::from([w.clone()])).await));
             }
-            // The database is unreachable: alone, each write would fail the same way, one
-            // connect timeout after another. Answer them all now, and the writes that
-            // queued meanwhile too, rather than have each wait out the timeout again.
-            Err(e @ StoreError::Unavailable(_)) => {
-                for done in dones.drain(..) {
-                    let _ = done.send(Err(e.clone()));
-                }
-                while let Ok(j) = rx.try_recv() {
-                    let _ = j.done.send(Err(e.clone()));
-                }
-            }
-            // One bad write (a duplicate, say) must not fail the others: retry each alone.
-            _ if batch.len() > 1 => {
-                for (done, w) in dones.drain(..).zip(batch.iter()) {
-                    let r = write(Arc::from([w.clone()])).await.and_then(|r| {
-                        r.first().copied().ok_or_else(|| {
-                            StoreError::Database("token writer returned no result".into())
-                        })
-                    });
-                    let _ = done.send(r);
-                }
-            }
-            Ok(_) => {
-                for done in dones.drain(..) {
-                    let _ = done.send(Err(StoreError::Database(
-                        "token writer returned no result".into(),
-                    )));
-                }
-            }
-            Err(e) => {
-                for done in dones.drain(..) {
-                    let _ = done.send(Err(e.clone()));
-                }
+        }
+    }
+}
+
+fn run_blocking<F>(mut rx: mpsc::Receiver<Job>, mut write: F)
+where
+    F: FnMut(&[Write]) -> Result<Vec<bool>, StoreError>,
+{
+    while let Some(first) = rx.blocking_recv() {
+        let (dones, batch) = gather(first, &mut rx);
+        let started = std::time::Instant::now();
+        let outcome = write(&batch);
+        trace_batch(batch.len(), started);
+        if let Some(dones) = answer(outcome, dones, &mut rx) {
+            for (done, w) in dones.into_iter().zip(batch) {
+                let _ = done.send(alone(write(std::slice::from_ref(&w))));
             }
         }
     }

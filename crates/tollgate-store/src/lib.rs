@@ -11,6 +11,7 @@ mod rows;
 mod sql;
 mod sqlite;
 mod sqlite_hot;
+mod sqlite_writer;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

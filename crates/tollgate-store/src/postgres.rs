@@ -3,6 +3,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::time::Duration;
 use tollgate_core::store::StoreError;
+use tollgate_core::token::TokenRecord;
 
 /// PostgreSQL: one pool for reads and writes; the server handles concurrency.
 pub struct PgStore {
@@ -84,7 +85,8 @@ const CLAIM_REFRESH_UNNEST: &str = "UPDATE tokens t SET consumed_at = c.now \
 
 impl PgStore {
     /// The group-commit writer: one transaction, one UPDATE per kind of claim and one
-    /// INSERT for a whole batch, on a leased connection (`batch::Lease`).
+    /// INSERT for a whole batch (a batch without claims is the INSERT alone), on a leased
+    /// connection (`batch::Lease`).
     fn token_batcher(pool: PgPool) -> crate::batch::TokenBatcher {
         let lease = crate::batch::Lease::new(pool);
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
@@ -110,7 +112,12 @@ async fn write_batch(
     use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
     use crate::rows::ms;
     use sqlx::Connection;
-    use tollgate_core::token::TokenRecord;
+    if batch.iter().all(|w| w.claim.is_none()) {
+        // One statement is a transaction of its own: no BEGIN and COMMIT round trips.
+        let tokens: Vec<&TokenRecord> = batch.iter().flat_map(|w| w.tokens.iter()).collect();
+        insert_tokens(conn, &tokens).await?;
+        return Ok(vec![true; batch.len()]);
+    }
     let mut tx = conn.begin().await.map_err(classify)?;
     let mut won_keys = Vec::new();
     for (kind, sql) in [
@@ -131,34 +138,44 @@ async fn write_batch(
     }
     let won = settle(batch, won_keys);
     let tokens: Vec<&TokenRecord> = winning_tokens(batch, &won).collect();
-    if !tokens.is_empty() {
-        let col = |f: &dyn Fn(&TokenRecord) -> Option<String>| {
-            tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
-        };
-        let int = |f: &dyn Fn(&TokenRecord) -> Option<i64>| {
-            tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
-        };
-        sqlx::query(INSERT_TOKENS_UNNEST)
-            .bind(col(&|t| Some(t.id.clone())))
-            .bind(col(&|t| Some(t.token_hash.clone())))
-            .bind(col(&|t| Some(t.kind.as_str().to_owned())))
-            .bind(col(&|t| Some(t.client_id.clone())))
-            .bind(col(&|t| t.user_id.clone()))
-            .bind(col(&|t| t.username.clone()))
-            .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
-            .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
-            .bind(col(&|t| t.family_id.clone()))
-            .bind(int(&|t| t.refreshes_left.map(i64::from)))
-            .bind(int(&|t| Some(t.client_epoch)))
-            .bind(int(&|t| t.user_epoch))
-            .bind(int(&|t| Some(ms(t.issued_at))))
-            .bind(int(&|t| t.expires_at.map(ms)))
-            .bind(int(&|t| t.revoked_at.map(ms)))
-            .bind(int(&|t| t.consumed_at.map(ms)))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| crate::classify_unique(e, "token"))?;
-    }
+    insert_tokens(&mut tx, &tokens).await?;
     tx.commit().await.map_err(classify)?;
     Ok(won)
+}
+
+/// One INSERT for all of `tokens`, a column per array.
+async fn insert_tokens(
+    conn: &mut sqlx::PgConnection,
+    tokens: &[&TokenRecord],
+) -> Result<(), StoreError> {
+    use crate::rows::ms;
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&TokenRecord) -> Option<String>| {
+        tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
+    };
+    let int =
+        |f: &dyn Fn(&TokenRecord) -> Option<i64>| tokens.iter().map(|t| f(t)).collect::<Vec<_>>();
+    sqlx::query(INSERT_TOKENS_UNNEST)
+        .bind(col(&|t| Some(t.id.clone())))
+        .bind(col(&|t| Some(t.token_hash.clone())))
+        .bind(col(&|t| Some(t.kind.as_str().to_owned())))
+        .bind(col(&|t| Some(t.client_id.clone())))
+        .bind(col(&|t| t.user_id.clone()))
+        .bind(col(&|t| t.username.clone()))
+        .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
+        .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
+        .bind(col(&|t| t.family_id.clone()))
+        .bind(int(&|t| t.refreshes_left.map(i64::from)))
+        .bind(int(&|t| Some(t.client_epoch)))
+        .bind(int(&|t| t.user_epoch))
+        .bind(int(&|t| Some(ms(t.issued_at))))
+        .bind(int(&|t| t.expires_at.map(ms)))
+        .bind(int(&|t| t.revoked_at.map(ms)))
+        .bind(int(&|t| t.consumed_at.map(ms)))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| crate::classify_unique(e, "token"))?;
+    Ok(())
 }

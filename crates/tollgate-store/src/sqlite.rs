@@ -14,7 +14,9 @@ pub struct SqliteStore {
     pub(crate) reader: SqlitePool,
     pub(crate) batcher: crate::batch::TokenBatcher,
     /// Token reads on the caller's thread (`sqlite_hot.rs`); `None` for an in-memory
-    /// database, which only the writer connection can see.
+    /// database, which only the writer connection can see. For the same reason the token
+    /// batches of an in-memory database go through sqlx (`token_batcher` below), those of
+    /// a file through their own thread and connection (`sqlite_writer.rs`).
     hot: Option<crate::sqlite_hot::HotReader>,
 }
 
@@ -49,10 +51,14 @@ impl SqliteStore {
         // Each connection to an in-memory database is a database of its own, so the
         // writer has to serve reads too.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let (reader, hot) = if in_memory {
-            (writer.clone(), None)
+        let (reader, hot, batcher) = if in_memory {
+            (writer.clone(), None, Self::token_batcher(writer.clone()))
         } else {
             let hot = crate::sqlite_hot::HotReader::open(base.get_filename())?;
+            let batcher = crate::sqlite_writer::token_batcher(
+                base.get_filename(),
+                crate::batch::Lease::new(writer.clone()),
+            )?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(4)
                 .test_before_acquire(false)
@@ -60,10 +66,10 @@ impl SqliteStore {
                 .connect_with(base.read_only(true))
                 .await
                 .map_err(classify)?;
-            (reader, Some(hot))
+            (reader, Some(hot), batcher)
         };
         Ok(Self {
-            batcher: Self::token_batcher(writer.clone()),
+            batcher,
             writer,
             reader,
             hot,
@@ -95,47 +101,11 @@ impl tollgate_core::store::PoolStore for SqliteStore {
     }
 }
 
-/// A whole batch is one statement: the rows travel as one JSON array and SQLite unpacks
-/// them with `json_each`. sqlx runs every statement as a round trip to the connection's
-/// worker thread, so one statement per token made the writer spend its time on thread
-/// hand-offs (2–4 ms per batch of 16); one prepared statement per batch, whatever its size,
-/// also stays in the statement cache.
-macro_rules! insert_tokens_json {
-    () => {
-        "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
-         username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
-         issued_at, expires_at, revoked_at, consumed_at) \
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
-         value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
-         value->>14, value->>15 FROM json_each($1)"
-    };
-}
-/// A batch without claims: its whole transaction as one command.
-const BEGIN_INSERT_COMMIT_JSON: &str =
-    concat!("BEGIN IMMEDIATE; ", insert_tokens_json!(), "; COMMIT");
-/// The second command of a batch with claims (`CLAIM_BOTH_JSON` opened the transaction).
-const INSERT_COMMIT_JSON: &str = concat!(insert_tokens_json!(), "; COMMIT");
-
-/// Single-use claims for a whole batch, opening its transaction: `$1` (codes) and `$2`
-/// (refresh tokens) are JSON arrays of `[key, now_ms]`; the rows that were still unclaimed
-/// come back as `(0, code_hash)` and `(1, id)`.
-const CLAIM_BOTH_JSON: &str = "BEGIN IMMEDIATE; \
-     UPDATE auth_codes SET used_at = \
-     (SELECT value->>1 FROM json_each($1) WHERE value->>0 = auth_codes.code_hash LIMIT 1) \
-     WHERE used_at IS NULL AND code_hash IN (SELECT value->>0 FROM json_each($1)) \
-     RETURNING 0, code_hash; \
-     UPDATE tokens SET consumed_at = \
-     (SELECT value->>1 FROM json_each($2) WHERE value->>0 = tokens.id LIMIT 1) \
-     WHERE kind = 'refresh' AND consumed_at IS NULL AND revoked_at IS NULL \
-     AND id IN (SELECT value->>0 FROM json_each($2)) RETURNING 1, id";
-
 impl SqliteStore {
-    /// The group-commit writer. sqlx hands every command to the connection's worker thread
-    /// and waits for the answer; on a busy 2-core machine each hand-off can wait for a time
-    /// slice, so a batch is as few commands as possible: `BEGIN; INSERT; COMMIT` is one, and
-    /// a batch with claims is two (the claims, then the inserts of the writes that won and
-    /// the commit). Statements are numbered-parameter multi-statement queries, which sqlx
-    /// runs in one go on the worker.
+    /// The group-commit writer of an in-memory database, through sqlx: the writer thread
+    /// of a file (`sqlite_writer.rs`) opens a connection of its own, which could not see
+    /// this database. The same statements, one round trip to sqlx's worker each; an
+    /// in-memory database is for tests and trials, not for speed.
     fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
         let lease = crate::batch::Lease::new(pool);
         crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
@@ -156,72 +126,61 @@ impl SqliteStore {
     }
 }
 
+/// As `sqlite_writer::write_batch`: each write's claim, then its tokens if it won.
 async fn write_batch(
     conn: &mut sqlx::SqliteConnection,
     batch: &[crate::batch::Write],
 ) -> Result<Vec<bool>, StoreError> {
-    use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
-    use sqlx::Row;
-    let claims = |kind| -> Result<String, StoreError> {
-        let arg: Vec<(&str, i64)> = claims_of(batch, kind)
-            .iter()
-            .map(|(k, now)| (*k, crate::rows::ms(*now)))
-            .collect();
-        serde_json::to_string(&arg).map_err(|e| StoreError::Database(e.to_string()))
-    };
-    let (won, insert) = if batch.iter().any(|w| w.claim.is_some()) {
-        let rows = sqlx::query(CLAIM_BOTH_JSON)
-            .bind(claims(ClaimKind::Code)?)
-            .bind(claims(ClaimKind::Refresh)?)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
-        let mut won_keys = Vec::with_capacity(rows.len());
-        for row in rows {
-            let kind = if row.try_get::<i64, _>(0).map_err(classify)? == 0 {
-                ClaimKind::Code
-            } else {
-                ClaimKind::Refresh
-            };
-            won_keys.push((kind, row.try_get::<String, _>(1).map_err(classify)?));
-        }
-        (settle(batch, won_keys), INSERT_COMMIT_JSON)
-    } else {
-        (vec![true; batch.len()], BEGIN_INSERT_COMMIT_JSON)
-    };
-    sqlx::query(insert)
-        .bind(tokens_json(winning_tokens(batch, &won)))
+    use crate::rows::ms;
+    use crate::sqlite_writer::{claim_sql, INSERT_TOKEN};
+    sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut *conn)
         .await
-        .map_err(|e| crate::classify_unique(e, "token"))?;
+        .map_err(classify)?;
+    let mut won = Vec::with_capacity(batch.len());
+    for w in batch {
+        let took = match &w.claim {
+            None => true,
+            Some(c) => {
+                sqlx::query(claim_sql(c.kind))
+                    .bind(&c.key)
+                    .bind(ms(c.now))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                    == 1
+            }
+        };
+        if took {
+            for t in &w.tokens {
+                sqlx::query(INSERT_TOKEN)
+                    .bind(&t.id)
+                    .bind(&t.token_hash)
+                    .bind(t.kind.as_str())
+                    .bind(&t.client_id)
+                    .bind(&t.user_id)
+                    .bind(&t.username)
+                    .bind(tollgate_core::token::join_scopes(&t.scopes))
+                    .bind(t.grant_type.as_str())
+                    .bind(&t.family_id)
+                    .bind(t.refreshes_left.map(i64::from))
+                    .bind(t.client_epoch)
+                    .bind(t.user_epoch)
+                    .bind(ms(t.issued_at))
+                    .bind(t.expires_at.map(ms))
+                    .bind(t.revoked_at.map(ms))
+                    .bind(t.consumed_at.map(ms))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| crate::classify_unique(e, "token"))?;
+            }
+        }
+        won.push(took);
+    }
+    sqlx::query("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
     Ok(won)
-}
-
-/// The batch as a JSON array of rows, columns in `insert_tokens_json!` order.
-fn tokens_json<'a>(batch: impl Iterator<Item = &'a tollgate_core::token::TokenRecord>) -> String {
-    use crate::rows::ms;
-    use serde_json::{json, Value};
-    let rows: Vec<Value> = batch
-        .map(|t| {
-            json!([
-                t.id,
-                t.token_hash,
-                t.kind.as_str(),
-                t.client_id,
-                t.user_id,
-                t.username,
-                tollgate_core::token::join_scopes(&t.scopes),
-                t.grant_type.as_str(),
-                t.family_id,
-                t.refreshes_left,
-                t.client_epoch,
-                t.user_epoch,
-                ms(t.issued_at),
-                t.expires_at.map(ms),
-                t.revoked_at.map(ms),
-                t.consumed_at.map(ms),
-            ])
-        })
-        .collect();
-    Value::Array(rows).to_string()
 }
