@@ -84,10 +84,16 @@ impl Janitor {
             let started = std::time::Instant::now();
             let n = self.store.purge_tokens(cutoff, size).await?;
             p.tokens += n;
+            let took = started.elapsed();
+            tracing::trace!(
+                size,
+                purged = n,
+                micros = took.as_micros() as u64,
+                "token purge batch"
+            );
             if n < u64::from(size) {
                 break;
             }
-            let took = started.elapsed();
             pace(took).await;
             size = next_batch(size, took);
         }
