@@ -8,34 +8,20 @@
 
 mod common;
 
+use common::console::{user, PASSWORD};
+
 use common::chrome::Chrome;
 use common::{start_with, Options, TestServer};
 use fantoccini::Locator;
 use serde_json::{json, Value};
-use tollgate_core::audit::Actor;
 use tollgate_core::client::{RefreshCount, TokenLifetime};
-use tollgate_core::service::NewUser;
 
 const ADMIN: &str = "ada";
-const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 /// A SQLite server with one admin user.
 async fn server_with_admin() -> TestServer {
     let s = start_with(tollgate_testkit::sqlite(), Options::default()).await;
-    s.state
-        .services
-        .users
-        .create(
-            &Actor::new("test", None),
-            NewUser {
-                username: Some(ADMIN.into()),
-                password: Some(ADMIN_PASSWORD.into()),
-                admin: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    user(&s, ADMIN, true).await;
     s
 }
 
@@ -77,7 +63,7 @@ async fn sign_in_page_renders_and_signs_in_in_chromium() {
         ADMIN
     );
 
-    chrome.login(ADMIN, ADMIN_PASSWORD).await;
+    chrome.login(ADMIN, PASSWORD).await;
     assert_eq!(chrome.path().await, "/login");
     assert_eq!(chrome.text("h1").await, "Signed in");
     assert_eq!(chrome.text("main strong").await, ADMIN);
@@ -153,7 +139,7 @@ async fn console_session_in_chromium() {
 
     // Signing in with a console return_to lands on the console.
     chrome
-        .login_to(Some("/console/clients"), ADMIN, ADMIN_PASSWORD)
+        .login_to(Some("/console/clients"), ADMIN, PASSWORD)
         .await;
     assert_eq!(chrome.path().await, "/console/clients");
     assert_eq!(chrome.text("main h1").await, "Clients");

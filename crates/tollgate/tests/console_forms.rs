@@ -5,29 +5,14 @@
 
 mod common;
 
+use common::console::{signed_in, user};
+
 use common::browser::{hidden_inputs, location, Browser};
 use common::TestServer;
-use tollgate_core::audit::Actor;
-use tollgate_core::service::NewUser;
 
 async fn admin_browser(s: &TestServer, name: &str) -> Browser {
-    s.state
-        .services
-        .users
-        .create(
-            &Actor::new("test", None),
-            NewUser {
-                username: Some(name.into()),
-                password: Some(format!("{name}-password")),
-                admin: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let b = Browser::new(&s.base);
-    b.login(name, &format!("{name}-password")).await;
-    b
+    user(s, name, true).await;
+    signed_in(s, name).await
 }
 
 fn field(pairs: &[(String, String)], name: &str) -> String {

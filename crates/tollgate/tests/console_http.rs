@@ -6,57 +6,12 @@
 mod common;
 
 use common::browser::{hidden_inputs, location, Browser};
+use common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
 use common::{confidential, servers, TestServer};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
 use serde_json::Value;
 use tollgate_core::audit::Actor;
-use tollgate_core::service::{NewUser, UserChange};
-use tollgate_core::user::User;
-
-const PASSWORD: &str = "a long enough password";
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-async fn user(s: &TestServer, username: &str, admin: bool) -> User {
-    s.state
-        .services
-        .users
-        .create(
-            &Actor::new("test", None),
-            NewUser {
-                username: Some(username.into()),
-                password: Some(PASSWORD.into()),
-                admin: Some(admin),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-}
-
-/// A cookie-keeping client signed in as `username`.
-async fn signed_in(s: &TestServer, username: &str) -> Browser {
-    let b = Browser::new(&s.base);
-    b.login(username, PASSWORD).await;
-    b
-}
-
-/// The `csrf` hidden input of the page at `path` (which must answer 200).
-async fn csrf_of(b: &Browser, path: &str) -> String {
-    let res = b.get(path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    let page = res.text().await.unwrap();
-    hidden_inputs(&page)
-        .into_iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no csrf field on {path}"))
-}
+use tollgate_core::service::UserChange;
 
 async fn client_count(s: &TestServer) -> usize {
     s.state

@@ -8,6 +8,7 @@ mod common;
 
 use common::binary;
 use common::browser::{hidden_inputs, location, Browser};
+use common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
 use common::{confidential, servers, TestServer};
 use reqwest::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
@@ -17,55 +18,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tollgate_core::audit::Actor;
 use tollgate_core::secret::SecretHasher;
-use tollgate_core::service::NewUser;
 
-const PASSWORD: &str = "a long enough password";
 /// One byte over the body limit every route shares.
 const OVER_LIMIT: usize = tollgate::http::extract::BODY_LIMIT + 1;
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-async fn user(s: &TestServer, username: &str, admin: bool) -> String {
-    s.state
-        .services
-        .users
-        .create(
-            &Actor::new("test", None),
-            NewUser {
-                username: Some(username.into()),
-                password: Some(PASSWORD.into()),
-                admin: Some(admin),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id
-}
-
-async fn signed_in(s: &TestServer, username: &str) -> Browser {
-    let b = Browser::new(&s.base);
-    b.login(username, PASSWORD).await;
-    b
-}
-
-async fn csrf_of(b: &Browser, path: &str) -> String {
-    let res = b.get(path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    let page = res.text().await.unwrap();
-    hidden_inputs(&page)
-        .into_iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no csrf field on {path}"))
-}
 
 /// A confidential client with every grant but implicit and a redirect URI, its secret,
 /// and one live access token's admin-API id.
@@ -106,7 +62,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await
         .unwrap();
     let token_id = tokens["items"][0]["id"].as_str().unwrap().to_owned();
-    let user_id = user(s, "bob", false).await;
+    let user_id = user(s, "bob", false).await.id;
     let k: Value = s
         .post("/admin-keys", &json!({"name": "spare"}))
         .await

@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod browser;
 pub mod chrome;
+pub mod console;
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;

@@ -1,0 +1,56 @@
+//! Console helpers shared by the console and hardening tests: users made through the
+//! service, a cookie-keeping client signed in as one, the CSRF token of a page.
+
+use super::browser::{hidden_inputs, Browser};
+use super::TestServer;
+use tollgate_core::audit::Actor;
+use tollgate_core::service::NewUser;
+use tollgate_core::user::User;
+
+/// The password of every user made by `user`.
+pub const PASSWORD: &str = "a long enough password";
+
+/// Form fields as owned pairs.
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// A user with `PASSWORD`, made through the service.
+pub async fn user(s: &TestServer, username: &str, admin: bool) -> User {
+    s.state
+        .services
+        .users
+        .create(
+            &Actor::new("test", None),
+            NewUser {
+                username: Some(username.into()),
+                password: Some(PASSWORD.into()),
+                admin: Some(admin),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// A cookie-keeping client signed in as `username`.
+pub async fn signed_in(s: &TestServer, username: &str) -> Browser {
+    let b = Browser::new(&s.base);
+    b.login(username, PASSWORD).await;
+    b
+}
+
+/// The `csrf` hidden input of the page at `path` (which must answer 200).
+pub async fn csrf_of(b: &Browser, path: &str) -> String {
+    let res = b.get(path).await;
+    assert_eq!(res.status(), 200, "GET {path}");
+    let page = res.text().await.unwrap();
+    hidden_inputs(&page)
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no csrf field on {path}"))
+}
