@@ -240,12 +240,7 @@ impl<DB: sqlx::Database> Lease<DB> {
     /// `LeaseGuard::discard` ends the lease early (after an error).
     pub async fn get(&self) -> Result<LeaseGuard<DB>, sqlx::Error> {
         let mut held = self.held.clone().lock_owned().await;
-        if held
-            .as_ref()
-            .is_some_and(|(_, since)| since.elapsed() >= LEASE)
-        {
-            *held = None;
-        }
+        end_if_up(&mut held);
         if held.is_none() {
             let conn = self.pool.acquire().await?;
             *held = Some((conn, std::time::Instant::now()));
@@ -253,16 +248,20 @@ impl<DB: sqlx::Database> Lease<DB> {
             let lease = self.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(LEASE).await;
-                let mut held = lease.held.lock().await;
-                if held
-                    .as_ref()
-                    .is_some_and(|(_, since)| since.elapsed() >= LEASE)
-                {
-                    *held = None;
-                }
+                end_if_up(&mut *lease.held.lock().await);
             });
         }
         Ok(LeaseGuard(held))
+    }
+}
+
+/// Gives the connection back to the pool if it has been held for `LEASE`.
+fn end_if_up<DB: sqlx::Database>(held: &mut Held<DB>) {
+    if held
+        .as_ref()
+        .is_some_and(|(_, since)| since.elapsed() >= LEASE)
+    {
+        *held = None;
     }
 }
 
