@@ -13,7 +13,6 @@
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -27,7 +26,6 @@ use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tollgate_core::service::Purged;
 use tollgate_core::store::PoolStats;
@@ -56,15 +54,25 @@ async fn scrape(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Middleware: counts every request by route template, method and status, and times it.
-/// Installed with `Router::layer`, so it runs after routing and sees `MatchedPath`.
-pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = Route(req.extensions().get::<MatchedPath>().cloned());
-    let method = method_label(req.method());
-    let res = next.run(req).await;
-    metrics.record_request(method, route, res.status(), start.elapsed());
-    res
+/// One request being timed and counted (`http::edge`): by route template, method and
+/// status.
+pub struct Observation<'a> {
+    metrics: &'a Metrics,
+    started: Instant,
+    method: &'static str,
+    route: Route,
+}
+
+impl Observation<'_> {
+    pub fn finish(self, status: StatusCode) {
+        let Self {
+            metrics,
+            started,
+            method,
+            route,
+        } = self;
+        metrics.record_request(method, route, status, started.elapsed());
+    }
 }
 
 /// What issued a token, for `tollgate_tokens_issued_total{grant_type}`.
@@ -289,6 +297,16 @@ impl Metrics {
                 status: status.as_u16(),
             })
             .inc();
+    }
+
+    /// Starts timing `req`, which must have been routed (for its `MatchedPath`).
+    pub fn observe(&self, req: &Request) -> Observation<'_> {
+        Observation {
+            metrics: self,
+            started: Instant::now(),
+            method: method_label(req.method()),
+            route: Route(req.extensions().get::<MatchedPath>().cloned()),
+        }
     }
 
     pub fn token_issued(&self, grant: TokenGrant) {
