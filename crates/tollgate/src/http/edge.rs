@@ -10,13 +10,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use std::time::Instant;
 use tracing::Instrument;
 
 /// Installed with `Router::layer`, so it runs after routing and `metrics` sees the matched
 /// route template.
 pub async fn edge(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
     let id = request_id::resolve(req.headers_mut());
     let observation = metrics.observe(&req);
     let span = tracing::info_span!(
@@ -31,7 +29,7 @@ pub async fn edge(State(metrics): State<Arc<Metrics>>, mut req: Request, next: N
         None => next.run(req).instrument(span.clone()).await,
     };
     let status = res.status();
-    let latency_us = started.elapsed().as_micros() as u64;
+    let latency_us = observation.elapsed().as_micros() as u64;
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::error!(

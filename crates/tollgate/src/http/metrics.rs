@@ -64,6 +64,11 @@ pub struct Observation<'a> {
 }
 
 impl Observation<'_> {
+    /// Time since the request was routed, the same clock `finish` records.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
     pub fn finish(self, status: StatusCode) {
         let Self {
             metrics,
