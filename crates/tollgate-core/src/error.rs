@@ -31,6 +31,12 @@ pub enum ServiceError {
     /// The caller's `If-Match` revision is stale.
     #[error("the resource was changed by someone else; reload it and try again")]
     PreconditionFailed,
+    /// A brute-force limit is spent for this attempt's user, client or address (SPEC §9).
+    #[error("too many failed attempts; try again in {} s", .0.secs())]
+    Throttled(crate::service::throttle::RetryAfter),
+    /// Shed at once because a bounded resource (password hashing) is at its limit.
+    #[error("the server is busy; try again in {} s", .0.secs())]
+    Busy(crate::service::throttle::RetryAfter),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use tollgate_core::service::throttle::{Budget, ThrottleSettings};
+use tollgate_core::user::PasswordHashingSettings;
 use tollgate_core::Policy;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +26,27 @@ pub struct RawConfig {
     pub log_format: String,
     pub policy: RawPolicy,
     pub rate_limit: RawRateLimit,
+    pub password_hashing: RawPasswordHashing,
+}
+
+/// Concurrency of Argon2id (SPEC §9 resource limits): `max_concurrent` computations of
+/// 19 MiB each at most, `max_waiting` requests queued for one (for at most 1 s); the rest
+/// are refused at once with 503 and `Retry-After`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPasswordHashing {
+    pub max_concurrent: i64,
+    pub max_waiting: i64,
+}
+
+impl Default for RawPasswordHashing {
+    fn default() -> Self {
+        let d = PasswordHashingSettings::default();
+        Self {
+            max_concurrent: d.max_concurrent.into(),
+            max_waiting: d.max_waiting.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +65,8 @@ pub struct RawRateLimit {
     pub client_burst: i64,
     pub user_per_minute: i64,
     pub user_burst: i64,
+    pub user_untrusted_per_minute: i64,
+    pub user_untrusted_burst: i64,
     pub address_per_minute: i64,
     pub address_burst: i64,
 }
@@ -55,6 +79,8 @@ impl Default for RawRateLimit {
             client_burst: d.client.burst.into(),
             user_per_minute: d.user.per_minute.into(),
             user_burst: d.user.burst.into(),
+            user_untrusted_per_minute: d.user_untrusted.per_minute.into(),
+            user_untrusted_burst: d.user_untrusted.burst.into(),
             address_per_minute: d.address.per_minute.into(),
             address_burst: d.address.burst.into(),
         }
@@ -78,6 +104,7 @@ impl Default for RawConfig {
                 allow_never_expiring_tokens: true,
             },
             rate_limit: RawRateLimit::default(),
+            password_hashing: RawPasswordHashing::default(),
         }
     }
 }
@@ -114,6 +141,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub policy: Policy,
     pub rate_limit: ThrottleSettings,
+    pub password_hashing: PasswordHashingSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -152,8 +180,12 @@ const ENV_SETTINGS: &[&str] = &[
     "rate_limit__client_burst",
     "rate_limit__user_per_minute",
     "rate_limit__user_burst",
+    "rate_limit__user_untrusted_per_minute",
+    "rate_limit__user_untrusted_burst",
     "rate_limit__address_per_minute",
     "rate_limit__address_burst",
+    "password_hashing__max_concurrent",
+    "password_hashing__max_waiting",
 ];
 
 impl Config {
@@ -325,11 +357,45 @@ impl RawConfig {
         let rate_limit = ThrottleSettings {
             client: budget(r.client_per_minute, r.client_burst, RATE_LIMIT_SETTINGS[0])?,
             user: budget(r.user_per_minute, r.user_burst, RATE_LIMIT_SETTINGS[1])?,
+            user_untrusted: budget(
+                r.user_untrusted_per_minute,
+                r.user_untrusted_burst,
+                RATE_LIMIT_SETTINGS[3],
+            )?,
             address: budget(
                 r.address_per_minute,
                 r.address_burst,
                 RATE_LIMIT_SETTINGS[2],
             )?,
+        };
+        let p = &self.password_hashing;
+        let password_hashing = PasswordHashingSettings {
+            max_concurrent: u32::try_from(p.max_concurrent)
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "password_hashing.max_concurrent",
+                        "TOLLGATE_PASSWORD_HASHING__MAX_CONCURRENT",
+                        format!(
+                            "{} is not a number of concurrent Argon2id computations from 1 to 256 (each takes 19 MiB)",
+                            p.max_concurrent
+                        ),
+                    )
+                })?,
+            max_waiting: u32::try_from(p.max_waiting)
+                .ok()
+                .filter(|n| *n <= 100_000)
+                .ok_or_else(|| {
+                    invalid(
+                        "password_hashing.max_waiting",
+                        "TOLLGATE_PASSWORD_HASHING__MAX_WAITING",
+                        format!(
+                            "{} is not a number of waiting requests from 0 to 100000",
+                            p.max_waiting
+                        ),
+                    )
+                })?,
         };
         Ok(Config {
             listen,
@@ -345,6 +411,7 @@ impl RawConfig {
                 allow_never_expiring_tokens: self.policy.allow_never_expiring_tokens,
             },
             rate_limit,
+            password_hashing,
         })
     }
 }
@@ -352,7 +419,7 @@ impl RawConfig {
 /// (setting, environment variable) of each rate limit's `per_minute` and `burst`.
 type BudgetNames = [(&'static str, &'static str); 2];
 
-const RATE_LIMIT_SETTINGS: [BudgetNames; 3] = [
+const RATE_LIMIT_SETTINGS: [BudgetNames; 4] = [
     [
         (
             "rate_limit.client_per_minute",
@@ -380,9 +447,19 @@ const RATE_LIMIT_SETTINGS: [BudgetNames; 3] = [
             "TOLLGATE_RATE_LIMIT__ADDRESS_BURST",
         ),
     ],
+    [
+        (
+            "rate_limit.user_untrusted_per_minute",
+            "TOLLGATE_RATE_LIMIT__USER_UNTRUSTED_PER_MINUTE",
+        ),
+        (
+            "rate_limit.user_untrusted_burst",
+            "TOLLGATE_RATE_LIMIT__USER_UNTRUSTED_BURST",
+        ),
+    ],
 ];
 
-/// Both numbers fit a u32 (governor's quota); a limit that is on allows at least one failure.
+/// Both numbers fit a u32; a limit that is on allows at least one failure.
 fn budget(per_minute: i64, burst: i64, names: BudgetNames) -> Result<Budget, ConfigError> {
     let [(rate_name, rate_env), (burst_name, burst_env)] = names;
     let per_minute = u32::try_from(per_minute).map_err(|_| {
@@ -488,6 +565,11 @@ mod tests {
                 e.to_string().contains("rate_limit.client_per_minute"),
                 "{e}"
             );
+            jail.set_env("TOLLGATE_RATE_LIMIT__CLIENT_PER_MINUTE", "10");
+            jail.set_env("TOLLGATE_RATE_LIMIT__USER_UNTRUSTED_BURST", "7");
+            let c = Config::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.rate_limit.user_untrusted.burst, 7);
+            jail.set_env("TOLLGATE_RATE_LIMIT__CLIENT_PER_MINUTE", "-1");
             jail.create_file("u.toml", "[rate_limit]\nclient_brust = 3\n")?;
             let e = Config::load(Some(Path::new("u.toml")), &FlagOverrides::default()).unwrap_err();
             assert!(e.to_string().contains("client_brust"), "{e}");
@@ -530,6 +612,28 @@ mod tests {
             jail.set_env("TOLLGATE_TRUSTED_PROXIES", "[\"proxy.example\"]");
             let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
             assert!(e.to_string().contains("trusted_proxies"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn password_hashing_limits_are_settings_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            let d = PasswordHashingSettings::default();
+            let c = Config::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.password_hashing, d);
+            jail.create_file("t.toml", "[password_hashing]\nmax_concurrent = 3\n")?;
+            jail.set_env("TOLLGATE_PASSWORD_HASHING__MAX_WAITING", "0");
+            let c = Config::load(Some(Path::new("t.toml")), &FlagOverrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(c.password_hashing.max_concurrent, 3);
+            assert_eq!(c.password_hashing.max_waiting, 0);
+            jail.set_env("TOLLGATE_PASSWORD_HASHING__MAX_CONCURRENT", "0");
+            let e = Config::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(
+                e.to_string().contains("password_hashing.max_concurrent"),
+                "{e}"
+            );
             Ok(())
         });
     }

@@ -43,6 +43,7 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
         auth_code_lifetime_secs: config.auth_code_lifetime,
         token_retention_secs: config.token_retention,
         throttle: config.rate_limit,
+        password_hashing: config.password_hashing,
     };
     let services = Services::new(store, clock, settings).await?;
     Ok(AppState {

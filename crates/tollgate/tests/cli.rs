@@ -92,10 +92,10 @@ fn admin_password_comes_from_the_environment_when_set() {
     assert!(hash.admin && hash.active);
     assert!(hash.password_hash.starts_with("$argon2id$"));
     assert!(rt
-        .block_on(tollgate_core::user::verify_password(
-            "a chosen password".into(),
-            hash.password_hash
-        ))
+        .block_on(
+            tollgate_core::user::PasswordHashing::new(Default::default())
+                .verify("a chosen password".into(), hash.password_hash)
+        )
         .unwrap());
 }
 

@@ -240,7 +240,7 @@ fn cli_user_create_list_set_password_deactivate_delete() {
         );
         assert!(out.contains("Olivia"), "[{n}] {out}");
         let login = |p: &str| {
-            rt.block_on(users.verify_login("olivia", p))
+            rt.block_on(users.verify_login("olivia", p, Default::default()))
                 .unwrap()
                 .map(|u| u.id)
         };
@@ -391,7 +391,8 @@ fn cli_token_list_and_revoke() {
         );
 
         let token = |cid: &str, secret: &str, req: TokenRequest| {
-            rt.block_on(oauth.token(&creds(cid, secret), req)).unwrap()
+            rt.block_on(oauth.token(&creds(cid, secret), req, None))
+                .unwrap()
         };
         let cc = token(
             &a,

@@ -515,7 +515,7 @@ async fn console_session_in_chromium() {
         .state
         .services
         .users
-        .verify_login("grace", "a long enough password")
+        .verify_login("grace", "a long enough password", Default::default())
         .await
         .unwrap()
         .is_some());

@@ -721,6 +721,7 @@ async fn deactivating_a_client_with_1000_tokens_invalidates_all_and_reactivation
                         grant_type: "client_credentials".into(),
                         ..Default::default()
                     },
+                    None,
                 )
                 .await
                 .unwrap();

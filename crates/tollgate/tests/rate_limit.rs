@@ -1,7 +1,9 @@
 //! Brute-force defence (RFC 6749 §2.3.1, §4.3.2; SPEC §9): failed client authentications
-//! and failed sign-ins are limited per client id / username and per source address, with 429
-//! and `Retry-After`; successful requests spend no budget, and other clients and addresses
-//! are not affected. Budgets are made small per test so that nothing has to wait.
+//! and failed sign-ins are limited per (client or user, source address), per source address,
+//! and per user for browsers without that user's device cookie, with 429 and `Retry-After`;
+//! successful requests spend no budget, concurrency cannot exceed a budget, and someone who
+//! does not know a credential cannot lock its owner out. Budgets are made small per test so
+//! that nothing has to wait.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,6 +17,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use tollgate_core::service::throttle::Budget;
 use tollgate_core::service::ThrottleSettings;
+use tollgate_core::user::PasswordHashingSettings;
 use tollgate_core::ManualClock;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -28,6 +31,7 @@ fn generous() -> ThrottleSettings {
     ThrottleSettings {
         client: budget(60, 1000),
         user: budget(60, 1000),
+        user_untrusted: budget(60, 1000),
         address: budget(60, 1000),
     }
 }
@@ -353,6 +357,7 @@ async fn successful_flows_are_never_throttled() {
     let limits = ThrottleSettings {
         client: budget(1, 1),
         user: budget(1, 1),
+        user_untrusted: budget(1, 1),
         address: budget(1, 1),
     };
     for s in servers(limits).await {
@@ -424,5 +429,256 @@ async fn successful_flows_are_never_throttled() {
             0,
             "[{n}] no failure was recorded"
         );
+    }
+}
+
+async fn servers_with(
+    rate_limit: ThrottleSettings,
+    password_hashing: PasswordHashingSettings,
+) -> Vec<TestServer> {
+    let mut v = Vec::new();
+    for db in tollgate_testkit::each_backend().await {
+        let opts = Options {
+            rate_limit,
+            password_hashing,
+            ..Default::default()
+        };
+        v.push(start_with(db, opts).await);
+    }
+    v
+}
+
+/// Enough Argon2id slots that no guess in these tests is shed: what limits them is the
+/// brute-force budget alone.
+const ROOMY: PasswordHashingSettings = PasswordHashingSettings {
+    max_concurrent: 16,
+    max_waiting: 64,
+};
+
+/// Issue 13, finding 2: 40 parallel wrong passwords plus the right one, against a burst of
+/// 10, were all verified. Now a verification is reserved before Argon2id runs.
+#[tokio::test]
+async fn concurrent_sign_ins_never_verify_more_than_the_budget() {
+    let limits = ThrottleSettings {
+        user: budget(1, 10),
+        ..generous()
+    };
+    for s in servers_with(limits, ROOMY).await {
+        let n = s.name();
+        s.create_user("erin", "erin-password").await;
+        let browser = Browser::new(&s.base);
+        let page = browser.get("/login").await.text().await.unwrap();
+        let form = hidden_inputs(&page);
+        let attempts = (0..41).map(|i| {
+            let mut f = form.clone();
+            f.push(("username".into(), "erin".into()));
+            let pw = if i == 20 { "erin-password" } else { "guess" };
+            f.push(("password".into(), pw.into()));
+            let b = &browser;
+            async move { b.post_form("/login", &f).await.status().as_u16() }
+        });
+        let statuses = futures::future::join_all(attempts).await;
+        let verified = statuses.iter().filter(|s| matches!(s, 401 | 303)).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert!(verified <= 10, "[{n}] {verified} verified: {statuses:?}");
+        assert!(verified >= 1, "[{n}] the budget was usable: {statuses:?}");
+        assert_eq!(
+            verified + refused,
+            41,
+            "[{n}] only 401/303/429: {statuses:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_password_grants_never_verify_more_than_the_budget() {
+    let limits = ThrottleSettings {
+        user: budget(1, 10),
+        ..generous()
+    };
+    for s in servers_with(limits, ROOMY).await {
+        let n = s.name();
+        s.create_user("fred", "fred-password").await;
+        let (c, c_secret) = cc_client(&s, "Pw").await;
+        let attempts = (0..41).map(|i| {
+            let pw = if i == 20 { "fred-password" } else { "guess" };
+            let (s, c, c_secret) = (&s, &c, &c_secret);
+            async move { password_grant(s, c, c_secret, "fred", pw).await.0 }
+        });
+        let statuses = futures::future::join_all(attempts).await;
+        let verified = statuses.iter().filter(|s| matches!(s, 400 | 200)).count();
+        assert!(verified <= 10, "[{n}] {verified} verified: {statuses:?}");
+        assert!(verified >= 1, "[{n}] {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 429).count(),
+            41 - verified,
+            "[{n}] {statuses:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_bad_secrets_never_exceed_the_budget() {
+    let limits = ThrottleSettings {
+        client: budget(1, 10),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        let (a, _) = cc_client(&s, "A").await;
+        let attempts = (0..60).map(|_| {
+            let (s, a) = (&s, &a);
+            async move { cc(s, &s.http, a, "wrong").await.0 }
+        });
+        let statuses = futures::future::join_all(attempts).await;
+        let verified = statuses.iter().filter(|s| **s == 401).count();
+        assert_eq!(verified, 10, "[{n}] exactly the budget: {statuses:?}");
+    }
+}
+
+/// Issue 13, finding 3: client ids are public, so bad secrets from one address made the
+/// right secret fail from every other address.
+#[tokio::test]
+async fn bad_secrets_from_elsewhere_never_block_the_client() {
+    let limits = ThrottleSettings {
+        client: budget(1, 3),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        let (a, a_secret) = cc_client(&s, "A").await;
+        let attacker = http_from([127, 0, 0, 2]);
+        for _ in 0..10 {
+            cc(&s, &attacker, &a, "wrong").await;
+        }
+        assert_throttled(n, "the attacker", &cc(&s, &attacker, &a, "wrong").await);
+        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+        assert_eq!(st, 200, "[{n}] the owner, from its own address: {v}");
+        for path in ["/oauth2/introspect", "/oauth2/revoke"] {
+            let r = s
+                .oauth_post(path, Some((&a, &a_secret)), &[("token", "x")])
+                .await;
+            assert_eq!(r.status(), 200, "[{n}] {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn requests_of_a_public_client_are_never_counted_as_guesses() {
+    let limits = ThrottleSettings {
+        client: budget(1, 1),
+        address: budget(1, 1),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        let c = s
+            .create_client(&json!({
+                "name": "SPA", "version": "1", "type": "public",
+                "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+            }))
+            .await;
+        let id = c["client_id"].as_str().unwrap();
+        let attacker = http_from([127, 0, 0, 3]);
+        for i in 0..10 {
+            // A bogus secret for a client that has none guesses nothing.
+            let res = attacker
+                .post(s.url("/oauth2/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", id),
+                    ("client_secret", "bogus"),
+                    ("code", "x"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "[{n}] attempt {i}: not 429");
+        }
+        // The app's users, from the same address, still redeem and refresh.
+        let res = attacker
+            .post(s.url("/oauth2/token"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", id),
+                ("refresh_token", "unknown"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "[{n}] an ordinary invalid_grant");
+        assert_eq!(s.state.services.throttle.tracked_keys(), 0, "[{n}]");
+    }
+}
+
+/// Signs `browser` out, keeping its device cookie (as a person does at the end of the day).
+async fn sign_out(browser: &Browser) {
+    let page = browser.get("/login").await.text().await.unwrap();
+    let res = browser.post_form("/logout", &hidden_inputs(&page)).await;
+    assert_eq!(res.status(), 200, "sign-out");
+}
+
+/// Issue 13, finding 3: eleven failed sign-ins as `ADMIN` locked the real administrator out.
+/// With the production budgets, the owner signs in from their own address, and from the
+/// browser they used before even once their account is under attack from everywhere.
+#[tokio::test]
+async fn a_guesser_cannot_lock_the_owner_out() {
+    for s in servers(ThrottleSettings::default()).await {
+        let n = s.name();
+        s.create_user("root", "root-password").await;
+        // The owner's usual browser, known from an earlier sign-in.
+        let known = Browser::new(&s.base);
+        let (st, _, body) = sign_in(&known, "root", "root-password").await;
+        assert_eq!(st, 303, "[{n}] {body}");
+        sign_out(&known).await;
+
+        let attacker = Browser::from_address(&s.base, [127, 0, 0, 2]);
+        let mut spent = 0;
+        for _ in 0..11 {
+            if sign_in(&attacker, "ROOT", "guess").await.0 == 401 {
+                spent += 1;
+            }
+        }
+        assert_eq!(spent, 10, "[{n}] the (user, address) budget");
+        assert_eq!(sign_in(&attacker, "root", "guess").await.0, 429, "[{n}]");
+
+        // A new browser at another address is not blocked by that.
+        let fresh = Browser::from_address(&s.base, [127, 0, 0, 4]);
+        let (st, _, body) = sign_in(&fresh, "root", "root-password").await;
+        assert_eq!(st, 303, "[{n}] another address: {body}");
+
+        // A distributed guesser spends the per-user budget of new browsers ...
+        for i in 10..60u8 {
+            let b = Browser::from_address(&s.base, [127, 0, 1, i]);
+            sign_in(&b, "root", "guess").await;
+        }
+        let other = Browser::from_address(&s.base, [127, 0, 2, 1]);
+        let (st, _, _) = sign_in(&other, "root", "root-password").await;
+        assert_eq!(st, 429, "[{n}] a new browser now waits");
+        // ... but the browser the owner signed in from before is never locked out.
+        let (st, _, body) = sign_in(&known, "root", "root-password").await;
+        assert_eq!(st, 303, "[{n}] the owner's own browser: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_known_browser_has_a_budget_of_its_own() {
+    let limits = ThrottleSettings {
+        user: budget(1, 2),
+        ..generous()
+    };
+    for s in servers(limits).await {
+        let n = s.name();
+        s.create_user("gus", "gus-password").await;
+        let known = Browser::new(&s.base);
+        assert_eq!(sign_in(&known, "gus", "gus-password").await.0, 303, "[{n}]");
+        sign_out(&known).await;
+        for _ in 0..2 {
+            assert_eq!(sign_in(&known, "gus", "guess").await.0, 401, "[{n}]");
+        }
+        assert_eq!(sign_in(&known, "gus", "guess").await.0, 429, "[{n}]");
+        // That spent the device's budget, not the (user, address) one.
+        let (st, _, body) = sign_in(&Browser::new(&s.base), "gus", "gus-password").await;
+        assert_eq!(st, 303, "[{n}] {body}");
     }
 }

@@ -113,6 +113,7 @@ async fn cc_token(s: &TestServer, client_id: &str, secret: &str) -> String {
                 grant_type: "client_credentials".into(),
                 ..Default::default()
             },
+            None,
         )
         .await
         .unwrap()
@@ -140,6 +141,7 @@ async fn pw_token(
                 password: Some(password.into()),
                 ..Default::default()
             },
+            None,
         )
         .await
         .map(|r| r.access_token.expose().to_owned())
@@ -183,6 +185,7 @@ async fn code_tokens(
                 code: Some(code),
                 ..Default::default()
             },
+            None,
         )
         .await
         .unwrap();
@@ -209,6 +212,7 @@ async fn refresh(
                 refresh_token: Some(refresh_token.into()),
                 ..Default::default()
             },
+            None,
         )
         .await
         .unwrap();
@@ -585,7 +589,7 @@ async fn user_validation_is_422_naming_every_bad_field() {
             .state
             .services
             .users
-            .verify_login("erin", "erin-password")
+            .verify_login("erin", "erin-password", Default::default())
             .await
             .unwrap()
             .is_some());
@@ -596,7 +600,8 @@ async fn user_validation_is_422_naming_every_bad_field() {
 async fn users_paginate_with_a_cursor() {
     for s in common::servers().await {
         let n = s.name();
-        let hash = tollgate_core::user::hash_password("pw-for-all".into())
+        let hash = tollgate_core::user::PasswordHashing::new(Default::default())
+            .hash("pw-for-all".into())
             .await
             .unwrap();
         // Insert directly: five Argon2 hashes over HTTP would only slow the test down.
@@ -676,11 +681,14 @@ async fn set_password_replaces_the_old_one_and_ends_the_users_tokens() {
         assert!(res.text().await.unwrap().is_empty(), "[{n}] no body");
 
         let users = &s.state.services.users;
-        let ok = users.verify_login("FRANK", "new-password").await.unwrap();
+        let ok = users
+            .verify_login("FRANK", "new-password", Default::default())
+            .await
+            .unwrap();
         assert_eq!(ok.map(|u| u.username), Some("frank".to_owned()), "[{n}]");
         assert!(
             users
-                .verify_login("frank", "old-password")
+                .verify_login("frank", "old-password", Default::default())
                 .await
                 .unwrap()
                 .is_none(),
@@ -742,7 +750,7 @@ async fn deactivating_a_user_invalidates_their_tokens_for_good() {
             .state
             .services
             .users
-            .verify_login("grace", "grace-password")
+            .verify_login("grace", "grace-password", Default::default())
             .await
             .unwrap()
             .is_none());

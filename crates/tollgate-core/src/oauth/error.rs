@@ -1,4 +1,5 @@
 use crate::error::ServiceError;
+use crate::service::throttle::RetryAfter;
 use crate::store::StoreError;
 
 /// RFC 6749 §4.1.2.1 / §5.2 errors. `description` is for developers (never secrets).
@@ -24,6 +25,12 @@ pub enum OAuthError {
     UnsupportedResponseType(String),
     #[error("temporarily_unavailable: {0}")]
     TemporarilyUnavailable(String),
+    /// A brute-force limit is spent (SPEC §9): 429 with `Retry-After`.
+    #[error("temporarily_unavailable: {0}")]
+    Throttled(RetryAfter),
+    /// Shed by a bounded resource (password hashing): 503 with `Retry-After`.
+    #[error("temporarily_unavailable: busy, retry in {} s", .0.secs())]
+    Busy(RetryAfter),
     #[error("server_error: {0}")]
     ServerError(String),
 }
@@ -40,7 +47,9 @@ impl OAuthError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::AccessDenied(_) => "access_denied",
             Self::UnsupportedResponseType(_) => "unsupported_response_type",
-            Self::TemporarilyUnavailable(_) => "temporarily_unavailable",
+            Self::TemporarilyUnavailable(_) | Self::Throttled(_) | Self::Busy(_) => {
+                "temporarily_unavailable"
+            }
             Self::ServerError(_) => "server_error",
         }
     }
@@ -58,6 +67,14 @@ impl OAuthError {
             Self::TemporarilyUnavailable(_) => {
                 "the service is temporarily unavailable; try again shortly".into()
             }
+            Self::Throttled(wait) => format!(
+                "too many failed authentication attempts for this client, user or source address; try again in {} s",
+                wait.secs()
+            ),
+            Self::Busy(wait) => format!(
+                "the server is busy verifying passwords; try again in {} s",
+                wait.secs()
+            ),
             // Details of internal failures are logged, not sent.
             Self::ServerError(_) => "internal server error".into(),
         }
@@ -84,6 +101,8 @@ impl From<ServiceError> for OAuthError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Store(s) => s.into(),
+            ServiceError::Throttled(wait) => Self::Throttled(wait),
+            ServiceError::Busy(wait) => Self::Busy(wait),
             other => Self::ServerError(other.to_string()),
         }
     }

@@ -2,15 +2,16 @@
 
 use super::{user_tuple, OAuthError, OAuthService, TokenRequest, TokenResponse};
 use crate::client::Client;
-use crate::service::DUMMY_PHC;
+use crate::service::Origin;
 use crate::token::{IssuedBy, TokenKind};
-use crate::user::verify_password;
+use std::net::IpAddr;
 
 impl OAuthService {
     pub(super) async fn password(
         &self,
         client: &Client,
         req: TokenRequest,
+        source: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
         let (Some(username), Some(password)) = (req.username, req.password) else {
             return Err(OAuthError::InvalidRequest(
@@ -18,15 +19,14 @@ impl OAuthService {
             ));
         };
         let scopes = Self::resolve_scopes(client, req.scope.as_deref())?;
-        let user = self.store().get_user_by_username(&username).await?;
-        let phc = user
-            .as_ref()
-            .map_or_else(|| DUMMY_PHC.to_owned(), |u| u.password_hash.clone());
-        let ok = verify_password(password, phc)
-            .await
-            .map_err(|e| OAuthError::ServerError(e.to_string()))?;
+        // No device cookie here: the password grant is counted like a new browser.
+        let origin = Origin {
+            address: source,
+            device_cookie: None,
+        };
+        let user = self.passwords().verify(&username, password, origin).await?;
         let user = match user {
-            Some(u) if ok && u.active => u,
+            Some(u) => u,
             // RFC 6749 §5.2: invalid resource owner credentials are invalid_grant.
             _ => {
                 return Err(OAuthError::InvalidGrant(

@@ -19,10 +19,13 @@ use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::secret::{Secret, SecretHasher};
+use crate::service::throttle::{Key, Throttle};
+use crate::service::PasswordCheck;
 use crate::store::Store;
 use crate::token::{IssuedBy, TokenKind, TokenRecord};
 use crate::user::User;
 use chrono::{DateTime, Duration, Utc};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// How the client presented its credentials at the token, introspection or revocation
@@ -76,6 +79,8 @@ pub struct OAuthService {
     auth_code_lifetime: Duration,
     issuer: String,
     cache: ClientCache,
+    throttle: Throttle,
+    passwords: PasswordCheck,
 }
 
 impl OAuthService {
@@ -86,6 +91,8 @@ impl OAuthService {
         auth_code_lifetime_secs: u32,
         issuer: String,
         cache: ClientCache,
+        throttle: Throttle,
+        passwords: PasswordCheck,
     ) -> Self {
         Self {
             store,
@@ -94,6 +101,8 @@ impl OAuthService {
             auth_code_lifetime: Duration::seconds(i64::from(auth_code_lifetime_secs)),
             issuer,
             cache,
+            throttle,
+            passwords,
         }
     }
 
@@ -101,41 +110,54 @@ impl OAuthService {
         &self.issuer
     }
 
-    /// RFC 6749 §2.3.1 and §3.2.1: authenticates the client calling the token endpoint.
-    /// Confidential clients must prove their secret; public clients send no secret. Any
-    /// failure is `invalid_client`, with no hint which part was wrong.
+    /// RFC 6749 §2.3.1 and §3.2.1: authenticates the client calling the token, introspection
+    /// or revocation endpoint from `source`. Confidential clients must prove their secret;
+    /// public clients send no secret. Any failure is `invalid_client`, with no hint which
+    /// part was wrong.
+    ///
+    /// Brute-force limits (SPEC §9): a secret check is reserved against (client, source) and
+    /// the source before it runs, and given back unless the secret was wrong. Requests of a
+    /// public client, and a confidential client sending no secret, guess nothing and are
+    /// never counted.
     pub async fn authenticate_client(
         &self,
         creds: &ClientCredentials,
+        source: Option<IpAddr>,
     ) -> Result<Arc<Client>, OAuthError> {
         let basic = creds.method == AuthMethod::Basic;
         let fail = || OAuthError::invalid_client("client authentication failed", basic);
         let client = self.cache.get(&*self.store, &creds.client_id).await?;
-        let Some(client) = client else {
-            // Same work as a real check, so timing does not reveal which client ids exist.
-            let _ = self.hasher.verify("", "hmac-sha256$AAAA");
-            return Err(fail());
+        let guessing = match (&client, &creds.secret) {
+            (Some(c), _) if c.client_type == ClientType::Public => false,
+            (_, secret) => secret.is_some(),
         };
-        match (client.client_type, &creds.secret) {
-            (ClientType::Confidential, Some(secret)) => {
-                if !client.secret_matches(&self.hasher, secret.expose(), self.clock.now()) {
-                    return Err(fail());
-                }
-            }
-            (ClientType::Confidential, None) => {
-                return Err(OAuthError::invalid_client(
-                    "this client is confidential: authenticate with client_secret_basic or client_secret_post",
-                    basic,
-                ))
-            }
-            (ClientType::Public, None) => {}
-            (ClientType::Public, Some(_)) => {
-                return Err(OAuthError::invalid_client(
-                    "public clients have no secret; send client_id only",
-                    basic,
-                ))
+        let reservation = if guessing {
+            let keys = [
+                Some(Key::Client {
+                    client_id: &creds.client_id,
+                    address: source,
+                }),
+                source.map(Key::Address),
+            ];
+            Some(
+                self.throttle
+                    .reserve(keys.into_iter().flatten())
+                    .map_err(OAuthError::Throttled)?,
+            )
+        } else {
+            None
+        };
+        let checked = self.check_client_secret(client, creds, basic, &fail);
+        if let Some(r) = reservation {
+            match &checked {
+                Err(SecretCheck::Wrong) => r.failed(),
+                _ => r.succeeded(),
             }
         }
+        let client = checked.map_err(|e| match e {
+            SecretCheck::Wrong => fail(),
+            SecretCheck::Refused(e) => e,
+        })?;
         if !client.active {
             return Err(OAuthError::invalid_client(
                 "this client is deactivated",
@@ -146,13 +168,52 @@ impl OAuthService {
         Ok(client)
     }
 
+    fn check_client_secret(
+        &self,
+        client: Option<Arc<Client>>,
+        creds: &ClientCredentials,
+        basic: bool,
+        fail: &dyn Fn() -> OAuthError,
+    ) -> Result<Arc<Client>, SecretCheck> {
+        let Some(client) = client else {
+            // Same work as a real check, so timing does not reveal which client ids exist.
+            let _ = self.hasher.verify("", "hmac-sha256$AAAA");
+            return Err(match creds.secret {
+                Some(_) => SecretCheck::Wrong,
+                None => SecretCheck::Refused(fail()),
+            });
+        };
+        match (client.client_type, &creds.secret) {
+            (ClientType::Confidential, Some(secret)) => {
+                if !client.secret_matches(&self.hasher, secret.expose(), self.clock.now()) {
+                    return Err(SecretCheck::Wrong);
+                }
+            }
+            (ClientType::Confidential, None) => {
+                return Err(SecretCheck::Refused(OAuthError::invalid_client(
+                    "this client is confidential: authenticate with client_secret_basic or client_secret_post",
+                    basic,
+                )))
+            }
+            (ClientType::Public, None) => {}
+            (ClientType::Public, Some(_)) => {
+                return Err(SecretCheck::Refused(OAuthError::invalid_client(
+                    "public clients have no secret; send client_id only",
+                    basic,
+                )))
+            }
+        }
+        Ok(client)
+    }
+
     /// POST /oauth2/token: authenticate, then dispatch on the grant type.
     pub async fn token(
         &self,
         creds: &ClientCredentials,
         req: TokenRequest,
+        source: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
-        let client = self.authenticate_client(creds).await?;
+        let client = self.authenticate_client(creds, source).await?;
         let grant = match req.grant_type.as_str() {
             "authorization_code" => Some(GrantType::AuthorizationCode),
             "client_credentials" => Some(GrantType::ClientCredentials),
@@ -173,7 +234,7 @@ impl OAuthService {
             )),
             Some(GrantType::AuthorizationCode) => self.authorization_code(&client, req).await,
             Some(GrantType::ClientCredentials) => self.client_credentials(&client, req).await,
-            Some(GrantType::Password) => self.password(&client, req).await,
+            Some(GrantType::Password) => self.password(&client, req, source).await,
             Some(GrantType::Implicit) => Err(OAuthError::UnsupportedGrantType(
                 "implicit is not a token endpoint grant".into(),
             )),
@@ -288,6 +349,10 @@ impl OAuthService {
         }
     }
 
+    pub(crate) fn passwords(&self) -> &PasswordCheck {
+        &self.passwords
+    }
+
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -295,6 +360,15 @@ impl OAuthService {
     pub(crate) fn code_lifetime(&self) -> Duration {
         self.auth_code_lifetime
     }
+}
+
+/// How a client secret check ended, when it did not succeed.
+enum SecretCheck {
+    /// A secret was presented and it is not the client's (or the client does not exist):
+    /// a guess, counted by the brute-force limits.
+    Wrong,
+    /// Refused without guessing anything.
+    Refused(OAuthError),
 }
 
 fn user_tuple(u: &User) -> (&str, &str, i64) {

@@ -5,6 +5,7 @@ mod admin_keys;
 mod audit;
 mod clients;
 mod janitor;
+mod passwords;
 mod sessions;
 pub mod throttle;
 mod tokens;
@@ -14,6 +15,7 @@ pub use admin_keys::{AdminKeyService, NewAdminKey, ADMIN_KEY_PREFIX};
 pub use audit::AuditService;
 pub use clients::{ClientService, ClientWithSecret, RotatedSecret, GRACE_MAX};
 pub use janitor::{Janitor, Purged, JANITOR_BATCH};
+pub use passwords::{Origin, PasswordCheck};
 pub use sessions::{SessionService, SESSION_LIFETIME_HOURS};
 pub use throttle::{Throttle, ThrottleSettings};
 pub use tokens::TokenService;
@@ -125,6 +127,7 @@ pub struct ServiceSettings {
     pub auth_code_lifetime_secs: u32,
     pub token_retention_secs: u64,
     pub throttle: ThrottleSettings,
+    pub password_hashing: crate::user::PasswordHashingSettings,
 }
 
 impl Services {
@@ -138,6 +141,16 @@ impl Services {
         let key = store.hash_key(random_bytes::<32>()?).await?;
         let hasher = SecretHasher::new(key);
         let cache = ClientCache::default();
+        let throttle = Throttle::new(settings.throttle, clock.clone());
+        // One gate for every Argon2id of the process: sign-ins, the password grant, and
+        // passwords set by administrators.
+        let hashing = crate::user::PasswordHashing::new(settings.password_hashing);
+        let passwords = PasswordCheck::new(
+            store.clone(),
+            throttle.clone(),
+            hashing.clone(),
+            hasher.clone(),
+        );
         Ok(Self {
             clients: ClientService::new(
                 store.clone(),
@@ -149,7 +162,12 @@ impl Services {
             ),
             admin_keys: AdminKeyService::new(store.clone(), clock.clone(), hasher.clone()),
             audit: AuditService::new(store.clone()),
-            users: UserService::new(store.clone(), clock.clone()),
+            users: UserService::new(
+                store.clone(),
+                clock.clone(),
+                hashing.clone(),
+                passwords.clone(),
+            ),
             sessions: SessionService::new(store.clone(), clock.clone(), hasher.clone()),
             tokens: TokenService::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(
@@ -159,8 +177,10 @@ impl Services {
                 settings.auth_code_lifetime_secs,
                 settings.issuer,
                 cache,
+                throttle.clone(),
+                passwords,
             ),
-            throttle: Throttle::new(settings.throttle, clock.clone()),
+            throttle,
             janitor: Janitor::new(store.clone(), clock, settings.token_retention_secs),
             store,
         })

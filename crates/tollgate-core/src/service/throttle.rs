@@ -1,32 +1,40 @@
-//! Brute-force defence (RFC 6749 §2.3.1, §4.3.2; SPEC §9): failed client authentications
-//! and failed sign-ins are counted per identity tried (client id, username) and per source
-//! address, and a key over its budget is refused before any secret is looked at.
+//! Brute-force defence (RFC 6749 §2.3.1, §4.3.2; SPEC §9).
 //!
-//! Failures count, requests do not: callers `check` the keys before verifying and
-//! `record_failure` only after a verification failed, so a caller with the right secret never
-//! spends budget. governor does the counting (GCRA: `burst` failures in a row, then one more
-//! every `60 / per_minute` seconds). The state is in memory, per instance (ARCHITECTURE.md).
+//! **What is counted.** A verification of a secret (client secret, user password) is
+//! *reserved* against every key it involves before the secret is looked at, and refunded
+//! when the secret was right (or when nothing was guessed: a public client, a confidential
+//! client that sent no secret). So a key can never have more verifications in flight or
+//! done than its budget, however many requests arrive at once, and a caller with the right
+//! secret spends nothing.
+//!
+//! **Which keys** (so that someone who does not know a credential cannot stop its owner):
+//! - client secrets: per (client, source address) and per source address. Never per client
+//!   alone: client ids are public and secrets carry 256 bits, so a global per-client limit
+//!   would only be a lever to lock the owner out.
+//! - passwords: per (user, source address), per source address, and — only for browsers
+//!   without a device cookie of that user, and for the password grant — a looser per-user
+//!   limit that slows a distributed guesser. A browser the user signed in from before
+//!   presents its device cookie and is counted per device instead (OWASP "device cookies").
+//!
+//! **How.** Each key is a GCRA cell (a "theoretical arrival time"): `burst` verifications in
+//! a row, then one more every `60 / per_minute` seconds. governor implements GCRA but cannot
+//! give a cell back, which reservations need, so the few lines are here. State is in
+//! memory, per instance (ARCHITECTURE.md), and on the injected clock.
 
 use crate::clock::Clock;
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
-use governor::state::{NotKeyed, StateStore};
-use governor::{NotUntil, Quota, RateLimiter};
-use std::hash::{BuildHasher, Hash, RandomState};
+use dashmap::DashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv6Addr};
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Keys one limiter tracks at most. Past that, failures of keys it does not already track go
-/// uncounted (by that limiter) until the periodic `retain_recent` frees room: a flood of
-/// made-up client ids must not grow memory without bound. About 32 MB per limiter.
+/// Keys one limiter tracks at most. Past that, keys it does not already track are not
+/// limited (by that limiter) until housekeeping frees room: a flood of made-up client ids
+/// must not grow memory without bound. About 40 MB per limiter.
 pub const MAX_TRACKED_KEYS: usize = 1 << 20;
 
-/// How many failures one key may have: `burst` in a row, then `per_minute`, evenly spread.
-/// `per_minute == 0` turns the limit off.
+/// How many verifications one key may have: `burst` in a row, then `per_minute`, evenly
+/// spread. `per_minute == 0` turns the limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     pub per_minute: u32,
@@ -39,27 +47,32 @@ impl Budget {
         burst: 0,
     };
 
-    fn quota(self) -> Option<Quota> {
-        let rate = NonZeroU32::new(self.per_minute)?;
-        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
-        Some(Quota::per_minute(rate).allow_burst(burst))
+    pub fn is_off(self) -> bool {
+        self.per_minute == 0
     }
 }
 
-/// The budgets, per kind of key.
+/// The budgets, per kind of key (README "Brute-force protection" states them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleSettings {
-    /// Failed authentications per `client_id` (token, introspection, revocation endpoints).
+    /// Failed client authentications per (`client_id`, source address): token,
+    /// introspection and revocation endpoints.
     pub client: Budget,
-    /// Failed sign-ins (login page, password grant) per username.
+    /// Failed sign-ins (login page, password grant) per (username, source address), and per
+    /// device cookie for browsers the user signed in from before.
     pub user: Budget,
+    /// Failed sign-ins per username from anywhere, counted only for attempts without that
+    /// user's device cookie (new browsers, the password grant).
+    pub user_untrusted: Budget,
     /// Failures of either kind per source address (IPv6: per /64).
     pub address: Budget,
 }
 
 impl Default for ThrottleSettings {
-    /// A client or user gets 10 tries in a row, then one every 6 s (clients) or 12 s (people);
-    /// an address, which may be a NAT shared by an office, 100 and then 50 a minute.
+    /// A client gets 10 tries in a row from one address, then one every 6 s; a person 10 from
+    /// one address (or one known browser), then one every 12 s, and 30 from all new
+    /// browsers together, then one every 6 s; an address, which may be a NAT shared by an
+    /// office, 100 and then 50 a minute.
     fn default() -> Self {
         Self {
             client: Budget {
@@ -70,6 +83,10 @@ impl Default for ThrottleSettings {
                 per_minute: 5,
                 burst: 10,
             },
+            user_untrusted: Budget {
+                per_minute: 10,
+                burst: 30,
+            },
             address: Budget {
                 per_minute: 50,
                 burst: 100,
@@ -78,14 +95,24 @@ impl Default for ThrottleSettings {
     }
 }
 
-/// What a failure counts against.
+/// What a verification counts against.
 #[derive(Debug, Clone, Copy)]
 pub enum Key<'a> {
-    /// A `client_id` presented to the token, introspection or revocation endpoint.
-    Client(&'a str),
-    /// A username tried at sign-in or with the password grant (case-insensitive, as the
-    /// user lookup is).
-    User(&'a str),
+    /// A `client_id` presented from an address (token, introspection, revocation).
+    Client {
+        client_id: &'a str,
+        address: Option<IpAddr>,
+    },
+    /// A username tried from an address (`username` is its identity key, see
+    /// `text::identity_key`).
+    User {
+        username: &'a str,
+        address: Option<IpAddr>,
+    },
+    /// A username tried without that user's device cookie, from anywhere.
+    UntrustedUser(&'a str),
+    /// A device cookie the user was given at an earlier sign-in (its id).
+    Device(&'a str),
     /// The source address of the request.
     Address(IpAddr),
 }
@@ -105,102 +132,183 @@ impl RetryAfter {
     }
 }
 
+/// Which limiter a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Client,
+    User,
+    UntrustedUser,
+    Device,
+    Address,
+}
+
 /// The brute-force limits. Cheap to clone; clones share state.
 #[derive(Clone)]
 pub struct Throttle(Arc<Limits>);
 
 struct Limits {
-    clients: Option<Limiter<u64>>,
-    users: Option<Limiter<u64>>,
-    addresses: Option<Limiter<IpAddr>>,
-    /// Identities are kept as keyed 64-bit digests (random key per process): a made-up
-    /// 60 kB `client_id` costs no more memory than a real one.
+    clock: Arc<dyn Clock>,
+    client: Option<Limiter>,
+    user: Option<Limiter>,
+    untrusted: Option<Limiter>,
+    device: Option<Limiter>,
+    address: Option<Limiter>,
+    /// Keys are kept as keyed 64-bit digests (random key per process): a made-up 60 kB
+    /// `client_id` costs no more memory than a real one.
     hasher: RandomState,
+}
+
+/// Verifications reserved against their keys. `succeeded` (or `not_a_guess`) gives them
+/// back; `failed`, or dropping it (a request abandoned mid-verification), keeps them spent.
+#[must_use = "settle the reservation: succeeded(), not_a_guess() or failed()"]
+pub struct Reservation {
+    throttle: Throttle,
+    cells: Vec<(Kind, u64)>,
+}
+
+impl std::fmt::Debug for Reservation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reservation")
+            .field("cells", &self.cells.len())
+            .finish()
+    }
+}
+
+impl Reservation {
+    /// The secret was right: the verification costs nothing.
+    pub fn succeeded(self) {
+        self.refund();
+    }
+
+    /// Nothing was guessed (a public client, or no secret sent at all).
+    pub fn not_a_guess(self) {
+        self.refund();
+    }
+
+    /// The secret was wrong: the verification stays counted.
+    pub fn failed(self) {}
+
+    fn refund(self) {
+        let now = self.throttle.now();
+        for (kind, digest) in &self.cells {
+            if let Some(l) = self.throttle.0.limiter(*kind) {
+                l.refund(*digest, now);
+            }
+        }
+    }
 }
 
 impl Throttle {
     /// Runs on the injected clock, so tests that move a `ManualClock` move the limits too.
     pub fn new(settings: ThrottleSettings, clock: Arc<dyn Clock>) -> Self {
-        let clock = InjectedClock(clock);
         Self(Arc::new(Limits {
-            clients: Limiter::new(settings.client, &clock),
-            users: Limiter::new(settings.user, &clock),
-            addresses: Limiter::new(settings.address, &clock),
+            clock,
+            client: Limiter::new(settings.client),
+            user: Limiter::new(settings.user),
+            untrusted: Limiter::new(settings.user_untrusted),
+            device: Limiter::new(settings.device_budget()),
+            address: Limiter::new(settings.address),
             hasher: RandomState::new(),
         }))
     }
 
-    /// `Err` when `key` is over its budget. Writes nothing; while no failure has been
-    /// recorded for that kind of key it is one atomic load.
-    pub fn check(&self, key: Key<'_>) -> Result<(), RetryAfter> {
-        let l = &*self.0;
-        match key {
-            Key::Client(id) => l
-                .clients
-                .as_ref()
-                .map_or(Ok(()), |c| c.check(|| l.hasher.hash_one(id))),
-            Key::User(name) => l.users.as_ref().map_or(Ok(()), |u| {
-                u.check(|| l.hasher.hash_one(name.to_lowercase()))
-            }),
-            Key::Address(ip) => l
-                .addresses
-                .as_ref()
-                .map_or(Ok(()), |a| a.check(|| address_key(ip))),
+    fn now(&self) -> u64 {
+        let ns = self.0.clock.now().timestamp_nanos_opt().unwrap_or(0);
+        u64::try_from(ns).unwrap_or(0)
+    }
+
+    /// Reserves one verification against every key, all or nothing: `Err` with the longest
+    /// wait when any key is over its budget (and then nothing stays reserved).
+    pub fn reserve<'a>(
+        &self,
+        keys: impl IntoIterator<Item = Key<'a>>,
+    ) -> Result<Reservation, RetryAfter> {
+        let now = self.now();
+        let mut taken = Reservation {
+            throttle: self.clone(),
+            cells: Vec::with_capacity(4),
+        };
+        let mut wait: Option<u64> = None;
+        for key in keys {
+            let (kind, digest) = self.0.cell(key);
+            let Some(l) = self.0.limiter(kind) else {
+                continue;
+            };
+            match l.reserve(digest, now) {
+                Ok(true) => taken.cells.push((kind, digest)),
+                Ok(false) => {}
+                Err(w) => wait = Some(wait.map_or(w, |x| x.max(w))),
+            }
         }
-    }
-
-    /// Checks every key; the longest wait wins.
-    pub fn check_all<'a>(&self, keys: impl IntoIterator<Item = Key<'a>>) -> Result<(), RetryAfter> {
-        keys.into_iter()
-            .filter_map(|k| self.check(k).err())
-            .max_by_key(|r| r.0)
-            .map_or(Ok(()), Err)
-    }
-
-    /// Counts one failed verification against `key`.
-    pub fn record_failure(&self, key: Key<'_>) {
-        let l = &*self.0;
-        match key {
-            Key::Client(id) => {
-                if let Some(c) = &l.clients {
-                    c.record(l.hasher.hash_one(id));
-                }
-            }
-            Key::User(name) => {
-                if let Some(u) = &l.users {
-                    u.record(l.hasher.hash_one(name.to_lowercase()));
-                }
-            }
-            Key::Address(ip) => {
-                if let Some(a) = &l.addresses {
-                    a.record(address_key(ip));
-                }
+        match wait {
+            None => Ok(taken),
+            Some(w) => {
+                taken.refund();
+                Err(RetryAfter::from_wait(Duration::from_nanos(w)))
             }
         }
     }
 
-    /// Housekeeping, run periodically: forgets keys whose failures have all been paid back
-    /// (they would be treated exactly like unknown keys) and returns the memory.
+    /// Housekeeping, run periodically: forgets keys whose verifications have all been paid
+    /// back (they would be treated exactly like unknown keys) and returns the memory.
     pub fn retain_recent(&self) {
-        for l in self.limiters() {
-            l.retain_recent();
+        let now = self.now();
+        for l in self.0.limiters() {
+            l.cells.retain(|_, tat| *tat > now);
+            l.cells.shrink_to_fit();
         }
     }
 
     /// Keys currently remembered, over all limiters.
     pub fn tracked_keys(&self) -> usize {
-        self.limiters().map(|l| l.len()).sum()
+        self.0.limiters().map(|l| l.cells.len()).sum()
+    }
+}
+
+impl ThrottleSettings {
+    /// A known browser is counted like one address: the same budget as (user, address).
+    fn device_budget(&self) -> Budget {
+        self.user
+    }
+}
+
+impl Limits {
+    fn limiter(&self, kind: Kind) -> Option<&Limiter> {
+        match kind {
+            Kind::Client => self.client.as_ref(),
+            Kind::User => self.user.as_ref(),
+            Kind::UntrustedUser => self.untrusted.as_ref(),
+            Kind::Device => self.device.as_ref(),
+            Kind::Address => self.address.as_ref(),
+        }
     }
 
-    fn limiters(&self) -> impl Iterator<Item = &dyn Housekeeping> {
-        let l = &*self.0;
+    fn limiters(&self) -> impl Iterator<Item = &Limiter> {
         [
-            l.clients.as_ref().map(|c| c as &dyn Housekeeping),
-            l.users.as_ref().map(|u| u as &dyn Housekeeping),
-            l.addresses.as_ref().map(|a| a as &dyn Housekeeping),
+            &self.client,
+            &self.user,
+            &self.untrusted,
+            &self.device,
+            &self.address,
         ]
         .into_iter()
         .flatten()
+    }
+
+    fn cell(&self, key: Key<'_>) -> (Kind, u64) {
+        let h = &self.hasher;
+        match key {
+            Key::Client { client_id, address } => (
+                Kind::Client,
+                h.hash_one((client_id, address.map(address_key))),
+            ),
+            Key::User { username, address } => {
+                (Kind::User, h.hash_one((username, address.map(address_key))))
+            }
+            Key::UntrustedUser(username) => (Kind::UntrustedUser, h.hash_one(username)),
+            Key::Device(id) => (Kind::Device, h.hash_one(id)),
+            Key::Address(ip) => (Kind::Address, h.hash_one(address_key(ip))),
+        }
     }
 }
 
@@ -216,144 +324,58 @@ fn address_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The injected `Clock` as governor's clock: nanoseconds since the Unix epoch.
-#[derive(Clone)]
-struct InjectedClock(Arc<dyn Clock>);
-
-impl governor::clock::Clock for InjectedClock {
-    type Instant = Nanos;
-
-    fn now(&self) -> Nanos {
-        let ns = self.0.now().timestamp_nanos_opt().unwrap_or(0);
-        Nanos::new(u64::try_from(ns).unwrap_or(0))
-    }
+/// One budget over one kind of key: GCRA cells by key digest.
+struct Limiter {
+    /// Nanoseconds between two verifications once the burst is spent.
+    interval: u64,
+    /// How far ahead of now a cell may be and still take one more: (burst − 1) intervals.
+    tolerance: u64,
+    /// Per key, the time at which its budget is whole again (GCRA's "theoretical arrival
+    /// time"); a cell at or before now is a fresh key and is removed.
+    cells: DashMap<u64, u64>,
 }
 
-/// A limiter key with what the call is for: `dry_run` asks whether one more failure would
-/// still be allowed and writes nothing (governor has no read-only check), otherwise the
-/// failure is recorded. Both go through one governor limiter, so they share its state and
-/// its time origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Probe<K> {
-    key: K,
-    dry_run: bool,
-}
-
-/// governor's DashMap state, behind the `Probe` key.
-struct Store<K: Hash + Eq + Clone>(Arc<DashMapStateStore<K>>);
-
-impl<K: Hash + Eq + Clone> StateStore for Store<K> {
-    type Key = Probe<K>;
-
-    fn measure_and_replace<T, F, E>(&self, probe: &Probe<K>, f: F) -> Result<T, E>
-    where
-        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
-    {
-        if !probe.dry_run {
-            return self.0.measure_and_replace(&probe.key, f);
+impl Limiter {
+    fn new(budget: Budget) -> Option<Self> {
+        if budget.is_off() {
+            return None;
         }
-        match self.0.get(&probe.key) {
-            // No failure on record: the answer of a fresh key, and nothing stored for asking.
-            None => f(None).map(|(t, _)| t),
-            // Writes back the value it read (a no-op compare-and-swap): governor's state has
-            // no plain read.
-            Some(state) => state.measure_and_replace(&NotKeyed::NonKey, |old| {
-                f(old).map(|(t, _)| (t, old.unwrap_or(Nanos::new(0))))
-            }),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<Probe<K>> for Store<K> {
-    fn retain_recent(&self, drop_below: Nanos) {
-        ShrinkableKeyedStateStore::<K>::retain_recent(&*self.0, drop_below);
-    }
-
-    fn shrink_to_fit(&self) {
-        ShrinkableKeyedStateStore::<K>::shrink_to_fit(&*self.0);
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-type Governor<K> = RateLimiter<Probe<K>, Store<K>, InjectedClock, NoOpMiddleware<Nanos>>;
-
-/// One budget over one kind of key.
-struct Limiter<K: Hash + Eq + Clone> {
-    governor: Governor<K>,
-    map: Arc<DashMapStateStore<K>>,
-    /// False while no key of this kind has a failure on record: `check` is then one atomic
-    /// load, which is what every successful token request pays.
-    dirty: AtomicBool,
-}
-
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    fn new(budget: Budget, clock: &InjectedClock) -> Option<Self> {
-        let quota = budget.quota()?;
-        let map = Arc::new(DashMapStateStore::<K>::default());
+        let interval = 60_000_000_000 / u64::from(budget.per_minute);
         Some(Self {
-            governor: RateLimiter::new(quota, Store(map.clone()), clock.clone()),
-            map,
-            dirty: AtomicBool::new(false),
+            interval,
+            tolerance: interval * u64::from(budget.burst.max(1) - 1),
+            cells: DashMap::new(),
         })
     }
 
-    fn check(&self, key: impl FnOnce() -> K) -> Result<(), RetryAfter> {
-        if !self.dirty.load(Ordering::SeqCst) {
-            return Ok(());
+    /// `Ok(true)` reserved, `Ok(false)` not tracked (the limiter is full), `Err(wait)` over
+    /// budget, in nanoseconds.
+    fn reserve(&self, digest: u64, now: u64) -> Result<bool, u64> {
+        if self.cells.len() >= MAX_TRACKED_KEYS && !self.cells.contains_key(&digest) {
+            return Ok(false);
         }
-        let probe = Probe {
-            key: key(),
-            dry_run: true,
-        };
-        self.governor
-            .check_key(&probe)
-            .map_err(|e: NotUntil<Nanos>| {
-                let now = governor::clock::Clock::now(self.governor.clock());
-                RetryAfter::from_wait(e.wait_time_from(now))
-            })
+        let mut tat = self.cells.entry(digest).or_insert(now);
+        let start = (*tat).max(now);
+        if start - now > self.tolerance {
+            return Err(start - now - self.tolerance);
+        }
+        *tat = start + self.interval;
+        Ok(true)
     }
 
-    fn record(&self, key: K) {
-        if self.map.len() >= MAX_TRACKED_KEYS && !self.map.contains_key(&key) {
-            return;
-        }
-        // An `Err` means the key was already over budget: nothing more to count.
-        let _ = self.governor.check_key(&Probe {
-            key,
-            dry_run: false,
-        });
-        self.dirty.store(true, Ordering::SeqCst);
-    }
-}
-
-trait Housekeeping {
-    fn retain_recent(&self);
-    fn len(&self) -> usize;
-}
-
-impl<K: Hash + Eq + Clone> Housekeeping for Limiter<K> {
-    fn retain_recent(&self) {
-        self.governor.retain_recent();
-        self.governor.shrink_to_fit();
-        if self.map.is_empty() {
-            // Cleared, then checked again: a failure recorded in between sets it back (or
-            // is seen here), so a tracked key is never skipped by `check` for long.
-            self.dirty.store(false, Ordering::SeqCst);
-            if !self.map.is_empty() {
-                self.dirty.store(true, Ordering::SeqCst);
+    fn refund(&self, digest: u64, now: u64) {
+        let whole = match self.cells.get_mut(&digest) {
+            Some(mut tat) => {
+                *tat = tat.saturating_sub(self.interval);
+                *tat <= now
             }
+            None => false,
+        };
+        // A key that is whole again is forgotten at once, so successful requests leave
+        // nothing behind.
+        if whole {
+            self.cells.remove_if(&digest, |_, tat| *tat <= now);
         }
-    }
-
-    fn len(&self) -> usize {
-        self.map.len()
     }
 }
 
@@ -373,6 +395,10 @@ mod tests {
                 per_minute: 6,
                 burst: 2,
             },
+            user_untrusted: Budget {
+                per_minute: 6,
+                burst: 4,
+            },
             address: Budget {
                 per_minute: 60,
                 burst: 5,
@@ -385,124 +411,186 @@ mod tests {
         Budget { per_minute, burst }
     }
 
-    #[test]
-    fn failures_beyond_the_burst_are_refused_until_one_is_paid_back() {
-        let (t, clock) = throttle(budget(6, 3)); // one back every 10 s
-        let a = Key::Client("a");
-        for _ in 0..3 {
-            assert_eq!(t.check(a), Ok(()));
-            t.record_failure(a);
+    fn client(id: &str) -> Key<'_> {
+        Key::Client {
+            client_id: id,
+            address: None,
         }
-        assert_eq!(t.check(a), Err(RetryAfter(10)));
-        clock.advance(chrono::Duration::seconds(4));
-        assert_eq!(t.check(a), Err(RetryAfter(6)));
-        clock.advance(chrono::Duration::seconds(6));
-        assert_eq!(t.check(a), Ok(()));
-        t.record_failure(a);
-        assert_eq!(t.check(a), Err(RetryAfter(10)));
+    }
+
+    fn fail(t: &Throttle, key: Key<'_>) {
+        t.reserve([key]).unwrap().failed();
     }
 
     #[test]
-    fn checks_never_spend_budget() {
-        let (t, _) = throttle(budget(6, 3));
-        let a = Key::Client("a");
-        t.record_failure(Key::Client("other")); // so checks really look
-        for _ in 0..100 {
-            assert_eq!(t.check(a), Ok(()));
+    fn failures_beyond_the_burst_are_refused_until_one_is_paid_back() {
+        let (t, clock) = throttle(budget(6, 3)); // one back every 10 s
+        let a = client("a");
+        for _ in 0..3 {
+            fail(&t, a);
         }
-        t.record_failure(a);
-        t.record_failure(a);
-        assert_eq!(t.check(a), Ok(()), "a third failure is still allowed");
+        assert_eq!(t.reserve([a]).unwrap_err(), RetryAfter(10));
+        clock.advance(chrono::Duration::seconds(4));
+        assert_eq!(t.reserve([a]).unwrap_err(), RetryAfter(6));
+        clock.advance(chrono::Duration::seconds(6));
+        fail(&t, a);
+        assert_eq!(t.reserve([a]).unwrap_err(), RetryAfter(10));
+    }
+
+    #[test]
+    fn reservations_in_flight_count_against_the_budget() {
+        // Finding 2 of issue 13: 40 concurrent guesses against a burst of 10 were all
+        // verified, because the limit was checked before and charged after.
+        let (t, _) = throttle(budget(6, 10));
+        let held: Vec<_> = (0..40)
+            .filter_map(|_| t.reserve([client("a")]).ok())
+            .collect();
+        assert_eq!(held.len(), 10, "never more in flight than the budget");
+        for r in held {
+            r.failed();
+        }
+        assert!(t.reserve([client("a")]).is_err());
+    }
+
+    #[test]
+    fn success_refunds_so_right_secrets_spend_nothing() {
+        let (t, _) = throttle(budget(6, 3));
+        let a = client("a");
+        for _ in 0..100 {
+            t.reserve([a]).unwrap().succeeded();
+        }
+        fail(&t, a);
+        fail(&t, a);
+        t.reserve([a]).unwrap().not_a_guess();
+        let last = t.reserve([a]).expect("a third failure is still allowed");
+        last.failed();
+        assert!(t.reserve([a]).is_err());
+    }
+
+    #[test]
+    fn successes_leave_no_state_behind() {
+        let (t, _) = throttle(budget(6, 3));
+        for i in 0..50 {
+            t.reserve([client(&format!("c{i}")), Key::Address([10, 0, 0, 1].into())])
+                .unwrap()
+                .succeeded();
+        }
+        assert_eq!(t.tracked_keys(), 0);
+    }
+
+    #[test]
+    fn a_refused_reservation_holds_nothing() {
+        let (t, _) = throttle(budget(6, 1));
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        fail(&t, client("a"));
+        for _ in 0..20 {
+            assert!(t.reserve([client("a"), Key::Address(ip)]).is_err());
+        }
+        // The address was reserved and given back 20 times: still its whole budget of 5.
+        for _ in 0..5 {
+            fail(&t, Key::Address(ip));
+        }
+        assert!(t.reserve([Key::Address(ip)]).is_err());
+    }
+
+    #[test]
+    fn clients_count_per_source_address() {
+        let (t, _) = throttle(budget(6, 1));
+        let from = |ip: [u8; 4]| Key::Client {
+            client_id: "a",
+            address: Some(ip.into()),
+        };
+        fail(&t, from([192, 0, 2, 1]));
+        assert!(t.reserve([from([192, 0, 2, 1])]).is_err());
+        assert!(t.reserve([from([192, 0, 2, 2])]).is_ok(), "another address");
     }
 
     #[test]
     fn keys_are_independent() {
         let (t, _) = throttle(budget(6, 1));
-        t.record_failure(Key::Client("a"));
-        assert!(t.check(Key::Client("a")).is_err());
-        assert_eq!(t.check(Key::Client("b")), Ok(()));
-        assert_eq!(t.check(Key::User("a")), Ok(()), "users are another kind");
-        assert_eq!(t.check(Key::Address([127, 0, 0, 1].into())), Ok(()));
-    }
-
-    #[test]
-    fn usernames_count_case_insensitively() {
-        let (t, _) = throttle(budget(6, 1));
-        t.record_failure(Key::User("Alice"));
-        t.record_failure(Key::User("ALICE"));
-        assert_eq!(t.check(Key::User("alice")), Err(RetryAfter(10)));
+        fail(&t, client("a"));
+        assert!(t.reserve([client("a")]).is_err());
+        assert!(t.reserve([client("b")]).is_ok());
+        let user = Key::User {
+            username: "a",
+            address: None,
+        };
+        assert!(t.reserve([user]).is_ok(), "users are another kind");
+        assert!(t.reserve([Key::UntrustedUser("a")]).is_ok());
+        assert!(t.reserve([Key::Device("a")]).is_ok());
+        assert!(t.reserve([Key::Address([127, 0, 0, 1].into())]).is_ok());
     }
 
     #[test]
     fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
         let (t, _) = throttle(budget(6, 1));
         for i in 0..5u16 {
-            t.record_failure(Key::Address(IpAddr::V6(Ipv6Addr::new(
-                0x2001, 0xdb8, 0, 1, i, i, i, i,
-            ))));
+            fail(
+                &t,
+                Key::Address(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, i, i, i, i))),
+            );
         }
         let same_64 = Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 9, 9, 9, 9);
         let other_64 = Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1);
-        assert!(t.check(Key::Address(IpAddr::V6(same_64))).is_err());
-        assert_eq!(t.check(Key::Address(IpAddr::V6(other_64))), Ok(()));
+        assert!(t.reserve([Key::Address(IpAddr::V6(same_64))]).is_err());
+        assert!(t.reserve([Key::Address(IpAddr::V6(other_64))]).is_ok());
 
         let v4: IpAddr = [192, 0, 2, 7].into();
         for _ in 0..5 {
-            t.record_failure(Key::Address(v4));
+            fail(&t, Key::Address(v4));
         }
         let mapped = IpAddr::V6(std::net::Ipv4Addr::new(192, 0, 2, 7).to_ipv6_mapped());
-        assert!(t.check(Key::Address(mapped)).is_err());
+        assert!(t.reserve([Key::Address(mapped)]).is_err());
     }
 
     #[test]
-    fn check_all_reports_the_longest_wait() {
-        let (t, _) = throttle(budget(6, 1)); // client: 10 s; user: 10 s; address: 1 s
+    fn the_longest_wait_is_reported() {
+        let (t, _) = throttle(budget(6, 1)); // client: 10 s; address: 1 s
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..5 {
-            t.record_failure(Key::Address(ip));
+            fail(&t, Key::Address(ip));
         }
-        assert_eq!(t.check(Key::Address(ip)), Err(RetryAfter(1)));
-        t.record_failure(Key::Client("a"));
+        assert_eq!(t.reserve([Key::Address(ip)]).unwrap_err(), RetryAfter(1));
+        fail(&t, client("a"));
         assert_eq!(
-            t.check_all([Key::Client("a"), Key::Address(ip)]),
-            Err(RetryAfter(10))
+            t.reserve([client("a"), Key::Address(ip)]).unwrap_err(),
+            RetryAfter(10)
         );
-        assert_eq!(t.check_all([Key::Client("b")]), Ok(()));
     }
 
     #[test]
     fn a_budget_that_is_off_never_refuses() {
         let (t, _) = throttle(Budget::OFF);
         for _ in 0..1000 {
-            t.record_failure(Key::Client("a"));
+            fail(&t, client("a"));
         }
-        assert_eq!(t.check(Key::Client("a")), Ok(()));
+        assert!(t.reserve([client("a")]).is_ok());
         assert_eq!(t.tracked_keys(), 0);
     }
 
     #[test]
     fn housekeeping_forgets_paid_back_keys_only() {
         let (t, clock) = throttle(budget(6, 2));
-        t.record_failure(Key::Client("old"));
+        fail(&t, client("old"));
         clock.advance(chrono::Duration::seconds(60));
-        t.record_failure(Key::Client("new"));
-        t.record_failure(Key::Client("new"));
+        fail(&t, client("new"));
+        fail(&t, client("new"));
         assert_eq!(t.tracked_keys(), 2);
         t.retain_recent();
         assert_eq!(t.tracked_keys(), 1);
-        assert!(t.check(Key::Client("new")).is_err(), "still blocked");
+        assert!(t.reserve([client("new")]).is_err(), "still blocked");
         clock.advance(chrono::Duration::seconds(60));
         t.retain_recent();
         assert_eq!(t.tracked_keys(), 0);
-        assert_eq!(t.check(Key::Client("new")), Ok(()));
+        assert!(t.reserve([client("new")]).is_ok());
     }
 
     #[test]
-    fn asking_about_unknown_keys_stores_nothing() {
+    fn asking_about_refused_or_unknown_keys_stores_nothing_lasting() {
         let (t, _) = throttle(budget(6, 2));
-        t.record_failure(Key::Client("a"));
+        fail(&t, client("a"));
         for i in 0..100 {
-            let _ = t.check(Key::Client(&format!("c{i}")));
+            t.reserve([client(&format!("c{i}"))]).unwrap().not_a_guess();
         }
         assert_eq!(t.tracked_keys(), 1);
     }

@@ -1,11 +1,12 @@
 //! Resource owners and console administrators (SPEC §4 `/users`).
 
+use super::passwords::{Origin, PasswordCheck};
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
 use crate::error::{FieldError, ServiceError};
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
-use crate::user::{hash_password, verify_password, User};
+use crate::user::{PasswordError, PasswordHashing, User};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub struct UserChange {
 pub struct UserService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    hashing: PasswordHashing,
+    passwords: PasswordCheck,
 }
 
 fn check_username(errs: &mut Vec<FieldError>, u: &str) {
@@ -83,8 +86,25 @@ fn check_display_name(errs: &mut Vec<FieldError>, d: &str) -> Option<String> {
 }
 
 impl UserService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hashing: PasswordHashing,
+        passwords: PasswordCheck,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            hashing,
+            passwords,
+        }
+    }
+
+    async fn hash(&self, password: String) -> Result<String, ServiceError> {
+        self.hashing.hash(password).await.map_err(|e| match e {
+            PasswordError::Busy(wait) => ServiceError::Busy(wait),
+            other => ServiceError::Internal(other.to_string()),
+        })
     }
 
     /// SPEC §6: on an empty database, create the administrator `admin`. Returns the
@@ -161,9 +181,7 @@ impl UserService {
             display_name,
             active: input.active.unwrap_or(true),
             admin: input.admin.unwrap_or(false),
-            password_hash: hash_password(password)
-                .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            password_hash: self.hash(password).await?,
             token_epoch: 0,
             created_at: now,
             updated_at: now,
@@ -319,9 +337,7 @@ impl UserService {
             return Err(ServiceError::Validation(errs));
         }
         let next = User {
-            password_hash: hash_password(password.to_owned())
-                .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            password_hash: self.hash(password.to_owned()).await?,
             token_epoch: existing.token_epoch + 1,
             updated_at: self.clock.now(),
             ..existing
@@ -371,20 +387,26 @@ impl UserService {
         }
     }
 
-    /// The user if `password` is theirs and they are active; Argon2id off the runtime.
+    /// A sign-in: the user if `password` is theirs and they are active, under the
+    /// brute-force limits and the hashing gate (`PasswordCheck`).
     pub async fn verify_login(
         &self,
         username: &str,
         password: &str,
+        origin: Origin<'_>,
     ) -> Result<Option<User>, ServiceError> {
-        let user = self.store.get_user_by_username(username).await?;
-        let phc = user
-            .as_ref()
-            .map_or_else(|| DUMMY_PHC.to_owned(), |u| u.password_hash.clone());
-        let ok = verify_password(password.to_owned(), phc)
+        self.passwords
+            .verify(username, password.to_owned(), origin)
             .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok(user.filter(|u| ok && u.active))
+    }
+
+    /// The device cookie for a browser `user` just signed in from (SPEC §9).
+    pub fn device_cookie(
+        &self,
+        presented: Option<&str>,
+        user: &User,
+    ) -> Result<String, ServiceError> {
+        self.passwords.device_cookie(presented, user)
     }
 }
 
@@ -394,13 +416,8 @@ mod tests {
 
     #[tokio::test]
     async fn dummy_hash_parses_and_never_matches() {
-        assert!(!crate::user::verify_password("".into(), DUMMY_PHC.into())
-            .await
-            .unwrap());
-        assert!(
-            !crate::user::verify_password("admin".into(), DUMMY_PHC.into())
-                .await
-                .unwrap()
-        );
+        let g = crate::user::PasswordHashing::new(Default::default());
+        assert!(!g.verify("".into(), DUMMY_PHC.into()).await.unwrap());
+        assert!(!g.verify("admin".into(), DUMMY_PHC.into()).await.unwrap());
     }
 }

@@ -174,6 +174,9 @@ pub fn service_error(admin: &Admin, section: &'static str, e: ServiceError) -> R
         ServiceError::Store(tollgate_core::store::StoreError::Unavailable(_)) => {
             (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable")
         }
+        ServiceError::Busy(_) | ServiceError::Throttled(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "Server busy")
+        }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
     };
     let msg = match &e {

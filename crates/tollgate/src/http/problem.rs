@@ -132,6 +132,17 @@ impl From<ServiceError> for Problem {
                     )
                 }
             }
+            ServiceError::Busy(wait) | ServiceError::Throttled(wait) => Problem {
+                retry_after: Some(u32::try_from(wait.secs()).unwrap_or(u32::MAX)),
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!(
+                        "the server is busy hashing passwords; try again in {} s",
+                        wait.secs()
+                    ),
+                )
+            },
             other => {
                 tracing::error!(error = %other, "internal error");
                 Problem::new(

@@ -30,6 +30,20 @@ impl Browser {
         }
     }
 
+    /// A browser whose connections come from `source` (any 127.0.0.0/8 address reaches the
+    /// server's 127.0.0.1 on Linux), to play a person at another address.
+    pub fn from_address(base: &str, source: [u8; 4]) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(std::net::IpAddr::from(source))
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+        }
+    }
+
     fn abs(&self, url: &str) -> String {
         if url.starts_with('/') {
             format!("{}{url}", self.base)

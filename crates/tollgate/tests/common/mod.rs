@@ -34,6 +34,8 @@ pub struct Options {
     pub policy: Policy,
     /// Brute-force budgets; the production defaults unless a test needs smaller ones.
     pub rate_limit: ThrottleSettings,
+    /// Argon2id concurrency; the production defaults unless a test needs others.
+    pub password_hashing: tollgate_core::user::PasswordHashingSettings,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             policy: Policy::default(),
             rate_limit: ThrottleSettings::default(),
+            password_hashing: Default::default(),
         }
     }
 }
@@ -62,6 +65,7 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     .unwrap();
     config.policy = opts.policy;
     config.rate_limit = opts.rate_limit;
+    config.password_hashing = opts.password_hashing;
     let state = tollgate::server::build_state(&config, opts.clock)
         .await
         .unwrap();

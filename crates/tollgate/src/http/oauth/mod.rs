@@ -19,10 +19,9 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tollgate_core::client::Client;
-use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError, TokenRequest};
+use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError};
 use tollgate_core::secret::Secret;
-use tollgate_core::service::throttle::{Key, RetryAfter};
-use tollgate_core::service::Throttle;
+use tollgate_core::service::throttle::RetryAfter;
 use tollgate_core::ServiceError;
 
 pub fn router() -> Router<AppState> {
@@ -43,19 +42,15 @@ pub fn router() -> Router<AppState> {
 
 /// An RFC 6749 §5.2 error response. Every response of the token endpoint carries
 /// `Cache-Control: no-store` (§5.1).
-pub(crate) enum OAuthErrorResponse {
-    Error(OAuthError),
-    /// The client, user or source address is over its brute-force budget (SPEC §9).
-    Throttled(RetryAfter),
-}
+pub(crate) struct OAuthErrorResponse(OAuthError);
 
 impl IntoResponse for OAuthErrorResponse {
     fn into_response(self) -> Response {
-        let e = match self {
-            Self::Error(e) => e,
-            Self::Throttled(wait) => return throttled(wait),
-        };
+        let e = self.0;
         let status = match &e {
+            // The client, user or source address is over its brute-force budget (SPEC §9).
+            OAuthError::Throttled(wait) => return throttled(*wait),
+            OAuthError::Busy(wait) => return busy(*wait),
             OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             OAuthError::TemporarilyUnavailable(m) => {
                 tracing::warn!(error = %m, "database unavailable");
@@ -102,14 +97,25 @@ impl IntoResponse for OAuthErrorResponse {
 /// caller should do. RFC 6749 defines no token-endpoint code for this; this is the one the
 /// server already uses for "not now" (503 while the database is down).
 fn throttled(wait: RetryAfter) -> Response {
-    let body = json!({
-        "error": "temporarily_unavailable",
-        "error_description": format!(
-            "too many failed authentication attempts for this client, user or source address; try again in {} s",
-            wait.secs()
-        ),
-    });
-    let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    retry_later(
+        StatusCode::TOO_MANY_REQUESTS,
+        OAuthError::Throttled(wait),
+        wait,
+    )
+}
+
+/// 503 with `Retry-After`: shed because every password-hashing slot is busy (SPEC §9).
+fn busy(wait: RetryAfter) -> Response {
+    retry_later(
+        StatusCode::SERVICE_UNAVAILABLE,
+        OAuthError::Busy(wait),
+        wait,
+    )
+}
+
+fn retry_later(status: StatusCode, e: OAuthError, wait: RetryAfter) -> Response {
+    let body = json!({ "error": e.code(), "error_description": e.description() });
+    let mut res = (status, axum::Json(body)).into_response();
     let h = res.headers_mut();
     no_store(h);
     h.insert(header::RETRY_AFTER, HeaderValue::from(wait.secs()));
@@ -118,19 +124,13 @@ fn throttled(wait: RetryAfter) -> Response {
 
 impl From<OAuthError> for OAuthErrorResponse {
     fn from(e: OAuthError) -> Self {
-        Self::Error(e)
+        Self(e)
     }
 }
 
 impl From<ServiceError> for OAuthErrorResponse {
     fn from(e: ServiceError) -> Self {
-        Self::Error(e.into())
-    }
-}
-
-impl From<RetryAfter> for OAuthErrorResponse {
-    fn from(wait: RetryAfter) -> Self {
-        Self::Throttled(wait)
+        Self(e.into())
     }
 }
 
@@ -196,109 +196,18 @@ impl FromRequestParts<AppState> for SourceAddr {
     }
 }
 
-/// One authentication attempt under the brute-force limits (RFC 6749 §2.3.1, SPEC §9):
-/// created only if no key it involves is over its budget, checked before any secret is
-/// verified; a failed verification is then counted against those keys. A caller with the
-/// right secret spends nothing.
-pub(crate) struct Attempt<'a> {
-    throttle: &'a Throttle,
-    client: Option<&'a str>,
-    user: Option<String>,
-    source: Option<IpAddr>,
-}
-
-impl<'a> Attempt<'a> {
-    /// Client authentication at the token, introspection or revocation endpoint.
-    pub(crate) fn client(
-        state: &'a AppState,
-        source: SourceAddr,
-        creds: &'a ClientCredentials,
-    ) -> Result<Self, RetryAfter> {
-        Self::begin(state, source, Some(&creds.client_id), None)
-    }
-
-    /// A token request: the client and, for the password grant, the username too (RFC 6749
-    /// §4.3.2: the endpoint MUST be protected against brute force attacks).
-    pub(crate) fn token(
-        state: &'a AppState,
-        source: SourceAddr,
-        creds: &'a ClientCredentials,
-        req: &TokenRequest,
-    ) -> Result<Self, RetryAfter> {
-        let user = if req.grant_type == "password" {
-            req.username.clone()
-        } else {
-            None
-        };
-        Self::begin(state, source, Some(&creds.client_id), user)
-    }
-
-    /// A sign-in on the login page (also the console's).
-    pub(crate) fn login(
-        state: &'a AppState,
-        source: SourceAddr,
-        username: &str,
-    ) -> Result<Self, RetryAfter> {
-        Self::begin(state, source, None, Some(username.to_owned()))
-    }
-
-    fn begin(
-        state: &'a AppState,
-        source: SourceAddr,
-        client: Option<&'a str>,
-        user: Option<String>,
-    ) -> Result<Self, RetryAfter> {
-        let a = Self {
-            throttle: &state.services.throttle,
-            client,
-            user,
-            source: source.0,
-        };
-        a.throttle.check_all(a.keys(true, true))?;
-        Ok(a)
-    }
-
-    fn keys(&self, client: bool, user: bool) -> impl Iterator<Item = Key<'_>> {
-        [
-            self.client.filter(|_| client).map(Key::Client),
-            self.user.as_deref().filter(|_| user).map(Key::User),
-            self.source.map(Key::Address),
-        ]
-        .into_iter()
-        .flatten()
-    }
-
-    fn record(&self, client: bool, user: bool) {
-        for k in self.keys(client, user) {
-            self.throttle.record_failure(k);
-        }
-    }
-
-    /// Counts the failure if `r` says the client (`invalid_client`) or, for the password
-    /// grant, the resource owner's credentials (`invalid_grant`, RFC 6749 §5.2) were wrong.
-    pub(crate) fn outcome<T>(self, r: Result<T, OAuthError>) -> Result<T, OAuthError> {
-        match &r {
-            Err(OAuthError::InvalidClient { .. }) => self.record(true, false),
-            Err(OAuthError::InvalidGrant(_)) if self.user.is_some() => self.record(false, true),
-            _ => {}
-        }
-        r
-    }
-
-    /// The credentials were wrong (sign-in).
-    pub(crate) fn failed(self) {
-        self.record(true, true);
-    }
-}
-
-/// `OAuthService::authenticate_client` under the brute-force limits.
+/// `OAuthService::authenticate_client` from the request's source address (the brute-force
+/// limits count per client and address).
 pub(crate) async fn authenticate_client(
     state: &AppState,
     source: SourceAddr,
     creds: &ClientCredentials,
 ) -> Result<Arc<Client>, OAuthErrorResponse> {
-    let attempt = Attempt::client(state, source, creds)?;
-    Ok(attempt.outcome(state.services.oauth.authenticate_client(creds).await)?)
+    Ok(state
+        .services
+        .oauth
+        .authenticate_client(creds, source.0)
+        .await?)
 }
 
 pub(crate) fn no_store(h: &mut HeaderMap) {
@@ -452,7 +361,7 @@ mod tests {
 
     #[tokio::test]
     async fn throttled_is_429_with_retry_after_and_a_retryable_error() {
-        let res = OAuthErrorResponse::from(RetryAfter(42)).into_response();
+        let res = OAuthErrorResponse::from(OAuthError::Throttled(RetryAfter(42))).into_response();
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(res.headers()[header::RETRY_AFTER], "42");
         assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");

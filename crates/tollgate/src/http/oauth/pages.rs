@@ -2,7 +2,7 @@
 //! consent and sign-out pages, with server-side sessions (SPEC §3) and CSRF tokens on
 //! every form.
 
-use super::{parse_params, Attempt, OAuthErrorResponse, SourceAddr};
+use super::{parse_params, OAuthErrorResponse, SourceAddr};
 use crate::http::AppState;
 use askama::Template;
 use axum::body::Bytes;
@@ -14,11 +14,19 @@ use std::collections::HashMap;
 use tollgate_core::oauth::{AuthorizeError, AuthorizeRequest, OAuthError, ValidatedAuthorize};
 use tollgate_core::secret::random_string;
 use tollgate_core::service::throttle::RetryAfter;
+use tollgate_core::service::Origin;
 use tollgate_core::token::SessionState;
+use tollgate_core::ServiceError;
 
 pub const SESSION_COOKIE: &str = "tollgate_session";
 /// A pre-session nonce the sign-in form's CSRF token is bound to.
 const LOGIN_COOKIE: &str = "tollgate_login";
+/// Signed entries naming the users who signed in from this browser before (SPEC §9 device
+/// cookies): their sign-ins are limited per browser, so a guesser elsewhere cannot lock
+/// them out.
+const DEVICE_COOKIE: &str = "tollgate_device";
+/// How long a browser stays known without signing in again.
+const DEVICE_COOKIE_DAYS: i64 = 365;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -116,6 +124,17 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
         .same_site(SameSite::Lax)
         .secure(secure(state))
         .path("/")
+        .build()
+}
+
+/// The device cookie: persistent, and sent only to the sign-in page.
+fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((DEVICE_COOKIE, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(state))
+        .path("/login")
+        .max_age(time::Duration::days(DEVICE_COOKIE_DAYS))
         .build()
 }
 
@@ -460,22 +479,39 @@ pub async fn login(
             StatusCode::FORBIDDEN,
         );
     }
-    // Checked before the password is: a blocked account or address learns nothing.
-    let attempt = match Attempt::login(&state, source, &username) {
-        Ok(a) => a,
-        Err(wait) => return throttled_login_form(&state, jar, return_to, username, wait),
+    let origin = Origin {
+        address: source.0,
+        device_cookie: jar.get(DEVICE_COOKIE).map(|c| c.value()),
     };
     let user = match state
         .services
         .users
-        .verify_login(&username, &password)
+        .verify_login(&username, &password, origin)
         .await
     {
         Ok(u) => u,
+        Err(ServiceError::Throttled(wait)) => {
+            return throttled_login_form(&state, jar, return_to, username, wait)
+        }
+        Err(ServiceError::Busy(wait)) => {
+            let mut res = login_form(
+                &state,
+                jar,
+                return_to,
+                username,
+                Some(format!(
+                    "The server is busy. Please try again in {} seconds.",
+                    wait.secs()
+                )),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait.secs()));
+            return res;
+        }
         Err(e) => return server_error_page(e.into()),
     };
     let Some(user) = user else {
-        attempt.failed();
         return login_form(
             &state,
             jar,
@@ -485,10 +521,25 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
+    // A new sign-in replaces the browser's previous session rather than leaving it valid.
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        if let Err(e) = state.services.sessions.end(old.value()).await {
+            return server_error_page(e.into());
+        }
+    }
     let secret = match state.services.sessions.start(&user).await {
         Ok(s) => s,
         Err(e) => return server_error_page(e.into()),
     };
+    let device = match state
+        .services
+        .users
+        .device_cookie(jar.get(DEVICE_COOKIE).map(|c| c.value()), &user)
+    {
+        Ok(d) => d,
+        Err(e) => return server_error_page(e.into()),
+    };
+    let jar = jar.add(device_cookie(&state, device));
     let jar = jar.remove(removal(&state, LOGIN_COOKIE)).add(cookie(
         &state,
         SESSION_COOKIE,

@@ -2,8 +2,7 @@
 //! (RFC 7009) and the RFC 8414 metadata document.
 
 use super::{
-    authenticate_client, client_credentials, form_body, no_store, Attempt, OAuthErrorResponse,
-    SourceAddr,
+    authenticate_client, client_credentials, form_body, no_store, OAuthErrorResponse, SourceAddr,
 };
 use crate::http::metrics::TokenGrant;
 use crate::http::AppState;
@@ -77,8 +76,7 @@ pub async fn token(
         refresh_token: take("refresh_token"),
     };
     let grant = TokenGrant::of_token_request(&req.grant_type);
-    let attempt = Attempt::token(&state, source, &creds, &req)?;
-    let res = attempt.outcome(state.services.oauth.token(&creds, req).await)?;
+    let res = state.services.oauth.token(&creds, req, source.0).await?;
     // Only a grant the service accepted gets this far, so `grant` is always known here.
     if let Some(g) = grant {
         state.metrics.token_issued(g);
