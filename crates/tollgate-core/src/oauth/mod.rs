@@ -19,7 +19,7 @@ use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::secret::{Secret, SecretHasher};
-use crate::service::throttle::{Key, Throttle};
+use crate::service::throttle::Key;
 use crate::service::PasswordCheck;
 use crate::store::Store;
 use crate::token::{IssuedBy, TokenKind, TokenRecord};
@@ -79,7 +79,7 @@ pub struct OAuthService {
     auth_code_lifetime: Duration,
     issuer: String,
     cache: ClientCache,
-    throttle: Throttle,
+    /// Also holds the brute-force limits client authentication uses.
     passwords: PasswordCheck,
 }
 
@@ -91,7 +91,6 @@ impl OAuthService {
         auth_code_lifetime_secs: u32,
         issuer: String,
         cache: ClientCache,
-        throttle: Throttle,
         passwords: PasswordCheck,
     ) -> Self {
         Self {
@@ -101,7 +100,6 @@ impl OAuthService {
             auth_code_lifetime: Duration::seconds(i64::from(auth_code_lifetime_secs)),
             issuer,
             cache,
-            throttle,
             passwords,
         }
     }
@@ -140,7 +138,8 @@ impl OAuthService {
                 source.map(Key::Address),
             ];
             Some(
-                self.throttle
+                self.passwords
+                    .throttle()
                     .reserve(keys.into_iter().flatten())
                     .map_err(OAuthError::Throttled)?,
             )

@@ -177,7 +177,6 @@ impl Services {
                 settings.auth_code_lifetime_secs,
                 settings.issuer,
                 cache,
-                throttle.clone(),
                 passwords,
             ),
             throttle,

@@ -45,6 +45,10 @@ impl PasswordCheck {
         }
     }
 
+    pub(crate) fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
     /// The user if `password` is theirs and they are active. One verification is reserved
     /// against the attempt's keys before Argon2id runs and given back if the password was
     /// right: from a browser the user signed in from before, per device; otherwise per
