@@ -438,8 +438,9 @@ fn cookie_attrs(set_cookie: &str) -> (String, Vec<(String, String)>) {
     (name, attrs)
 }
 
-/// Every `Set-Cookie` of `res` is HttpOnly, SameSite=Lax, Path=/, and Secure exactly when
-/// `secure`. Returns the cookies set (name=value), for the next request.
+/// Every `Set-Cookie` of `res` is HttpOnly, SameSite=Lax, Path=/ (the device cookie, which
+/// only the sign-in page reads, Path=/login), and Secure exactly when `secure`. Returns the
+/// cookies set (name=value), for the next request.
 fn assert_cookie_flags(res: &reqwest::Response, secure: bool, what: &str) -> Vec<String> {
     let mut set = Vec::new();
     for v in res.headers().get_all(SET_COOKIE) {
@@ -455,7 +456,12 @@ fn assert_cookie_flags(res: &reqwest::Response, secure: bool, what: &str) -> Vec
         };
         assert!(has("httponly"), "{what}: {name} is not HttpOnly: {v}");
         assert_eq!(val("samesite"), "Lax", "{what}: {name}: {v}");
-        assert_eq!(val("path"), "/", "{what}: {name}: {v}");
+        let path = if name == "tollgate_device" {
+            "/login"
+        } else {
+            "/"
+        };
+        assert_eq!(val("path"), path, "{what}: {name}: {v}");
         assert_eq!(has("secure"), secure, "{what}: {name} Secure: {v}");
         set.push(v.split(';').next().unwrap().to_owned());
     }

@@ -325,6 +325,20 @@ impl OAuthService {
             _ => v.redirect_uri.clone(),
         }
     }
+
+    /// An error for a request already validated (client and redirect URI known good): the
+    /// redirect to the client that carries it (RFC 6749 §4.1.2.1, §4.2.2.1).
+    pub fn refuse(&self, v: &ValidatedAuthorize, err: &OAuthError) -> String {
+        match error_redirect(
+            &v.redirect_uri,
+            v.response_type == ResponseType::Token,
+            v.state.as_deref(),
+            err,
+        ) {
+            AuthorizeError::Redirect(url) => url,
+            _ => v.redirect_uri.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

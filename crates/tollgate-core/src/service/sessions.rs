@@ -68,6 +68,22 @@ impl SessionService {
         self.hasher.derive("csrf", cookie)
     }
 
+    /// A console notice signed for the session `cookie`: `<mac>.<text>`.
+    pub fn sign_notice(&self, cookie: &str, text: &str) -> String {
+        format!("{}.{text}", self.notice_mac(cookie, text))
+    }
+
+    /// The text of a notice `sign_notice` made for this session, else `None`.
+    pub fn open_notice(&self, cookie: &str, signed: &str) -> Option<String> {
+        let (mac, text) = signed.split_once('.')?;
+        (!cookie.is_empty() && SecretHasher::equal(&self.notice_mac(cookie, text), mac))
+            .then(|| text.to_owned())
+    }
+
+    fn notice_mac(&self, cookie: &str, text: &str) -> String {
+        self.hasher.derive("notice", &format!("{cookie}\0{text}"))
+    }
+
     pub fn check_csrf(&self, cookie: &str, presented: &str) -> bool {
         !cookie.is_empty() && SecretHasher::equal(&self.csrf_token(cookie), presented)
     }

@@ -1,7 +1,7 @@
 //! Console pages for OAuth clients: list, add, edit, rotate the secret, (de)activate,
 //! revoke all tokens, delete. All through `ClientService`, like the admin API.
 
-use super::{message, render, see_other, service_error, Admin, AdminForm, Layout, Notice};
+use super::{message, render, service_error, Admin, AdminForm, Layout, Notice};
 use crate::http::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -137,7 +137,7 @@ pub async fn list(
     render(
         StatusCode::OK,
         &ListPage {
-            layout: Some(admin.layout("clients", q.notice)),
+            layout: Some(admin.layout("clients", admin.flash(q.notice))),
             q: q.q,
             client_type: q.client_type,
             grant_type: q.grant_type,
@@ -583,7 +583,7 @@ pub async fn edit_form(
             &admin,
             Some(&c),
             FormArgs {
-                notice: n.notice,
+                notice: admin.flash(n.notice),
                 ..page_args(ClientFormData::of(&c))
             },
         ),
@@ -624,7 +624,7 @@ pub async fn update(
                     },
                 );
             }
-            see_other(&format!("/console/clients/{id}"), "Changes saved.")
+            admin.see_other(&format!("/console/clients/{id}"), "Changes saved.")
         }
         Err(ServiceError::Validation(errs)) => form_page(
             &state,
@@ -795,7 +795,7 @@ pub async fn set_active(
         .set_active(&admin.actor, &id, active, form.revision)
         .await
     {
-        Ok(_) => see_other(
+        Ok(_) => admin.see_other(
             &format!("/console/clients/{id}"),
             if active {
                 "Client activated."
@@ -849,7 +849,7 @@ pub async fn delete(
         .delete(&admin.actor, &id, form.revision)
         .await
     {
-        Ok(()) => see_other("/console/clients", "Client deleted."),
+        Ok(()) => admin.see_other("/console/clients", "Client deleted."),
         Err(e) => service_error(&admin, "clients", e),
     }
 }
@@ -866,7 +866,7 @@ pub async fn revoke_tokens(
         .revoke_all_tokens(&admin.actor, &id)
         .await
     {
-        Ok(_) => see_other(
+        Ok(_) => admin.see_other(
             &format!("/console/clients/{id}"),
             "All of this client's tokens were revoked.",
         ),

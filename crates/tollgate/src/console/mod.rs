@@ -116,6 +116,7 @@ pub struct Admin {
     pub csrf: String,
     pub actor: Actor,
     cookie: String,
+    sessions: tollgate_core::service::SessionService,
 }
 
 impl Admin {
@@ -189,16 +190,27 @@ pub fn service_error(admin: &Admin, section: &'static str, e: ServiceError) -> R
     message(status, Some(admin.layout(section, None)), title, msg)
 }
 
-/// Where to go after a change: back to a page, with a notice to show there.
-pub fn see_other(path: &str, notice: &str) -> Response {
-    let q = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("notice", notice)
-        .finish();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut res = Redirect::to(&format!("{path}{sep}{q}")).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+impl Admin {
+    /// Where to go after a change: back to a page, with a notice to show there. The notice
+    /// is signed for this session, so a link cannot make the console show someone else's
+    /// text (`flash` checks it).
+    pub fn see_other(&self, path: &str, notice: &str) -> Response {
+        let signed = self.sessions.sign_notice(&self.cookie, notice);
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("notice", &signed)
+            .finish();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut res = crate::http::location::see_other(&format!("{path}{sep}{q}"));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+
+    /// The text of a `?notice=` this console signed for this session; anything else
+    /// (hand-written, or from another session) is not shown.
+    pub fn flash(&self, notice: Option<String>) -> Option<String> {
+        self.sessions.open_notice(&self.cookie, notice.as_deref()?)
+    }
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -234,7 +246,7 @@ impl FromRequestParts<AppState> for Admin {
             let q = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("return_to", &return_to)
                 .finish();
-            return Err(Redirect::to(&format!("/login?{q}")).into_response());
+            return Err(crate::http::location::see_other(&format!("/login?{q}")));
         };
         if !session.user_admin {
             return Err(message(
@@ -253,6 +265,7 @@ impl FromRequestParts<AppState> for Admin {
             actor: Actor::new(format!("user:{}", session.username), ip),
             username: session.username,
             cookie,
+            sessions: state.services.sessions.clone(),
         })
     }
 }
@@ -297,7 +310,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AdminForm<T> {
     }
 }
 
-/// `?notice=…` shown once at the top of a page after a redirect.
+/// `?notice=…` shown once at the top of a page after a redirect (signed: `Admin::flash`).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Notice {
     pub notice: Option<String>,

@@ -1,6 +1,6 @@
 //! Console pages for Token Management, users, admin keys and the audit log.
 
-use super::{render, see_other, service_error, Admin, AdminForm, Layout};
+use super::{render, service_error, Admin, AdminForm, Layout};
 use crate::http::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -151,7 +151,7 @@ pub async fn tokens(
     render(
         StatusCode::OK,
         &TokensPage {
-            layout: Some(admin.layout("tokens", q.notice)),
+            layout: Some(admin.layout("tokens", admin.flash(q.notice))),
             csrf: admin.csrf.clone(),
             client_id: q.client_id,
             username: q.username,
@@ -175,7 +175,7 @@ pub async fn revoke_token(
 ) -> Response {
     let admin = f.admin;
     match state.services.tokens.revoke(&admin.actor, &id).await {
-        Ok(_) => see_other("/console/tokens", &format!("Token {id} revoked.")),
+        Ok(_) => admin.see_other("/console/tokens", &format!("Token {id} revoked.")),
         Err(e) => service_error(&admin, "tokens", e),
     }
 }
@@ -274,7 +274,7 @@ pub async fn users(
         &state,
         &admin,
         q.cursor.as_deref(),
-        q.notice,
+        admin.flash(q.notice),
         NewUserForm::default(),
         BTreeMap::new(),
         StatusCode::OK,
@@ -292,7 +292,7 @@ pub async fn create_user(State(state): State<AppState>, f: AdminForm<NewUserForm
         active: Some(true),
     };
     match state.services.users.create(&admin.actor, input).await {
-        Ok(u) => see_other("/console/users", &format!("User {} created.", u.username)),
+        Ok(u) => admin.see_other("/console/users", &format!("User {} created.", u.username)),
         Err(ServiceError::Validation(errs)) => {
             let errors = errs.into_iter().map(|e| (e.field, e.message)).collect();
             users_page(
@@ -348,7 +348,7 @@ pub async fn update_user(
                 (_, Some("true")) => "is now an administrator",
                 _ => "is no longer an administrator",
             };
-            see_other("/console/users", &format!("{} {what}.", u.username))
+            admin.see_other("/console/users", &format!("{} {what}.", u.username))
         }
         Err(e) => service_error(&admin, "users", e),
     }
@@ -372,7 +372,7 @@ pub async fn set_password(
         .set_password(&admin.actor, &id, &form.password)
         .await
     {
-        Ok(u) => see_other(
+        Ok(u) => admin.see_other(
             "/console/users",
             &format!(
                 "Password of {} changed; their sessions and tokens ended.",
@@ -437,7 +437,7 @@ pub async fn admin_keys(
     keys_page(
         &state,
         &admin,
-        q.notice,
+        admin.flash(q.notice),
         None,
         String::new(),
         None,
@@ -501,7 +501,7 @@ pub async fn delete_admin_key(
 ) -> Response {
     let admin = f.admin;
     match state.services.admin_keys.delete(&admin.actor, &id).await {
-        Ok(()) => see_other(
+        Ok(()) => admin.see_other(
             "/console/admin-keys",
             "Admin key deleted; requests using it now fail.",
         ),

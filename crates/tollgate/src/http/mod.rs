@@ -5,6 +5,7 @@ pub mod admin;
 mod edge;
 pub mod extract;
 pub mod health;
+pub mod location;
 pub mod metrics;
 pub mod oauth;
 pub mod problem;

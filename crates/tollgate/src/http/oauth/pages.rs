@@ -8,7 +8,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use std::collections::HashMap;
 use tollgate_core::oauth::{AuthorizeError, AuthorizeRequest, OAuthError, ValidatedAuthorize};
@@ -103,7 +103,7 @@ fn server_error_page(e: OAuthError) -> Response {
 
 /// A redirect that may carry a code or token: never cached, never sent on as a referrer.
 fn redirect(url: &str) -> Response {
-    let mut res = Redirect::to(url).into_response();
+    let mut res = crate::http::location::see_other(url);
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
@@ -143,13 +143,16 @@ fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
     cookie(state, name, String::new())
 }
 
+/// The longest `return_to` the sign-in page carries (it travels in the URL and a form).
+const MAX_RETURN_TO: usize = 4096;
+
 /// SPEC §9: `return_to` may only be a local path (no open redirect).
 fn safe_return_to(r: Option<&str>) -> Option<String> {
     let r = r?;
     let ok = r.starts_with('/')
         && !r.starts_with("//")
         && !r.contains('\\')
-        && r.len() <= 4096
+        && r.len() <= MAX_RETURN_TO
         && !r.chars().any(|c| c.is_control() || c.is_whitespace());
     ok.then(|| r.to_owned())
 }
@@ -248,7 +251,16 @@ pub async fn authorize(
         Err(e) => return server_error_page(e),
     };
     let Some(session) = session else {
-        return login_redirect(&authorize_url(&req));
+        let resume = authorize_url(&req);
+        if resume.len() > MAX_RETURN_TO {
+            // The sign-in page could not bring the user back to this request: say so to
+            // the client now rather than lose the flow after the user signed in.
+            let err = OAuthError::InvalidRequest(format!(
+                "the authorization request is too long to continue after sign-in (at most {MAX_RETURN_TO} bytes of parameters); send a shorter state or scope"
+            ));
+            return redirect(&state.services.oauth.refuse(&v, &err));
+        }
+        return login_redirect(&resume);
     };
     let cookie_value = jar
         .get(SESSION_COOKIE)

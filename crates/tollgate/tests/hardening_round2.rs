@@ -1,0 +1,234 @@
+//! Issue 13 (the second attack on a running server): console notices, long authorization
+//! requests at sign-in, sessions replaced by a new sign-in, and `Location` headers. Each
+//! on every backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::browser::{hidden_inputs, location, params_of, Browser};
+use common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
+use serde_json::json;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+/// Finding 11: `?notice=` on any console URL showed attacker-chosen text inside the real
+/// console. Notices are now signed for the session they were made for.
+#[tokio::test]
+async fn console_notices_cannot_be_chosen_by_a_link() {
+    for s in common::servers().await {
+        let n = s.name();
+        user(&s, "boss", true).await;
+        user(&s, "deputy", true).await;
+        let b = signed_in(&s, "boss").await;
+        let bait = "Your session expired: call +1 555 0100 to restore access";
+        for path in [
+            "/console/clients",
+            "/console/tokens",
+            "/console/users",
+            "/console/admin-keys",
+        ] {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("notice", bait)
+                .finish();
+            let page = b.get(&format!("{path}?{q}")).await.text().await.unwrap();
+            assert!(
+                !page.contains("call +1 555"),
+                "[{n}] {path} showed the bait"
+            );
+        }
+        // The console's own notice after a change is shown ...
+        let csrf = csrf_of(&b, "/console/users").await;
+        let res = b
+            .post_form(
+                "/console/users",
+                &pairs(&[
+                    ("csrf", &csrf),
+                    ("username", "newcomer"),
+                    ("password", PASSWORD),
+                ]),
+            )
+            .await;
+        assert_eq!(res.status(), 303, "[{n}]");
+        let to = location(&res);
+        let page = b.get(&to).await.text().await.unwrap();
+        assert!(page.contains("User newcomer created."), "[{n}] {page}");
+        // ... but only to the session it was made for: the link is no bait either.
+        let other = signed_in(&s, "deputy").await;
+        let page = other.get(&to).await.text().await.unwrap();
+        assert!(
+            !page.contains("newcomer created"),
+            "[{n}] shown to another session"
+        );
+    }
+}
+
+/// Finding 12: an authorization request over ~4 KB lost the flow at sign-in (the
+/// `return_to` was dropped silently). It now fails visibly, to the client, before sign-in.
+#[tokio::test]
+async fn an_authorize_request_too_long_to_resume_fails_visibly() {
+    for s in common::servers().await {
+        let n = s.name();
+        let c = s
+            .create_client(&json!({
+                "name": "Web", "version": "1", "type": "confidential",
+                "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+            }))
+            .await;
+        let id = c["client_id"].as_str().unwrap();
+        let url = |state: &str| {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("response_type", "code")
+                .append_pair("client_id", id)
+                .append_pair("redirect_uri", REDIRECT)
+                .append_pair("state", state)
+                .finish();
+            format!("/oauth2/authorize?{q}")
+        };
+        let b = Browser::new(&s.base);
+        // Long, but short enough: the sign-in page brings the user back to it.
+        let res = b.get(&url(&"s".repeat(3000))).await;
+        assert_eq!(res.status(), 303, "[{n}]");
+        let to = location(&res);
+        assert!(to.starts_with("/login?return_to="), "[{n}] {to}");
+        let page = b.get(&to).await.text().await.unwrap();
+        let back = hidden_inputs(&page)
+            .into_iter()
+            .find(|(k, _)| k == "return_to")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        assert!(back.contains(&"s".repeat(3000)), "[{n}] the flow is kept");
+        // Too long to carry through sign-in: the client hears of it at once.
+        let state = "t".repeat(5000);
+        let res = b.get(&url(&state)).await;
+        assert_eq!(res.status(), 303, "[{n}]");
+        let to = location(&res);
+        assert!(
+            to.starts_with(REDIRECT),
+            "[{n}] to the client, not to sign-in: {to}"
+        );
+        let p = params_of(&to, false);
+        assert_eq!(p["error"], "invalid_request", "[{n}] {p:?}");
+        assert_eq!(p["state"], state, "[{n}]");
+        assert!(p["error_description"].contains("too long"), "[{n}] {p:?}");
+    }
+}
+
+/// The value of cookie `name` that `res` sets.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (k, rest) = v.split_once('=')?;
+            (k == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
+        })
+}
+
+/// Signs in over plain HTTP with explicit cookies; returns the new session cookie.
+async fn sign_in_with(s: &common::TestServer, username: &str, session: Option<&str>) -> String {
+    let form = s.http.get(s.url("/login")).send().await.unwrap();
+    let nonce = set_cookie(&form, "tollgate_login").unwrap();
+    let mut fields = hidden_inputs(&form.text().await.unwrap());
+    fields.push(("username".into(), username.into()));
+    fields.push(("password".into(), PASSWORD.into()));
+    let mut cookies = format!("tollgate_login={nonce}");
+    if let Some(old) = session {
+        cookies.push_str(&format!("; tollgate_session={old}"));
+    }
+    let res = s
+        .http
+        .post(s.url("/login"))
+        .header("cookie", cookies)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "sign-in");
+    set_cookie(&res, "tollgate_session").unwrap()
+}
+
+async fn signed_in_as(s: &common::TestServer, session: &str) -> Option<String> {
+    let page = s
+        .http
+        .get(s.url("/login"))
+        .header("cookie", format!("tollgate_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    page.contains("You are signed in as").then(|| {
+        page.split("<strong>")
+            .nth(1)
+            .unwrap_or("")
+            .split('<')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
+}
+
+/// Finding 14: signing in again left the previous session valid.
+#[tokio::test]
+async fn signing_in_again_ends_the_previous_session() {
+    for s in common::servers().await {
+        let n = s.name();
+        user(&s, "hana", false).await;
+        user(&s, "ivan", false).await;
+        let first = sign_in_with(&s, "hana", None).await;
+        assert_eq!(
+            signed_in_as(&s, &first).await.as_deref(),
+            Some("hana"),
+            "[{n}]"
+        );
+        // Another browser's session is its own business.
+        let elsewhere = sign_in_with(&s, "hana", None).await;
+        // The same browser signs in again (here as someone else): its old session ends.
+        let second = sign_in_with(&s, "ivan", Some(&first)).await;
+        assert_ne!(first, second, "[{n}]");
+        assert_eq!(
+            signed_in_as(&s, &first).await,
+            None,
+            "[{n}] the old session is over"
+        );
+        assert_eq!(
+            signed_in_as(&s, &second).await.as_deref(),
+            Some("ivan"),
+            "[{n}]"
+        );
+        assert_eq!(
+            signed_in_as(&s, &elsewhere).await.as_deref(),
+            Some("hana"),
+            "[{n}] other browsers stay signed in"
+        );
+    }
+}
+
+/// Finding 14: raw UTF-8 went into `Location` headers.
+#[tokio::test]
+async fn locations_are_ascii() {
+    for s in common::servers().await {
+        let n = s.name();
+        user(&s, "jun", true).await;
+        let b = Browser::new(&s.base);
+        // Unsigned in: the console sends the browser to sign in, coming back to the path.
+        let res = b.get("/console/clients/ümlaut").await;
+        assert_eq!(res.status(), 303, "[{n}]");
+        let raw = res.headers()["location"].as_bytes().to_vec();
+        assert!(raw.iter().all(|c| c.is_ascii_graphic()), "[{n}] {raw:?}");
+        // After sign-in, to a return_to with non-ASCII characters.
+        let page = b.get("/login").await.text().await.unwrap();
+        let mut form = hidden_inputs(&page);
+        form.retain(|(k, _)| k != "return_to");
+        form.push(("return_to".into(), "/console/clients/é".into()));
+        form.push(("username".into(), "jun".into()));
+        form.push(("password".into(), PASSWORD.into()));
+        let res = b.post_form("/login", &form).await;
+        assert_eq!(res.status(), 303, "[{n}]");
+        let raw = res.headers()["location"].as_bytes().to_vec();
+        assert_eq!(raw, b"/console/clients/%C3%A9", "[{n}]");
+    }
+}
