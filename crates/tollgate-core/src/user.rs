@@ -356,3 +356,9 @@ mod tests {
         assert_eq!(verified + shed, 40);
     }
 }
+
+/// The key usernames are unique under and looked up by: case-insensitive, look-alike
+/// spellings as one (`text::identity_key`).
+pub fn username_key(username: &str) -> String {
+    crate::text::identity_key(username)
+}

@@ -157,5 +157,5 @@ impl PasswordCheck {
 /// The form of a username the limits count by: the same for every spelling the user
 /// lookup treats as one user.
 pub(crate) fn identity(username: &str) -> String {
-    username.trim().to_lowercase()
+    crate::text::identity_key(username)
 }
