@@ -70,8 +70,12 @@ pub fn refuse_controls(s: &str, kind: TextKind) -> Result<(), TextError> {
 /// they reach a lookup, so both databases answer them the same way.
 pub fn has_control(s: &str) -> bool {
     let gc = CodePointMapData::<GeneralCategory>::new();
-    s.chars()
-        .any(|c| matches!(gc.get(c), GeneralCategory::Control | GeneralCategory::Format))
+    s.chars().any(|c| {
+        matches!(
+            gc.get(c),
+            GeneralCategory::Control | GeneralCategory::Format
+        )
+    })
 }
 
 /// The key two names are compared by: trimmed, NFKC-normalised and fully case-folded
@@ -125,7 +129,16 @@ mod tests {
 
     #[test]
     fn identity_key_is_idempotent() {
-        for s in ["Straße", "ＡＬＩＣＥ", "e\u{301}", "ǅ", "ﬃ", "İstanbul", "ΐ", "ᾼ"] {
+        for s in [
+            "Straße",
+            "ＡＬＩＣＥ",
+            "e\u{301}",
+            "ǅ",
+            "ﬃ",
+            "İstanbul",
+            "ΐ",
+            "ᾼ",
+        ] {
             let k = identity_key(s);
             assert_eq!(identity_key(&k), k, "{s:?}");
         }
@@ -145,30 +158,50 @@ mod tests {
             "admin\u{2028}",
         ] {
             assert!(
-                matches!(refuse_controls(bad, TextKind::Identifier), Err(TextError::Invisible(_)) | Err(TextError::Control(_))),
+                matches!(
+                    refuse_controls(bad, TextKind::Identifier),
+                    Err(TextError::Invisible(_)) | Err(TextError::Control(_))
+                ),
                 "{bad:?}"
             );
         }
         for good in ["alice", "José", "ａｌｉｃｅ", "my app", "日本語", "o'brien"] {
-            assert_eq!(refuse_controls(good, TextKind::Identifier), Ok(()), "{good:?}");
+            assert_eq!(
+                refuse_controls(good, TextKind::Identifier),
+                Ok(()),
+                "{good:?}"
+            );
         }
     }
 
     #[test]
     fn controls_are_refused_everywhere_but_newline_and_tab_in_multiline() {
         for kind in [TextKind::Identifier, TextKind::Line, TextKind::Multiline] {
-            for bad in ["a\0b", "\u{1b}[31mred", "a\rb", "a\u{7f}", "a\u{85}b", "a\u{9b}b"] {
+            for bad in [
+                "a\0b",
+                "\u{1b}[31mred",
+                "a\rb",
+                "a\u{7f}",
+                "a\u{85}b",
+                "a\u{9b}b",
+            ] {
                 assert!(
                     matches!(refuse_controls(bad, kind), Err(TextError::Control(_))),
                     "{bad:?} {kind:?}"
                 );
             }
         }
-        assert_eq!(refuse_controls("line 1\nline 2\tx", TextKind::Multiline), Ok(()));
+        assert_eq!(
+            refuse_controls("line 1\nline 2\tx", TextKind::Multiline),
+            Ok(())
+        );
         assert!(refuse_controls("a\nb", TextKind::Line).is_err());
         assert!(refuse_controls("a\tb", TextKind::Identifier).is_err());
         // Joiners carry meaning in some scripts and emoji, so display text keeps them.
-        assert_eq!(refuse_controls("👩\u{200d}💻 نامه\u{200c}ای", TextKind::Line), Ok(()));
+        assert_eq!(
+            refuse_controls("👩\u{200d}💻 نامه\u{200c}ای", TextKind::Line),
+            Ok(())
+        );
         assert!(refuse_controls("x\u{202e}y", TextKind::Multiline).is_err());
         assert!(refuse_controls("x\u{200b}y", TextKind::Line).is_err());
     }
@@ -176,7 +209,10 @@ mod tests {
     #[test]
     fn the_error_names_the_character_without_printing_it() {
         let e = refuse_controls("a\u{1b}b", TextKind::Line).unwrap_err();
-        assert_eq!(e.to_string(), "must not contain control characters (found U+001B)");
+        assert_eq!(
+            e.to_string(),
+            "must not contain control characters (found U+001B)"
+        );
     }
 
     #[test]

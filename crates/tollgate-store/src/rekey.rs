@@ -53,7 +53,10 @@ pub(crate) fn assign(mut rows: Vec<KeyedRow>) -> Rekey {
     let mut taken: BTreeMap<(String, String), ()> = BTreeMap::new();
     let mut out = Rekey::default();
     for r in rows {
-        if taken.insert((r.scope.clone(), r.new_key.clone()), ()).is_none() {
+        if taken
+            .insert((r.scope.clone(), r.new_key.clone()), ())
+            .is_none()
+        {
             if r.new_key != r.old_key {
                 out.changes.push((r.id, r.new_key));
             }
@@ -89,10 +92,7 @@ mod tests {
     #[test]
     fn a_collision_keeps_both_rows_and_the_holder_of_the_key_wins() {
         // "strasse" already holds the new key; "straße" (older) must step aside.
-        let r = assign(vec![
-            row("b", "", "straße", 1),
-            row("a", "", "strasse", 2),
-        ]);
+        let r = assign(vec![row("b", "", "straße", 1), row("a", "", "strasse", 2)]);
         assert_eq!(r.changes, vec![("b".into(), "straße\u{1}b".into())]);
         assert_eq!(r.collided, vec!["b".to_owned()]);
     }
@@ -105,14 +105,20 @@ mod tests {
         ]);
         assert_eq!(
             r.changes,
-            vec![("old".into(), "file".into()), ("new".into(), "ｆｉｌｅ\u{1}new".into())]
+            vec![
+                ("old".into(), "file".into()),
+                ("new".into(), "ｆｉｌｅ\u{1}new".into())
+            ]
         );
         assert_eq!(r.collided, vec!["new".to_owned()]);
     }
 
     #[test]
     fn the_scope_separates_groups() {
-        let r = assign(vec![row("a", "1.0", "straße", 1), row("b", "2.0", "STRASSE", 2)]);
+        let r = assign(vec![
+            row("a", "1.0", "straße", 1),
+            row("b", "2.0", "STRASSE", 2),
+        ]);
         assert_eq!(r.collided, Vec::<String>::new());
         assert_eq!(r.changes, vec![("a".into(), "strasse".into())]);
     }

@@ -22,8 +22,8 @@ use tollgate_core::client::Client;
 use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError};
 use tollgate_core::secret::Secret;
 use tollgate_core::service::throttle::RetryAfter;
-use tollgate_core::ServiceError;
 use tollgate_core::text::has_control;
+use tollgate_core::ServiceError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
