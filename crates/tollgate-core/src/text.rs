@@ -43,19 +43,20 @@ pub fn refuse_controls(s: &str, kind: TextKind) -> Result<(), TextError> {
     let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
     for c in s.chars() {
         match gc.get(c) {
-            GeneralCategory::Control => {
-                if !(kind == TextKind::Multiline && matches!(c, '\n' | '\t')) {
-                    return Err(TextError::Control(c));
-                }
+            GeneralCategory::Control
+                if !(kind == TextKind::Multiline && matches!(c, '\n' | '\t')) =>
+            {
+                return Err(TextError::Control(c));
             }
             GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => {
                 return Err(TextError::Control(c));
             }
-            GeneralCategory::Format => {
-                if kind == TextKind::Identifier || !matches!(c, '\u{200C}' | '\u{200D}') {
-                    return Err(TextError::Invisible(c));
-                }
+            GeneralCategory::Format
+                if kind == TextKind::Identifier || !matches!(c, '\u{200C}' | '\u{200D}') =>
+            {
+                return Err(TextError::Invisible(c));
             }
+            GeneralCategory::Control | GeneralCategory::Format => {}
             _ if kind == TextKind::Identifier && ignorable.contains(c) => {
                 return Err(TextError::Invisible(c));
             }

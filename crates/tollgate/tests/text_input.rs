@@ -29,6 +29,15 @@ async fn app(s: &TestServer) -> (String, String) {
     )
 }
 
+/// Endpoint, Basic credentials, form, expected status and RFC 6749 error.
+type OAuthCase<'a> = (
+    &'a str,
+    Option<(&'a str, &'a str)>,
+    Vec<(&'a str, &'a str)>,
+    u16,
+    &'a str,
+);
+
 #[tokio::test]
 async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend() {
     for s in servers().await {
@@ -36,7 +45,7 @@ async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(
         let (id, secret) = app(&s).await;
         s.create_user("alice", "correct horse battery").await;
         let bad_id = format!("{id}\0");
-        let cases: Vec<(&str, Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str)> = vec![
+        let cases: Vec<OAuthCase> = vec![
             (
                 "/oauth2/token",
                 None,
