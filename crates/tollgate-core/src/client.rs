@@ -5,6 +5,7 @@
 
 use crate::error::FieldError;
 use crate::policy::Policy;
+use crate::text::TextKind;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -213,9 +214,10 @@ pub struct Client {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The key the uniqueness constraint is built on: names compare case-insensitively.
+/// The key the uniqueness constraint is built on: names compare case-insensitively, and
+/// look-alike spellings (fullwidth, decomposed, `ß`/`SS`) as one (`text::identity_key`).
 pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    crate::text::identity_key(name)
 }
 
 /// A note about a legal but discouraged setting (SPEC §1 "Legacy options").
@@ -382,15 +384,21 @@ pub fn validate(
 
     let description = match &input.description {
         Some(Some(d)) => {
-            let d = d.trim();
+            let d = crate::text::normalize_newlines(d.trim());
             if d.chars().count() > DESCRIPTION_MAX {
                 errs.push(FieldError::new(
                     "description",
                     "too_long",
                     format!("description must be at most {DESCRIPTION_MAX} characters"),
                 ));
+            } else if let Err(e) = crate::text::refuse_controls(&d, TextKind::Multiline) {
+                errs.push(FieldError::new(
+                    "description",
+                    "invalid_characters",
+                    format!("description {e}"),
+                ));
             }
-            (!d.is_empty()).then(|| d.to_owned())
+            (!d.is_empty()).then(|| d.into_owned())
         }
         Some(None) => None,
         None => before.as_ref().and_then(|b| b.description.clone()),
@@ -568,11 +576,11 @@ fn text_field(errs: &mut Vec<FieldError>, field: &str, raw: &str, max: usize) ->
         ));
         return None;
     }
-    if v.chars().any(char::is_control) {
+    if let Err(e) = crate::text::refuse_controls(v, TextKind::Identifier) {
         errs.push(FieldError::new(
             field,
             "invalid_characters",
-            format!("{field} must not contain control characters"),
+            format!("{field} {e}"),
         ));
         return None;
     }

@@ -14,6 +14,7 @@ pub mod policy;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod text;
 pub mod token;
 pub mod user;
 

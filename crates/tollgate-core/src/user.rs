@@ -254,6 +254,12 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) -> Result<boo
     Ok(expected.as_bytes().ct_eq(&out).into())
 }
 
+/// The key usernames are unique under and looked up by: case-insensitive, look-alike
+/// spellings as one (`text::identity_key`).
+pub fn username_key(username: &str) -> String {
+    crate::text::identity_key(username)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 
 mod batch;
 mod postgres;
+mod rekey;
 mod rows;
 mod sql;
 mod sqlite;

@@ -33,11 +33,13 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        Ok(Self {
+        let store = Self {
             batcher: Self::token_batcher(pool.clone()),
             writer: pool.clone(),
             reader: pool,
-        })
+        };
+        store.rekey_identities().await?;
+        Ok(store)
     }
 }
 

@@ -31,11 +31,12 @@ pub(crate) const CLIENT_COLUMNS: &str = "seq, client_id, name, version, descript
      redirect_uris, scopes, access_token_lifetime, refresh_count, active, secret_hash, \
      previous_secret_hash, previous_secret_expires_at, token_epoch, revision, created_at, updated_at";
 
-/// `%` and `_` are wildcards in LIKE; a search for them must match them literally.
+/// `%` and `_` are wildcards in LIKE; a search for them must match them literally. `q` is
+/// already a key (`text::identity_key`, by the service), as the searched column is.
 pub(crate) fn like_pattern(q: &str) -> String {
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
-    for c in q.trim().to_lowercase().chars() {
+    for c in q.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -58,6 +59,7 @@ macro_rules! sql_store {
             use base64::Engine as _;
             use tollgate_core::audit::{AuditEntry, AuditEvent, AuditFilter};
             use tollgate_core::client::{name_key, Client};
+            use tollgate_core::user::username_key;
             use tollgate_core::store::*;
             use tollgate_core::user::User;
 
@@ -313,7 +315,7 @@ macro_rules! sql_store {
                     )
                     .bind(&u.id)
                     .bind(&u.username)
-                    .bind(u.username.to_lowercase())
+                    .bind(username_key(&u.username))
                     .bind(&u.display_name)
                     .bind(u.active)
                     .bind(u.admin)
@@ -339,7 +341,7 @@ macro_rules! sql_store {
                     sqlx::query_as::<_, UserRow>(&format!(
                         "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"
                     ))
-                    .bind(username.to_lowercase())
+                    .bind(username_key(username))
                     .fetch_optional(&self.reader)
                     .await
                     .map_err(classify)?
@@ -804,6 +806,96 @@ macro_rules! sql_store {
                     $backend
                 }
             }
+
+            impl $store {
+                /// Recomputes the username and client-name keys once after migration 6
+                /// (`rekey.rs`): claimed by moving `settings.identity_keys` off `pending`
+                /// in the same transaction, so of instances starting together one does it.
+                pub(crate) async fn rekey_identities(&self) -> Result<(), StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    let claimed = sqlx::query(
+                        "UPDATE settings SET value = $1 WHERE name = 'identity_keys' AND value = 'pending'",
+                    )
+                    .bind(crate::rekey::DONE)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                    if claimed == 0 {
+                        return Ok(());
+                    }
+                    let users: Vec<(String, String, String, i64)> = sqlx::query_as(
+                        "SELECT id, username, username_key, created_at FROM users",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    let users = crate::rekey::assign(
+                        users
+                            .into_iter()
+                            .map(|(id, name, old_key, created_at)| crate::rekey::KeyedRow {
+                                id,
+                                scope: String::new(),
+                                new_key: username_key(&name),
+                                old_key,
+                                created_at,
+                            })
+                            .collect(),
+                    );
+                    let clients: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+                        "SELECT client_id, version, name, name_key, created_at FROM clients",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    let clients = crate::rekey::assign(
+                        clients
+                            .into_iter()
+                            .map(|(id, version, name, old_key, created_at)| crate::rekey::KeyedRow {
+                                id,
+                                scope: version,
+                                new_key: name_key(&name),
+                                old_key,
+                                created_at,
+                            })
+                            .collect(),
+                    );
+                    for (table, key_col, id_col, rekey) in [
+                        ("users", "username_key", "id", &users),
+                        ("clients", "name_key", "client_id", &clients),
+                    ] {
+                        let sql = format!("UPDATE {table} SET {key_col} = $1 WHERE {id_col} = $2");
+                        // Through a key no other row holds first, so a chain of changes
+                        // (a takes b's old key, b takes c's) never meets the constraint.
+                        for (id, _) in &rekey.changes {
+                            sqlx::query(&sql)
+                                .bind(crate::rekey::parked(id))
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(classify)?;
+                        }
+                        for (id, key) in &rekey.changes {
+                            sqlx::query(&sql)
+                                .bind(key)
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(classify)?;
+                        }
+                        for id in &rekey.collided {
+                            tracing::warn!(
+                                table,
+                                id = %id,
+                                "two rows now share one name under Unicode-aware comparison; \
+                                 this one is kept under a fallback key, is no longer found by \
+                                 name, and should be renamed or deleted"
+                            );
+                        }
+                    }
+                    tx.commit().await.map_err(classify)
+                }
+            }
         };
     };
 }
@@ -815,8 +907,8 @@ mod tests {
     use super::like_pattern;
 
     #[test]
-    fn like_pattern_escapes_wildcards_and_lowercases() {
-        assert_eq!(like_pattern(" Bill "), "%bill%");
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern("bill"), "%bill%");
         assert_eq!(like_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
     }
 }

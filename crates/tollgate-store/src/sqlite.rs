@@ -68,12 +68,14 @@ impl SqliteStore {
                 .map_err(classify)?;
             (reader, Some(hot), batcher)
         };
-        Ok(Self {
+        let store = Self {
             batcher,
             writer,
             reader,
             hot,
-        })
+        };
+        store.rekey_identities().await?;
+        Ok(store)
     }
 }
 

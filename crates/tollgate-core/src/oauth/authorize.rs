@@ -104,7 +104,13 @@ impl OAuthService {
         let Some(client_id) = req.client_id.as_deref().filter(|c| !c.is_empty()) else {
             return Err(AuthorizeError::Page("The request has no client_id.".into()));
         };
-        let client = match self.store().get_client(client_id).await? {
+        // No client id holds a control character: unknown, on every backend.
+        let found = if crate::text::has_control(client_id) {
+            None
+        } else {
+            self.store().get_client(client_id).await?
+        };
+        let client = match found {
             Some(c) if c.active => c,
             Some(_) => {
                 return Err(AuthorizeError::Page(

@@ -124,7 +124,12 @@ impl OAuthService {
     ) -> Result<Arc<Client>, OAuthError> {
         let basic = creds.method == AuthMethod::Basic;
         let fail = || OAuthError::invalid_client("client authentication failed", basic);
-        let client = self.cache.get(&*self.store, &creds.client_id).await?;
+        // No client id holds a control character, and PostgreSQL cannot look up a NUL.
+        let client = if crate::text::has_control(&creds.client_id) {
+            None
+        } else {
+            self.cache.get(&*self.store, &creds.client_id).await?
+        };
         let guessing = match (&client, &creds.secret) {
             (Some(c), _) if c.client_type == ClientType::Public => false,
             (_, secret) => secret.is_some(),
@@ -338,6 +343,9 @@ impl OAuthService {
         &self,
         presented: &str,
     ) -> Result<Option<crate::token::TokenState>, crate::store::StoreError> {
+        if crate::text::has_control(presented) {
+            return Ok(None);
+        }
         match crate::token::presented_id(presented) {
             Some(id) => Ok(self
                 .store

@@ -36,7 +36,9 @@ impl AdminKeyService {
 
     pub async fn create(&self, actor: &Actor, name: &str) -> Result<NewAdminKey, ServiceError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control)
+        if name.is_empty()
+            || name.chars().count() > NAME_MAX
+            || crate::text::refuse_controls(name, crate::text::TextKind::Line).is_err()
         {
             return Err(ServiceError::Validation(vec![FieldError::new(
                 "name",

@@ -23,6 +23,11 @@ impl AuditService {
     ) -> Result<Page<AuditEntry>, ServiceError> {
         let limit = check_limit(limit)?;
         let before = decode_cursor(cursor)?;
+        super::check_filters(&[
+            ("actor", filter.actor.as_deref()),
+            ("action", filter.action.as_deref()),
+            ("target_id", filter.target_id.as_deref()),
+        ])?;
         let rows = self.store.list_audit(filter, before, limit + 1).await?;
         Ok(Page::from_rows(rows, limit, |e| e.id))
     }

@@ -118,8 +118,13 @@ impl ClientService {
     ) -> Result<Page<Client>, ServiceError> {
         let limit = check_limit(limit)?;
         let after = decode_cursor(cursor)?;
+        super::check_filters(&[("version", filter.version.as_deref())])?;
+        let filter = ClientFilter {
+            q: super::search_text(filter.q.as_deref())?,
+            ..filter.clone()
+        };
         // One extra row tells whether another page exists.
-        let rows = self.store.list_clients(filter, after, limit + 1).await?;
+        let rows = self.store.list_clients(&filter, after, limit + 1).await?;
         let page = Page::from_rows(rows, limit, |(pos, _)| *pos);
         Ok(Page {
             items: page.items.into_iter().map(|(_, c)| c).collect(),

@@ -78,6 +78,35 @@ pub(crate) fn decode_cursor(cursor: Option<&str>) -> Result<Option<i64>, Service
         })
 }
 
+/// Filters reach LIKE patterns and equality lookups: a control character there is refused
+/// as a field error, since SQLite reads a NUL as the end of the pattern (matching every row)
+/// while PostgreSQL cannot hold one at all.
+pub(crate) fn check_filters(fields: &[(&str, Option<&str>)]) -> Result<(), ServiceError> {
+    let errs: Vec<FieldError> = fields
+        .iter()
+        .filter(|(_, v)| v.is_some_and(crate::text::has_control))
+        .map(|(name, _)| {
+            FieldError::new(
+                *name,
+                "invalid_characters",
+                format!("{name} must not contain control or formatting characters"),
+            )
+        })
+        .collect();
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Validation(errs))
+    }
+}
+
+/// A name search as the key names are stored under (`text::identity_key`), so `STRASSE`
+/// finds `Straße`; `None` for a blank one.
+pub(crate) fn search_text(q: Option<&str>) -> Result<Option<String>, ServiceError> {
+    check_filters(&[("q", q)])?;
+    Ok(q.map(crate::text::identity_key).filter(|k| !k.is_empty()))
+}
+
 pub(crate) fn check_limit(limit: Option<u32>) -> Result<u32, ServiceError> {
     match limit {
         None => Ok(PAGE_LIMIT_DEFAULT),

@@ -80,7 +80,14 @@ impl PasswordCheck {
             ),
         }
         .map_err(ServiceError::Throttled)?;
-        let user = match self.store.get_user_by_username(username).await {
+        // No username holds a control character (text::refuse_controls), and PostgreSQL
+        // cannot look up a NUL: such a name is an unknown user, on every backend.
+        let lookup = if crate::text::has_control(username) {
+            Ok(None)
+        } else {
+            self.store.get_user_by_username(username).await
+        };
+        let user = match lookup {
             Ok(u) => u,
             Err(e) => {
                 reservation.not_a_guess();
@@ -157,5 +164,5 @@ impl PasswordCheck {
 /// The form of a username the limits count by: the same for every spelling the user
 /// lookup treats as one user.
 pub(crate) fn identity(username: &str) -> String {
-    username.trim().to_lowercase()
+    crate::text::identity_key(username)
 }

@@ -33,6 +33,10 @@ impl TokenService {
     ) -> Result<Page<TokenState>, ServiceError> {
         let limit = check_limit(limit)?;
         let before = decode_cursor(cursor)?;
+        super::check_filters(&[
+            ("client_id", filter.client_id.as_deref()),
+            ("username", filter.username.as_deref()),
+        ])?;
         // Usernames compare case-insensitively everywhere (Unicode, in Rust); resolve the
         // filter to the stored spelling so both databases agree.
         let mut filter = filter.clone();

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::error::{FieldError, ServiceError};
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
+use crate::text::{self, TextKind};
 use crate::user::{PasswordError, PasswordHashing, User};
 use serde_json::json;
 use std::sync::Arc;
@@ -53,11 +54,25 @@ fn check_username(errs: &mut Vec<FieldError>, u: &str) {
             "invalid_length",
             format!("username must be 1 to {USERNAME_MAX} characters"),
         ));
-    } else if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    } else if u.chars().any(char::is_whitespace) {
         errs.push(FieldError::new(
             "username",
             "invalid_characters",
-            "username must not contain spaces or control characters",
+            "username must not contain spaces",
+        ));
+    } else if let Err(e) = text::refuse_controls(u, TextKind::Identifier) {
+        errs.push(FieldError::new(
+            "username",
+            "invalid_characters",
+            format!("username {e}"),
+        ));
+    } else if text::identity_key(u).chars().any(char::is_whitespace) {
+        // NFKC turns some spacing marks into a space and a combining mark (U+00A8 "¨"); the
+        // key must obey the same no-space rule as the name.
+        errs.push(FieldError::new(
+            "username",
+            "invalid_characters",
+            "username must not contain characters that normalise to spaces",
         ));
     }
 }
@@ -75,7 +90,7 @@ fn check_password(errs: &mut Vec<FieldError>, p: &str) {
 
 fn check_display_name(errs: &mut Vec<FieldError>, d: &str) -> Option<String> {
     let d = d.trim();
-    if d.chars().count() > DISPLAY_NAME_MAX || d.chars().any(char::is_control) {
+    if d.chars().count() > DISPLAY_NAME_MAX || text::refuse_controls(d, TextKind::Line).is_err() {
         errs.push(FieldError::new(
             "display_name",
             "invalid",
@@ -197,7 +212,7 @@ impl UserService {
         match self.store.insert_user(&user, &audit).await {
             Ok(()) => Ok(user),
             Err(StoreError::Duplicate(_)) => Err(ServiceError::Conflict(format!(
-                "a user named {:?} already exists (usernames compare case-insensitively)",
+                "a user named {:?} already exists (usernames compare case-insensitively, and look-alike spellings as one)",
                 user.username
             ))),
             Err(e) => Err(e.into()),
@@ -236,6 +251,7 @@ impl UserService {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .and_then(|s| s.strip_prefix('u').map(str::to_owned))
+                    .filter(|s| !text::has_control(s))
                     .ok_or_else(|| {
                         ServiceError::Validation(vec![FieldError::new(
                             "cursor",
@@ -248,7 +264,7 @@ impl UserService {
         let mut rows = self
             .store
             .list_users(
-                q.filter(|s| !s.trim().is_empty()),
+                super::search_text(q)?.as_deref(),
                 after.as_deref(),
                 limit + 1,
             )
@@ -256,7 +272,7 @@ impl UserService {
         let next_cursor = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
             rows.last()
-                .map(|u| URL_SAFE_NO_PAD.encode(format!("u{}", u.username.to_lowercase())))
+                .map(|u| URL_SAFE_NO_PAD.encode(format!("u{}", text::identity_key(&u.username))))
         } else {
             None
         };

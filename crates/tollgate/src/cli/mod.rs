@@ -63,7 +63,8 @@ pub(crate) fn finish(result: Result<String, CliError>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            // The reason may quote what the server was sent or holds.
+            eprintln!("error: {}", output::terminal_safe(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -72,7 +73,7 @@ pub(crate) fn finish(result: Result<String, CliError>) -> ExitCode {
 /// The API's JSON with `--json`, the human rendering otherwise.
 pub(crate) fn shown(remote: &Remote, v: &Value, human: impl FnOnce(&Value) -> String) -> String {
     if remote.json {
-        serde_json::to_string_pretty(v).unwrap_or_default()
+        output::json_terminal_safe(v)
     } else {
         human(v)
     }

@@ -4,10 +4,43 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
 
+/// Text from the server as the terminal shows it: a control or format character (an ANSI
+/// escape in a description, a bidi override in a name) is written as `\u{1b}`, so what one
+/// administrator typed cannot drive another's terminal. Newlines stay for multi-line cells.
+pub(crate) fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c != '\n' && tollgate_core::text::has_control(c.encode_utf8(&mut [0; 4])) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `--json` output with every control and format character as a JSON `\uXXXX` escape:
+/// serde_json escapes only the ASCII ones, and C1 controls (U+009B is a CSI) or bidi
+/// overrides would reach the terminal raw.
+pub(crate) fn json_terminal_safe(v: &Value) -> String {
+    let raw = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c != '\n' && tollgate_core::text::has_control(c.encode_utf8(&mut [0; 4])) {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => terminal_safe(s),
         Value::Array(a) if a.is_empty() => "-".into(),
         Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
@@ -189,4 +222,19 @@ pub(crate) fn token_table(items: &[Value]) -> String {
         ]);
     }
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_from_the_server_are_escaped_for_the_terminal() {
+        assert_eq!(terminal_safe("a\u{1b}[2Jb\tc\nd"), "a\\u{1b}[2Jb\\u{9}c\nd");
+        assert_eq!(terminal_safe("x\u{202e}y\u{9b}"), "x\\u{202e}y\\u{9b}");
+        let j = json_terminal_safe(&serde_json::json!({"d": "\u{9b}31m\u{1b}"}));
+        assert!(j.contains("\\u009b31m\\u001b"), "{j}");
+        let back: Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(back["d"], "\u{9b}31m\u{1b}");
+    }
 }

@@ -5,7 +5,9 @@
 use super::problem::Problem;
 use super::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Path, Query, RawPathParams, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -113,6 +115,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or_default();
+        for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+            refuse_control_parameter(&name, &value)?;
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Self(v))
@@ -128,11 +134,31 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await {
+            for (name, value) in &params {
+                refuse_control_parameter(name, value)?;
+            }
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| Self(v))
             .map_err(|e| Problem::bad_request(e.body_text()))
     }
+}
+
+/// No id, filter or search the API takes holds a control or format character; refused here,
+/// naming the parameter, so neither database is asked (PostgreSQL cannot take a NUL, and
+/// SQLite's LIKE stops at one and matches every row).
+fn refuse_control_parameter(name: &str, value: &str) -> Result<(), Problem> {
+    if !tollgate_core::text::has_control(name) && !tollgate_core::text::has_control(value) {
+        return Ok(());
+    }
+    let name = name.escape_default().to_string();
+    Err(Problem::bad_parameter(
+        &name,
+        "invalid_characters",
+        format!("parameter `{name}` must not contain control or formatting characters"),
+    ))
 }
 
 /// An admin-API caller, authenticated by `Authorization: Bearer <admin key>`.

@@ -53,6 +53,18 @@ impl Problem {
         Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
     }
 
+    /// A 400 naming the one path or query parameter that is malformed.
+    pub fn bad_parameter(name: &str, code: &str, message: String) -> Self {
+        Self {
+            errors: vec![FieldProblem {
+                field: name.to_owned(),
+                code: code.to_owned(),
+                message: message.clone(),
+            }],
+            ..Self::bad_request(message)
+        }
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self {
             www_authenticate: true,

@@ -22,6 +22,7 @@ use tollgate_core::client::Client;
 use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError};
 use tollgate_core::secret::Secret;
 use tollgate_core::service::throttle::RetryAfter;
+use tollgate_core::text::has_control;
 use tollgate_core::ServiceError;
 
 pub fn router() -> Router<AppState> {
@@ -218,10 +219,27 @@ pub(crate) fn no_store(h: &mut HeaderMap) {
 /// Parses `application/x-www-form-urlencoded` parameters. RFC 6749 §3.1: parameters
 /// without a value count as omitted, and none may appear twice.
 pub fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    parse_params_allowing(raw, &["password"])
+}
+
+/// `parse_params`, refusing a control or format character in any parameter but those in
+/// `free`: no client id, code, token or state we issue holds one, and PostgreSQL cannot
+/// even look up a NUL, so both backends answer `invalid_request` before the store is asked.
+/// A password may hold anything: it is only ever hashed.
+pub fn parse_params_allowing(
+    raw: &[u8],
+    free: &[&str],
+) -> Result<HashMap<String, String>, OAuthError> {
     let mut out = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(raw) {
         if v.is_empty() {
             continue;
+        }
+        if has_control(&k) || (!free.contains(&k.as_ref()) && has_control(&v)) {
+            return Err(OAuthError::InvalidRequest(format!(
+                "parameter {:?} contains a control or formatting character",
+                k.escape_default().to_string()
+            )));
         }
         if out.insert(k.to_string(), v.to_string()).is_some() {
             return Err(OAuthError::InvalidRequest(format!(
@@ -234,6 +252,15 @@ pub fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
 
 /// The form body of a POST to an OAuth endpoint.
 pub fn form_body(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, OAuthError> {
+    form_body_allowing(headers, body, &["password"])
+}
+
+/// `form_body` with `parse_params_allowing`'s exceptions.
+pub fn form_body_allowing(
+    headers: &HeaderMap,
+    body: &Bytes,
+    free: &[&str],
+) -> Result<HashMap<String, String>, OAuthError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -249,7 +276,7 @@ pub fn form_body(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, St
             "the body must be application/x-www-form-urlencoded (RFC 6749 §3.2)".into(),
         ));
     }
-    parse_params(body)
+    parse_params_allowing(body, free)
 }
 
 /// RFC 6749 §2.3.1: client credentials from HTTP Basic (each part form-urlencoded before
@@ -273,6 +300,10 @@ pub fn client_credentials(
         let (id, secret) = text.split_once(':').ok_or_else(bad)?;
         let id = form_decode(id);
         let secret = form_decode(secret);
+        // No client id holds a control character; the lookup is not even tried.
+        if has_control(&id) {
+            return Err(bad());
+        }
         if form_secret.is_some() {
             return Err(OAuthError::InvalidRequest(
                 "use one client authentication method: HTTP Basic or client_secret in the body, not both".into(),

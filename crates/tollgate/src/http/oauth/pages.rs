@@ -469,7 +469,9 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut form = match super::form_body(&headers, &body) {
+    // A username with a control character is a failed sign-in like any unknown name
+    // (core's lookup finds no one), not a different error page that tells them apart.
+    let mut form = match super::form_body_allowing(&headers, &body, &["username", "password"]) {
         Ok(f) => f,
         Err(e) => return OAuthErrorResponse::from(e).into_response(),
     };
