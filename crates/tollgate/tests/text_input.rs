@@ -411,3 +411,36 @@ fn the_cli_escapes_control_characters_it_prints() {
         }
     }
 }
+
+/// The console takes the same ids and filters as the admin API: an address holding a control
+/// character is a 400 page, never a 500 from PostgreSQL or a match-all search on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_addresses_with_control_characters_are_400() {
+    use common::console::{signed_in, user};
+    for s in servers().await {
+        let n = s.name();
+        let (id, _) = app(&s).await;
+        user(&s, "root", true).await;
+        let b = signed_in(&s, "root").await;
+        let ok = b.get(&format!("/console/clients/{id}")).await;
+        assert_eq!(ok.status(), 200, "[{n}] the client page itself");
+        for path in [
+            format!("/console/clients/{id}%00"),
+            format!("/console/clients/{id}%00/delete"),
+            format!("/console/clients/{id}%1B/active"),
+            format!("/console/tokens?client_id={id}%00"),
+            "/console/tokens?username=%00".into(),
+            "/console/clients?q=%00".into(),
+            "/console/users?q=x%E2%80%AE".into(),
+            "/console/audit?actor=%00".into(),
+        ] {
+            let (status, body) = status_and_body(b.get(&path).await).await;
+            assert_eq!(status, 400, "[{n}] GET {path}: {body}");
+            assert!(body.contains("control or formatting character"), "[{n}] {path}: {body}");
+        }
+        let res = b
+            .post_form(&format!("/console/tokens/x%00/revoke"), &[])
+            .await;
+        assert_eq!(res.status(), 400, "[{n}] POST with a NUL id");
+    }
+}

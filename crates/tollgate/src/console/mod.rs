@@ -67,6 +67,29 @@ pub fn router() -> Router<AppState> {
         .route("/console/static/pico.min.css", get(pico))
         .route("/console/static/console.css", get(console_css))
         .route("/console/static/console.js", get(console_js))
+        .layer(axum::middleware::from_fn(refuse_control_characters))
+}
+
+/// No console id, filter or search holds a control or format character: such an address is
+/// refused before any handler runs, so neither database is asked (PostgreSQL cannot take a
+/// NUL; SQLite's LIKE stops at one). The admin API does the same in its extractors.
+async fn refuse_control_characters(req: Request, next: axum::middleware::Next) -> Response {
+    let bad = {
+        let uri = req.uri();
+        let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
+        let query = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes());
+        let mut texts = std::iter::once(path).chain(query.flat_map(|(k, v)| [k, v]));
+        texts.any(|t| tollgate_core::text::has_control(&t))
+    };
+    if bad {
+        return message(
+            StatusCode::BAD_REQUEST,
+            None,
+            "Invalid address",
+            "This address contains a control or formatting character, which no console page takes. Check the link.",
+        );
+    }
+    next.run(req).await
 }
 
 async fn pico() -> Response {
