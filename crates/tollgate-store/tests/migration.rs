@@ -117,3 +117,82 @@ async fn schema_5_keeps_tokens_issued_before_findable_by_hash() {
         }
     }
 }
+
+const USER: &str = "INSERT INTO users (id, username, username_key, display_name, active, admin, \
+     password_hash, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $5, 'x', $6, $6)";
+
+/// Migrates `$pool` to schema 5 and writes users the way that release keyed them (lower
+/// case): `Straße` and `STRASSE` were two users then, and fullwidth `ａｌｉｃｅ` had its own key.
+macro_rules! seed_schema_5_users {
+    ($pool:expr, $migrator:expr, $yes:expr, $no:expr) => {{
+        let pool = $pool;
+        up_to($migrator, 5).run(&pool).await.unwrap();
+        for (id, name, key, at) in [
+            ("u1", "Straße", "straße", 1_i64),
+            ("u2", "STRASSE", "strasse", 2),
+            ("u3", "ａｌｉｃｅ", "ａｌｉｃｅ", 3),
+        ] {
+            sqlx::query(USER)
+                .bind(id)
+                .bind(name)
+                .bind(key)
+                .bind($yes)
+                .bind($no)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }};
+}
+
+/// Schema 6 keys usernames by NFKC + full case folding. Rows that now collide are all kept
+/// (none deleted or changed but its key); the one already holding the new key keeps it, the
+/// other stays reachable by id; a fullwidth name is found by its plain spelling.
+#[tokio::test]
+async fn schema_6_rekeys_usernames_and_keeps_both_rows_of_a_new_collision() {
+    for db in each_backend().await {
+        let b = db.name();
+        match db.backend {
+            Backend::Sqlite => {
+                let options = db
+                    .url
+                    .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                    .unwrap()
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                seed_schema_5_users!(pool, sqlx::migrate!("./migrations/sqlite"), 1, 0);
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                seed_schema_5_users!(pool, sqlx::migrate!("./migrations/postgres"), true, false);
+            }
+        }
+
+        let store = tollgate_store::open(&db.url).await.unwrap();
+        for id in ["u1", "u2", "u3"] {
+            assert!(
+                store.get_user(id).await.unwrap().is_some(),
+                "{b}: {id} kept"
+            );
+        }
+        let u1 = store.get_user("u1").await.unwrap().unwrap();
+        assert_eq!(u1.username, "Straße", "{b}: the name as typed is kept");
+        for spelling in ["strasse", "STRASSE", "Straße"] {
+            let found = store.get_user_by_username(spelling).await.unwrap();
+            assert_eq!(
+                found.map(|u| u.id),
+                Some("u2".to_owned()),
+                "{b}: {spelling} finds the row that already held the key"
+            );
+        }
+        let found = store.get_user_by_username("alice").await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some("u3".to_owned()), "{b}: fullwidth");
+        drop(store);
+        // Opening again does not rekey again (the marker is claimed once).
+        let store = tollgate_store::open(&db.url).await.unwrap();
+        let found = store.get_user_by_username("Straße").await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some("u2".to_owned()), "{b}: reopened");
+    }
+}

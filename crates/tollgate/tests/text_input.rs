@@ -436,7 +436,10 @@ async fn console_addresses_with_control_characters_are_400() {
         ] {
             let (status, body) = status_and_body(b.get(&path).await).await;
             assert_eq!(status, 400, "[{n}] GET {path}: {body}");
-            assert!(body.contains("control or formatting character"), "[{n}] {path}: {body}");
+            assert!(
+                body.contains("control or formatting character"),
+                "[{n}] {path}: {body}"
+            );
         }
         let res = b
             .post_form(&format!("/console/tokens/x%00/revoke"), &[])
