@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 /// Who is acting: an admin key, a console user, or the local CLI talking to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    /// e.g. `admin-key:ci` or `user:admin` or `cli`.
+    /// e.g. `admin-key:Xy3…Qz (ci)` or `user:admin` or `cli`.
     pub label: String,
     pub source_ip: Option<String>,
 }
@@ -16,6 +16,12 @@ impl Actor {
             label: label.into(),
             source_ip,
         }
+    }
+
+    /// An admin-API caller. Key names are not unique, so the label leads with the key's id
+    /// (what `DELETE /admin-keys/{id}` takes) and keeps the name for the reader.
+    pub fn admin_key(id: &str, name: &str, source_ip: Option<String>) -> Self {
+        Self::new(format!("admin-key:{id} ({name})"), source_ip)
     }
 }
 

@@ -435,7 +435,7 @@ async fn every_mutation_writes_an_audit_entry_without_secrets() {
             "[{n}] newest first"
         );
         for e in log["items"].as_array().unwrap() {
-            assert_eq!(e["actor"], "admin-key:test", "[{n}] {e}");
+            assert_eq!(e["actor"], s.actor.as_str(), "[{n}] {e}");
             assert_eq!(e["source_ip"], "127.0.0.1", "[{n}] {e}");
             assert!(e["at"].as_str().unwrap().ends_with('Z'), "[{n}] {e}");
         }

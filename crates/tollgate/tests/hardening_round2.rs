@@ -232,3 +232,94 @@ async fn locations_are_ascii() {
         assert_eq!(raw, b"/console/clients/%C3%A9", "[{n}]");
     }
 }
+
+/// Finding 13: the audit log named admin keys by their name, which is not unique. The actor
+/// now leads with the key's id.
+#[tokio::test]
+async fn the_audit_log_tells_two_keys_of_one_name_apart() {
+    for s in common::servers().await {
+        let n = s.name();
+        let twin: serde_json::Value = s
+            .post("/admin-keys", &json!({"name": "test"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let twin_id = twin["id"].as_str().unwrap();
+        let twin_actor = format!("admin-key:{twin_id} (test)");
+        assert_ne!(twin_actor, s.actor, "[{n}]");
+        let client = |name: &str| {
+            json!({"name": name, "version": "1", "type": "confidential",
+                   "grant_types": ["client_credentials"]})
+        };
+        let res = s
+            .http
+            .post(format!("{}/admin/api/v1/clients", s.base))
+            .bearer_auth(twin["key"].as_str().unwrap())
+            .json(&client("By The Twin"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "[{n}]");
+        assert_eq!(
+            s.post("/clients", &client("By The First")).await.status(),
+            201
+        );
+        let log: serde_json::Value = s
+            .get("/audit?action=client.create")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let actors: Vec<&str> = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["actor"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actors,
+            [s.actor.as_str(), twin_actor.as_str()],
+            "[{n}] {log}"
+        );
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("actor", &twin_actor)
+            .finish();
+        let only: serde_json::Value = s.get(&format!("/audit?{q}")).await.json().await.unwrap();
+        let items = only["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "[{n}] filtered by the twin: {only}");
+        assert_eq!(items[0]["details"]["name"], "By The Twin", "[{n}] {only}");
+    }
+}
+
+/// Finding 14: PATCH with `null` for a field that cannot be null was silently ignored. Now
+/// it is a 422 naming the field, and nothing changes; `null` still clears the description.
+#[tokio::test]
+async fn patch_with_null_for_a_required_field_is_refused() {
+    for s in common::servers().await {
+        let n = s.name();
+        let c: serde_json::Value = s
+            .create_client(&json!({
+                "name": "Nulls", "version": "1", "type": "confidential",
+                "grant_types": ["client_credentials"], "scopes": ["read"],
+                "description": "to be cleared",
+            }))
+            .await;
+        let path = format!("/clients/{}", c["client_id"].as_str().unwrap());
+        for field in ["type", "grant_types", "redirect_uris", "scopes", "active"] {
+            let res = s.patch(&path, &json!({ field: null })).await;
+            common::expect_field_error(res, field, "invalid", n).await;
+        }
+        let now: serde_json::Value = s.get(&path).await.json().await.unwrap();
+        assert_eq!(now["type"], "confidential", "[{n}] {now}");
+        assert_eq!(now["active"], true, "[{n}] {now}");
+        assert_eq!(
+            now["updated_at"], c["updated_at"],
+            "[{n}] nothing was written"
+        );
+        let res = s.patch(&path, &json!({"description": null})).await;
+        assert_eq!(res.status(), 200, "[{n}]");
+        let now: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(now["description"], serde_json::Value::Null, "[{n}] {now}");
+    }
+}

@@ -1189,7 +1189,7 @@ async fn delete_revokes_a_token_and_audits_it_without_the_token() {
         let entries = audit["items"].as_array().unwrap();
         assert_eq!(entries.len(), 1, "[{n}] {audit}");
         assert_eq!(entries[0]["target_type"], "token");
-        assert_eq!(entries[0]["actor"], "admin-key:test");
+        assert_eq!(entries[0]["actor"], s.actor.as_str());
         assert_eq!(entries[0]["details"]["client_id"], a.as_str());
         let whole_log = s.get("/audit?limit=500").await.text().await.unwrap();
         assert!(

@@ -196,7 +196,7 @@ impl FromRequestParts<AppState> for AdminCaller {
         };
         match state.services.admin_keys.authenticate(token).await? {
             Some(key) => Ok(Self {
-                actor: Actor::new(format!("admin-key:{}", key.name), client_ip(parts, state)),
+                actor: Actor::admin_key(&key.id, &key.name, client_ip(parts, state)),
             }),
             None => Err(Problem::unauthorized("the admin key is not valid")),
         }

@@ -22,6 +22,8 @@ use tollgate_testkit::TestDb;
 pub struct TestServer {
     pub base: String,
     pub key: String,
+    /// The audit actor of requests made with `key`.
+    pub actor: String,
     pub http: reqwest::Client,
     pub state: AppState,
     pub db: TestDb,
@@ -69,15 +71,14 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     let state = tollgate::server::build_state(&config, opts.clock)
         .await
         .unwrap();
-    let key = state
+    let created = state
         .services
         .admin_keys
         .create(&Actor::new("test", None), "test")
         .await
-        .unwrap()
-        .secret
-        .expose()
-        .to_owned();
+        .unwrap();
+    let key = created.secret.expose().to_owned();
+    let actor = format!("admin-key:{} (test)", created.key.id);
     let (stop, stopped) = oneshot::channel::<()>();
     let st = state.clone();
     let task = tokio::spawn(async move {
@@ -90,6 +91,7 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     TestServer {
         base: format!("http://{addr}"),
         key,
+        actor,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

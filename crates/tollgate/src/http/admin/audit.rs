@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Exact actor, e.g. `admin-key:ci`.
+    /// Exact actor, e.g. `admin-key:Xy3…Qz (ci)` or `user:admin`.
     pub actor: Option<String>,
     /// Exact action, e.g. `client.create`.
     pub action: Option<String>,

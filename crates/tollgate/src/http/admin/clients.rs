@@ -88,40 +88,68 @@ pub struct ClientWrite {
     #[schema(value_type = Option<String>, max_length = 1000)]
     pub description: Option<Option<String>>,
     /// `confidential` or `public`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, example = "confidential")]
-    pub client_type: Option<String>,
-    #[schema(example = json!(["authorization_code"]))]
-    pub grant_types: Option<Vec<String>>,
+    pub client_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["authorization_code"]))]
+    pub grant_types: Option<Option<Vec<String>>>,
     /// Absolute URIs without fragment: `https`, `http` on loopback hosts, or a private-use
     /// scheme (`com.example.app:/cb`).
-    #[schema(example = json!(["https://app.example.com/callback"]))]
-    pub redirect_uris: Option<Vec<String>>,
-    #[schema(example = json!(["read", "write"]))]
-    pub scopes: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["https://app.example.com/callback"]))]
+    pub redirect_uris: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["read", "write"]))]
+    pub scopes: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = lifetime_schema)]
     pub access_token_lifetime: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = refresh_count_schema)]
     pub refresh_count: Option<Value>,
-    pub active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    pub active: Option<Option<bool>>,
 }
 
-impl From<ClientWrite> for ClientInput {
-    fn from(w: ClientWrite) -> Self {
-        ClientInput {
-            name: w.name,
-            version: w.version,
-            description: w.description,
-            client_type: w.client_type,
-            grant_types: w.grant_types,
-            redirect_uris: w.redirect_uris,
-            scopes: w.scopes,
-            access_token_lifetime: w.access_token_lifetime,
-            refresh_count: w.refresh_count,
-            active: w.active,
+impl ClientWrite {
+    /// The core's input. `null` means something only for `description` (it clears it); the
+    /// core refuses it for the lifetime and refresh count with their own messages; for any
+    /// other field it would be a silent no-op, so it is refused here, naming each field.
+    pub fn into_input(self) -> Result<ClientInput, Problem> {
+        let nulls = [
+            (
+                "type",
+                self.client_type.as_ref().is_some_and(Option::is_none),
+            ),
+            ("grant_types", matches!(self.grant_types, Some(None))),
+            ("redirect_uris", matches!(self.redirect_uris, Some(None))),
+            ("scopes", matches!(self.scopes, Some(None))),
+            ("active", matches!(self.active, Some(None))),
+        ];
+        let errs: Vec<FieldError> = nulls
+            .into_iter()
+            .filter(|(_, null)| *null)
+            .map(|(field, _)| {
+                FieldError::new(field, "invalid", format!("{field} must not be null"))
+            })
+            .collect();
+        if !errs.is_empty() {
+            return Err(Problem::validation(errs));
         }
+        Ok(ClientInput {
+            name: self.name,
+            version: self.version,
+            description: self.description,
+            client_type: self.client_type.flatten(),
+            grant_types: self.grant_types.flatten(),
+            redirect_uris: self.redirect_uris.flatten(),
+            scopes: self.scopes.flatten(),
+            access_token_lifetime: self.access_token_lifetime,
+            refresh_count: self.refresh_count,
+            active: self.active.flatten(),
+        })
     }
 }
 
@@ -337,7 +365,7 @@ pub async fn create_client(
     let created = state
         .services
         .clients
-        .create(&caller.actor, body.into())
+        .create(&caller.actor, body.into_input()?)
         .await?;
     let location = format!("/admin/api/v1/clients/{}", created.client.client_id);
     let mut res = respond(&state, StatusCode::CREATED, created);
@@ -385,7 +413,12 @@ pub async fn update_client(
     let updated = state
         .services
         .clients
-        .update(&caller.actor, &client_id, body.into(), if_match(&headers))
+        .update(
+            &caller.actor,
+            &client_id,
+            body.into_input()?,
+            if_match(&headers),
+        )
         .await?;
     Ok(respond(&state, StatusCode::OK, updated))
 }
