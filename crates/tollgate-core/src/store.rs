@@ -89,7 +89,6 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
     async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     async fn count_users(&self) -> Result<i64, StoreError>;
-    async fn count_active_admins(&self) -> Result<i64, StoreError>;
     /// Ordered by username; `after` is the lower-cased username of the previous page's last.
     async fn list_users(
         &self,
@@ -97,10 +96,24 @@ pub trait UserStore: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError>;
-    /// Writes every mutable field of `user` (by id); `false` if it does not exist.
-    async fn update_user(&self, user: &User, audit: &AuditEvent) -> Result<bool, StoreError>;
-    /// Also removes the user's tokens, codes, sessions and consents.
-    async fn delete_user(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError>;
+    /// Writes every mutable field of `user` (by id); `false` if it does not exist, or, with
+    /// `keep_an_admin`, if no *other* active administrator exists at the moment of the
+    /// write (one conditional write, serialised against concurrent ones: SPEC §6's "last
+    /// active administrator" holds under concurrency).
+    async fn update_user(
+        &self,
+        user: &User,
+        audit: &AuditEvent,
+        keep_an_admin: bool,
+    ) -> Result<bool, StoreError>;
+    /// Also removes the user's tokens, codes, sessions and consents. `false` and
+    /// `keep_an_admin` as for `update_user`.
+    async fn delete_user(
+        &self,
+        id: &str,
+        audit: &AuditEvent,
+        keep_an_admin: bool,
+    ) -> Result<bool, StoreError>;
 }
 
 #[derive(Debug, Clone, Default)]

@@ -46,6 +46,17 @@ pub(crate) fn like_pattern(q: &str) -> String {
     p
 }
 
+/// SQL: a user other than the one whose id is placeholder `id` is an active administrator.
+pub(crate) fn another_admin(id: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM users o WHERE o.admin = TRUE AND o.active = TRUE AND o.id <> {id})"
+    )
+}
+
+/// The PostgreSQL advisory lock that orders changes which could remove the last active
+/// administrator (any fixed number no other lock uses).
+pub(crate) const ADMIN_CHANGES_LOCK: i64 = 0x746f_6c6c_6761_7465;
+
 macro_rules! sql_store {
     ($store:ty, $db:ty, $backend:literal) => {
         const _: () = {
@@ -349,14 +360,6 @@ macro_rules! sql_store {
                     .transpose()
                 }
 
-                async fn count_active_admins(&self) -> Result<i64, StoreError> {
-                    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE admin = $1 AND active = $1")
-                        .bind(true)
-                        .fetch_one(&self.reader)
-                        .await
-                        .map_err(classify)
-                }
-
                 async fn count_users(&self) -> Result<i64, StoreError> {
                     sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
                         .fetch_one(&self.reader)
@@ -387,26 +390,88 @@ macro_rules! sql_store {
                     .collect()
                 }
 
-                async fn update_user(&self, u: &User, audit: &AuditEvent) -> Result<bool, StoreError> {
-                    let q = sqlx::query(
+                async fn update_user(
+                    &self,
+                    u: &User,
+                    audit: &AuditEvent,
+                    keep_an_admin: bool,
+                ) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    if keep_an_admin {
+                        serialise_admin_changes(&mut tx).await?;
+                    }
+                    let done = sqlx::query(&format!(
                         "UPDATE users SET display_name = $1, active = $2, admin = $3, password_hash = $4, \
-                         token_epoch = $5, updated_at = $6 WHERE id = $7",
-                    )
+                         token_epoch = $5, updated_at = $6 WHERE id = $7 AND ($8 = FALSE OR {})",
+                        crate::sql::another_admin("$7")
+                    ))
                     .bind(&u.display_name)
                     .bind(u.active)
                     .bind(u.admin)
                     .bind(&u.password_hash)
                     .bind(u.token_epoch)
                     .bind(ms(u.updated_at))
-                    .bind(&u.id);
-                    one_row_with_audit(&self.writer, q, Some(audit), classify).await
+                    .bind(&u.id)
+                    .bind(keep_an_admin)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                        == 1;
+                    if !done {
+                        return Ok(false);
+                    }
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
                 }
 
-                async fn delete_user(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
-                    let q = sqlx::query("DELETE FROM users WHERE id = $1")
-                        .bind(id);
-                    one_row_with_audit(&self.writer, q, Some(audit), classify).await
+                async fn delete_user(
+                    &self,
+                    id: &str,
+                    audit: &AuditEvent,
+                    keep_an_admin: bool,
+                ) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(classify)?;
+                    if keep_an_admin {
+                        serialise_admin_changes(&mut tx).await?;
+                    }
+                    let done = sqlx::query(&format!(
+                        "DELETE FROM users WHERE id = $1 AND ($2 = FALSE OR {})",
+                        crate::sql::another_admin("$1")
+                    ))
+                    .bind(id)
+                    .bind(keep_an_admin)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                        == 1;
+                    if !done {
+                        return Ok(false);
+                    }
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
                 }
+            }
+
+            /// Changes that could remove the last active administrator run one at a time:
+            /// under PostgreSQL's READ COMMITTED two of them would each still see the
+            /// other admin and both succeed. A transaction-scoped advisory lock orders
+            /// them, and each statement's snapshot starts after the previous one
+            /// committed. SQLite needs nothing: it has one writer connection.
+            async fn serialise_admin_changes(
+                tx: &mut sqlx::Transaction<'_, $db>,
+            ) -> Result<(), StoreError> {
+                if $backend == "postgres" {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(crate::sql::ADMIN_CHANGES_LOCK)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                Ok(())
             }
 
             #[async_trait]

@@ -323,3 +323,128 @@ async fn patch_with_null_for_a_required_field_is_refused() {
         assert_eq!(now["description"], serde_json::Value::Null, "[{n}] {now}");
     }
 }
+
+/// Finding 7: "last active administrator" was check-then-act, so two concurrent
+/// deactivations left none. Now one conditional write: of two concurrent changes that would
+/// each remove one of the last two admins, exactly one wins, every round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_never_remove_the_last_active_administrator() {
+    for s in common::servers().await {
+        let n = s.name();
+        let mut ids = Vec::new();
+        for name in ["root-a", "root-b"] {
+            let u: serde_json::Value = s
+                .post(
+                    "/users",
+                    &json!({"username": name, "password": PASSWORD, "admin": true}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            ids.push(format!("/users/{}", u["id"].as_str().unwrap()));
+        }
+        let off = json!({"active": false});
+        let demote = json!({"admin": false});
+        for round in 0..20 {
+            // Deactivate both, or deactivate one and demote the other, at the same moment.
+            let second = if round % 2 == 0 { &off } else { &demote };
+            let (a, b) = tokio::join!(s.patch(&ids[0], &off), s.patch(&ids[1], second));
+            let mut codes = [a.status().as_u16(), b.status().as_u16()];
+            codes.sort_unstable();
+            assert_eq!(codes, [200, 409], "[{n}] round {round}");
+            let admins: serde_json::Value = s.get("/users").await.json().await.unwrap();
+            let active_admins = admins["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|u| u["admin"] == true && u["active"] == true)
+                .count();
+            assert_eq!(active_admins, 1, "[{n}] round {round}: {admins}");
+            for id in &ids {
+                let res = s.patch(id, &json!({"active": true, "admin": true})).await;
+                assert_eq!(res.status(), 200, "[{n}] restore");
+            }
+        }
+        // Deleting both at once: one stays.
+        let (a, b) = tokio::join!(s.delete(&ids[0]), s.delete(&ids[1]));
+        let mut codes = [a.status().as_u16(), b.status().as_u16()];
+        codes.sort_unstable();
+        assert_eq!(codes, [204, 409], "[{n}] concurrent deletes");
+    }
+}
+
+/// RFC 6749 §4.1.2.1 / §5.2: `error_description` is %x20-21 / %x23-5B / %x5D-7E.
+fn within_the_description_charset(d: &str) -> bool {
+    d.chars()
+        .all(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E'))
+}
+
+/// Finding 10: `scope=<script>…` was echoed into the redirect to the client, and several
+/// descriptions held `"`, `§` or U+FFFD. Descriptions now never echo request input and stay
+/// within RFC 6749's character set, on the redirect, the error page and the token endpoint.
+#[tokio::test]
+async fn error_descriptions_echo_nothing_and_stay_within_the_rfc_charset() {
+    for s in common::servers().await {
+        let n = s.name();
+        let c = s
+            .create_client(&json!({
+                "name": "Echo", "version": "1", "type": "confidential",
+                "grant_types": ["authorization_code", "client_credentials"],
+                "redirect_uris": [REDIRECT], "scopes": ["read"],
+            }))
+            .await;
+        let id = c["client_id"].as_str().unwrap();
+        let secret = c["client_secret"].as_str().unwrap();
+        let bait = "<script>alert(\"§\u{FFFD}\")</script>";
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", id)
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("scope", bait)
+            .append_pair("state", "s")
+            .finish();
+        let res = s
+            .http
+            .get(s.url(&format!("/oauth2/authorize?{q}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "[{n}]");
+        let p = params_of(&location(&res), false);
+        assert_eq!(p["error"], "invalid_scope", "[{n}] {p:?}");
+        let d = &p["error_description"];
+        assert!(within_the_description_charset(d), "[{n}] {d:?}");
+        assert!(!d.contains("script"), "[{n}] echoed: {d:?}");
+
+        // The token endpoint: an unsupported grant type, a bad scope, a duplicate and an
+        // unknown parameter named with markup, and messages that used to carry `§`.
+        let verifier_short = "short";
+        let forms: Vec<Vec<(&str, &str)>> = vec![
+            vec![("grant_type", bait)],
+            vec![("grant_type", "client_credentials"), ("scope", bait)],
+            vec![
+                ("grant_type", "client_credentials"),
+                (bait, "1"),
+                (bait, "2"),
+            ],
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier_short),
+            ],
+            vec![("grant_type", "refresh_token")],
+        ];
+        for form in forms {
+            let res = s
+                .oauth_post("/oauth2/token", Some((id, secret)), &form)
+                .await;
+            assert_eq!(res.status(), 400, "[{n}] {form:?}");
+            let v: serde_json::Value = res.json().await.unwrap();
+            let d = v["error_description"].as_str().unwrap_or_default();
+            assert!(within_the_description_charset(d), "[{n}] {form:?}: {d:?}");
+            assert!(!d.contains("script"), "[{n}] {form:?} echoed: {d:?}");
+        }
+    }
+}

@@ -873,3 +873,64 @@ async fn admin_revoking_a_consumed_refresh_token_leaves_its_successor_alive() {
         );
     }
 }
+
+/// Issue 13, finding 6: a refresh yields at most the client's *current* scopes (RFC 6749 §6),
+/// a scope the administrator removed does not come back with the next refresh token, and
+/// once the client loses the authorization code grant its refresh tokens are
+/// `unauthorized_client`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_follows_the_administrators_later_changes_to_scopes_and_grants() {
+    for s in common::servers().await {
+        let n = s.name();
+        s.create_user("alice", "alice-password").await;
+        let (id, secret) = client(&s, code_client("Narrowed", json!("unlimited"))).await;
+        let secret = secret.unwrap();
+        let first = code_flow(&s, &id, &secret).await;
+        assert_eq!(first["scope"], "read write", "[{n}] {first}");
+        let rt = first["refresh_token"].as_str().unwrap().to_owned();
+
+        let path = format!("/clients/{id}");
+        assert_eq!(
+            s.patch(&path, &json!({"scopes": ["read"]})).await.status(),
+            200
+        );
+        let r1 = token_json(refresh(&s, &id, &secret, &rt).await, 200, n).await;
+        assert_eq!(r1["scope"], "read", "[{n}] write was removed: {r1}");
+        let at = r1["access_token"].as_str().unwrap();
+        assert_eq!(s.introspect(at).await["scope"], "read", "[{n}]");
+        let rt = r1["refresh_token"].as_str().unwrap().to_owned();
+
+        // Asking for the removed scope is an error, not a silent narrowing.
+        let res = s
+            .oauth_post(
+                "/oauth2/token",
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &rt),
+                    ("scope", "write"),
+                ],
+            )
+            .await;
+        let err = token_json(res, 400, n).await;
+        assert_eq!(err["error"], "invalid_scope", "[{n}] {err}");
+
+        // Given back to the client, `write` does not return to this family: the user's
+        // grant was narrowed for good when the administrator took it away.
+        let both = json!({"scopes": ["read", "write"]});
+        assert_eq!(s.patch(&path, &both).await.status(), 200);
+        let r2 = token_json(refresh(&s, &id, &secret, &rt).await, 200, n).await;
+        assert_eq!(r2["scope"], "read", "[{n}] {r2}");
+        let rt = r2["refresh_token"].as_str().unwrap().to_owned();
+
+        let cc_only = json!({"grant_types": ["client_credentials"], "redirect_uris": []});
+        assert_eq!(s.patch(&path, &cc_only).await.status(), 200);
+        let err = token_json(refresh(&s, &id, &secret, &rt).await, 400, n).await;
+        assert_eq!(err["error"], "unauthorized_client", "[{n}] {err}");
+        // The refusal follows the current grants: given back, the family works again.
+        let code_again =
+            json!({"grant_types": ["authorization_code"], "redirect_uris": [REDIRECT]});
+        assert_eq!(s.patch(&path, &code_again).await.status(), 200);
+        token_json(refresh(&s, &id, &secret, &rt).await, 200, n).await;
+    }
+}

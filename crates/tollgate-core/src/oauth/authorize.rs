@@ -154,9 +154,9 @@ impl OAuthService {
                     "response_type is required".into(),
                 )))
             }
-            (Some(other), None) => {
+            (Some(_), None) => {
                 return Err(fail(OAuthError::UnsupportedResponseType(format!(
-                    "response_type {other:?} is not supported; use code or token"
+                    "this response_type is not supported; use code or token"
                 ))))
             }
         };

@@ -54,7 +54,13 @@ impl OAuthError {
         }
     }
 
+    /// The `error_description`: a fixed text (never request input), in the characters RFC
+    /// 6749 §4.1.2.1 and §5.2 allow (%x20-21 / %x23-5B / %x5D-7E), whatever a message says.
     pub fn description(&self) -> String {
+        within_rfc6749_charset(&self.message())
+    }
+
+    fn message(&self) -> String {
         match self {
             Self::InvalidClient { description, .. } => description.clone(),
             Self::InvalidRequest(d)
@@ -88,6 +94,51 @@ impl OAuthError {
     }
 }
 
+/// `s` with every character outside RFC 6749's `error_description` set replaced: the
+/// characters our messages use by a readable ASCII stand-in, anything else by `?`.
+fn within_rfc6749_charset(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E' => out.push(c),
+            '"' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' => out.push('\''),
+            '\\' => out.push('/'),
+            '§' => out.push_str("section "),
+            '\u{2013}' | '\u{2014}' => out.push('-'),
+            '\u{2026}' => out.push_str("..."),
+            '≥' => out.push_str(">="),
+            '≤' => out.push_str("<="),
+            '\n' | '\t' => out.push(' '),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+/// The OAuth parameters a description may name. A parameter name outside this list came
+/// from the request and is not echoed (finding 10 of issue 13).
+pub fn known_parameter(name: &str) -> Option<&'static str> {
+    const KNOWN: &[&str] = &[
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "client_id",
+        "client_secret",
+        "scope",
+        "state",
+        "refresh_token",
+        "username",
+        "password",
+        "code_verifier",
+        "code_challenge",
+        "code_challenge_method",
+        "response_type",
+        "token",
+        "token_type_hint",
+    ];
+    KNOWN.iter().copied().find(|k| *k == name)
+}
+
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -111,5 +162,48 @@ impl From<ServiceError> for OAuthError {
 impl From<crate::secret::RandomError> for OAuthError {
     fn from(e: crate::secret::RandomError) -> Self {
         Self::ServerError(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(d: &str) -> bool {
+        d.chars()
+            .all(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E'))
+    }
+
+    #[test]
+    fn every_description_is_within_the_rfc_6749_charset() {
+        let nasty = "scope \"x\" (RFC 6749 §5.2) \\ ≥ 1 – … \u{FFFD}\n<é>";
+        let all = [
+            OAuthError::InvalidRequest(nasty.into()),
+            OAuthError::invalid_client(nasty, true),
+            OAuthError::InvalidGrant(nasty.into()),
+            OAuthError::UnauthorizedClient(nasty.into()),
+            OAuthError::UnsupportedGrantType(nasty.into()),
+            OAuthError::InvalidScope(nasty.into()),
+            OAuthError::AccessDenied(nasty.into()),
+            OAuthError::UnsupportedResponseType(nasty.into()),
+            OAuthError::TemporarilyUnavailable(nasty.into()),
+            OAuthError::Throttled(RetryAfter(3)),
+            OAuthError::Busy(RetryAfter(1)),
+            OAuthError::ServerError(nasty.into()),
+        ];
+        for e in all {
+            let d = e.description();
+            assert!(allowed(&d), "{}: {d:?}", e.code());
+        }
+        assert_eq!(
+            within_rfc6749_charset("RFC 7636 §4.2 \"S256\""),
+            "RFC 7636 section 4.2 'S256'"
+        );
+    }
+
+    #[test]
+    fn only_oauth_parameter_names_are_named() {
+        assert_eq!(known_parameter("scope"), Some("scope"));
+        assert_eq!(known_parameter("<script>"), None);
     }
 }

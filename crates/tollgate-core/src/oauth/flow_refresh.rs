@@ -2,7 +2,7 @@
 //! RFC 9700 §4.14.2).
 
 use super::{OAuthError, OAuthService, TokenRequest, TokenResponse};
-use crate::client::Client;
+use crate::client::{Client, GrantType};
 use crate::token::{IssuedBy, TokenKind, TokenStatus};
 
 impl OAuthService {
@@ -39,24 +39,14 @@ impl OAuthService {
         if state.status(now) != TokenStatus::Active {
             return Err(invalid());
         }
-        // RFC 6749 §6: the new scope may not exceed the original grant.
-        let scopes = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
-            None => t.scopes.clone(),
-            Some(s) => {
-                let mut out: Vec<String> = Vec::new();
-                for x in s.split(' ').filter(|x| !x.is_empty()) {
-                    if !t.scopes.iter().any(|o| o == x) {
-                        return Err(OAuthError::InvalidScope(format!(
-                            "scope {x:?} was not granted to this refresh token"
-                        )));
-                    }
-                    if !out.iter().any(|o| o == x) {
-                        out.push(x.to_owned());
-                    }
-                }
-                out
-            }
-        };
+        // Refresh tokens come from the authorization code grant only: once the administrator
+        // takes that grant away, its families stop working (issue 13, finding 6).
+        if !client.grant_types.contains(GrantType::AuthorizationCode) {
+            return Err(OAuthError::UnauthorizedClient(
+                "this client may no longer use the authorization_code grant that issued this refresh token".into(),
+            ));
+        }
+        let (scopes, kept) = Self::refresh_scopes(client, &t.scopes, req.scope.as_deref())?;
         let user = match (&t.user_id, &t.username, t.user_epoch) {
             (Some(id), Some(name), Some(epoch)) => Some((id.as_str(), name.as_str(), epoch)),
             _ => None,
@@ -84,7 +74,7 @@ impl OAuthService {
                 TokenKind::Refresh,
                 client,
                 user,
-                &t.scopes,
+                &kept,
                 IssuedBy::RefreshToken,
                 t.family_id.as_deref(),
                 left,
@@ -107,5 +97,47 @@ impl OAuthService {
             refresh_token: refresh,
             scope: scopes.join(" "),
         })
+    }
+
+    /// RFC 6749 §6: the scope of a refreshed access token is at most what the family was
+    /// granted *and* what the client may have now (scopes the administrator removed are gone
+    /// for good: the new refresh token keeps only the rest). A `scope` parameter narrows
+    /// further. Returns (the access token's scopes, the new refresh token's scopes).
+    fn refresh_scopes(
+        client: &Client,
+        granted: &[String],
+        requested: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+        let kept: Vec<String> = granted
+            .iter()
+            .filter(|g| client.scopes.contains(g))
+            .cloned()
+            .collect();
+        if kept.is_empty() && !granted.is_empty() {
+            return Err(OAuthError::InvalidScope(
+                "none of the scopes granted to this refresh token is still allowed for this client"
+                    .into(),
+            ));
+        }
+        let Some(requested) = requested.filter(|s| !s.trim().is_empty()) else {
+            return Ok((kept.clone(), kept));
+        };
+        let mut out: Vec<String> = Vec::new();
+        for x in requested.split(' ').filter(|x| !x.is_empty()) {
+            if !granted.iter().any(|g| g == x) {
+                return Err(OAuthError::InvalidScope(
+                    "a requested scope was not granted to this refresh token".into(),
+                ));
+            }
+            if !kept.iter().any(|k| k == x) {
+                return Err(OAuthError::InvalidScope(
+                    "a requested scope is no longer allowed for this client".into(),
+                ));
+            }
+            if !out.iter().any(|o| o == x) {
+                out.push(x.to_owned());
+            }
+        }
+        Ok((out, kept))
     }
 }

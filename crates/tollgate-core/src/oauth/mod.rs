@@ -12,7 +12,7 @@ pub mod pkce;
 mod revoke;
 
 pub use authorize::{AuthorizeError, AuthorizeRequest, ResponseType, ValidatedAuthorize};
-pub use error::OAuthError;
+pub use error::{known_parameter, OAuthError};
 pub use introspect::Introspection;
 
 use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
@@ -224,9 +224,9 @@ impl OAuthService {
             "password" => Some(GrantType::Password),
             "refresh_token" => None,
             "" => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
-            other => {
+            _ => {
                 return Err(OAuthError::UnsupportedGrantType(format!(
-                    "grant_type {other:?} is not supported; use authorization_code, client_credentials, password or refresh_token"
+                    "this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token"
                 )))
             }
         };
@@ -258,7 +258,7 @@ impl OAuthService {
         for s in req.split(' ').filter(|s| !s.is_empty()) {
             if !client.scopes.iter().any(|c| c == s) {
                 return Err(OAuthError::InvalidScope(format!(
-                    "scope {s:?} is not allowed for this client"
+                    "a requested scope is not allowed for this client"
                 )));
             }
             if !out.iter().any(|o| o == s) {

@@ -313,9 +313,7 @@ impl UserService {
         {
             return Ok(existing);
         }
-        if existing.admin && existing.active && !(next.admin && next.active) {
-            self.refuse_last_admin("deactivate or demote").await?;
-        }
+        let keep_an_admin = existing.admin && existing.active && !(next.admin && next.active);
         if existing.active && !next.active {
             next.token_epoch += 1;
         }
@@ -332,10 +330,12 @@ impl UserService {
             id,
             json!({ "username": next.username, "admin": next.admin, "active": next.active }),
         );
-        if self.store.update_user(&next, &audit).await? {
+        if self.store.update_user(&next, &audit, keep_an_admin).await? {
             Ok(next)
         } else {
-            Err(ServiceError::NotFound("user"))
+            Err(self
+                .why_not_written(id, keep_an_admin, "deactivate or demote")
+                .await)
         }
     }
 
@@ -366,28 +366,28 @@ impl UserService {
             id,
             json!({ "username": next.username }),
         );
-        if self.store.update_user(&next, &audit).await? {
+        if self.store.update_user(&next, &audit, false).await? {
             Ok(next)
         } else {
             Err(ServiceError::NotFound("user"))
         }
     }
 
-    /// Refuses when it would leave no active administrator (nobody could use the console).
-    async fn refuse_last_admin(&self, what: &str) -> Result<(), ServiceError> {
-        if self.store.count_active_admins().await? <= 1 {
-            return Err(ServiceError::Conflict(format!(
+    /// Why a guarded write changed nothing: the user is gone, or it was the last active
+    /// administrator (nobody could use the console then). Rare, so a second read is fine.
+    async fn why_not_written(&self, id: &str, keep_an_admin: bool, what: &str) -> ServiceError {
+        match self.store.get_user(id).await {
+            Ok(Some(_)) if keep_an_admin => ServiceError::Conflict(format!(
                 "cannot {what} the last active administrator; make another user an active admin first"
-            )));
+            )),
+            Ok(_) => ServiceError::NotFound("user"),
+            Err(e) => e.into(),
         }
-        Ok(())
     }
 
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
         let existing = self.get(id).await?;
-        if existing.admin && existing.active {
-            self.refuse_last_admin("delete").await?;
-        }
+        let keep_an_admin = existing.admin && existing.active;
         let audit = AuditEvent::new(
             actor,
             self.clock.now(),
@@ -396,10 +396,10 @@ impl UserService {
             id,
             json!({ "username": existing.username }),
         );
-        if self.store.delete_user(id, &audit).await? {
+        if self.store.delete_user(id, &audit, keep_an_admin).await? {
             Ok(())
         } else {
-            Err(ServiceError::NotFound("user"))
+            Err(self.why_not_written(id, keep_an_admin, "delete").await)
         }
     }
 

@@ -237,17 +237,27 @@ pub fn parse_params_allowing(
         }
         if has_control(&k) || (!free.contains(&k.as_ref()) && has_control(&v)) {
             return Err(OAuthError::InvalidRequest(format!(
-                "parameter {:?} contains a control or formatting character",
-                k.escape_default().to_string()
+                "{} contains a control or formatting character",
+                parameter_label(&k)
             )));
         }
         if out.insert(k.to_string(), v.to_string()).is_some() {
             return Err(OAuthError::InvalidRequest(format!(
-                "parameter {k:?} was sent more than once"
+                "{} was sent more than once",
+                parameter_label(&k)
             )));
         }
     }
     Ok(out)
+}
+
+/// How a description names a parameter: by name when it is one of OAuth's, else not at all
+/// (a name from the request is not echoed back).
+fn parameter_label(k: &str) -> String {
+    match tollgate_core::oauth::known_parameter(k) {
+        Some(name) => format!("parameter {name}"),
+        None => "a parameter".to_owned(),
+    }
 }
 
 /// The form body of a POST to an OAuth endpoint.
