@@ -155,9 +155,9 @@ impl OAuthService {
                 )))
             }
             (Some(_), None) => {
-                return Err(fail(OAuthError::UnsupportedResponseType(format!(
-                    "this response_type is not supported; use code or token"
-                ))))
+                return Err(fail(OAuthError::UnsupportedResponseType(
+                    "this response_type is not supported; use code or token".into(),
+                )))
             }
         };
         let grant = match response_type {

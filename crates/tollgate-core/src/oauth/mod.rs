@@ -225,9 +225,7 @@ impl OAuthService {
             "refresh_token" => None,
             "" => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
             _ => {
-                return Err(OAuthError::UnsupportedGrantType(format!(
-                    "this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token"
-                )))
+                return Err(OAuthError::UnsupportedGrantType("this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token".into()))
             }
         };
         match grant {
@@ -257,9 +255,9 @@ impl OAuthService {
         let mut out: Vec<String> = Vec::new();
         for s in req.split(' ').filter(|s| !s.is_empty()) {
             if !client.scopes.iter().any(|c| c == s) {
-                return Err(OAuthError::InvalidScope(format!(
-                    "a requested scope is not allowed for this client"
-                )));
+                return Err(OAuthError::InvalidScope(
+                    "a requested scope is not allowed for this client".into(),
+                ));
             }
             if !out.iter().any(|o| o == s) {
                 out.push(s.to_owned());
