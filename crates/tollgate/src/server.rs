@@ -52,7 +52,6 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
         metrics: Arc::new(http::metrics::Metrics::new()),
         trusted_proxies: config.trusted_proxies.as_slice().into(),
         http: config.http.clone(),
-        hsts: http::edge::hsts(&config.issuer, config.http.hsts_max_age),
     })
 }
 

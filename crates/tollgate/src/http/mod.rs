@@ -2,7 +2,7 @@
 //! Each resource module owns its routes; `router` only merges them.
 
 pub mod admin;
-pub(crate) mod edge;
+mod edge;
 pub mod extract;
 pub mod health;
 pub mod location;
@@ -12,7 +12,7 @@ pub mod problem;
 pub mod request_id;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::HeaderName;
 use axum::Router;
 use std::sync::Arc;
 use tollgate_core::service::Services;
@@ -27,8 +27,6 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Connection limits, applied by `server::serve_on`/`serve_tls_on`.
     pub http: crate::config::HttpSettings,
-    /// The `Strict-Transport-Security` value, when the issuer is https (`edge::hsts`).
-    pub hsts: Option<HeaderValue>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -37,7 +35,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let edge_state = edge::EdgeState {
         metrics: state.metrics.clone(),
-        hsts: state.hsts.clone(),
+        hsts: edge::hsts(&state.issuer, state.http.hsts_max_age),
     };
     Router::new()
         .merge(health::router())
