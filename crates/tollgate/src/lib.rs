@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+mod conn;
 pub mod console;
 pub mod http;
 pub mod server;

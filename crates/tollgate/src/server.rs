@@ -51,6 +51,7 @@ pub async fn build_state(config: &Config, clock: Arc<dyn Clock>) -> Result<AppSt
         issuer: config.issuer.as_str().into(),
         metrics: Arc::new(http::metrics::Metrics::new()),
         trusted_proxies: config.trusted_proxies.as_slice().into(),
+        http: config.http.clone(),
     })
 }
 
@@ -62,65 +63,43 @@ pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Serves the application on `listener` until `shutdown` completes, then stops accepting
 /// and lets the requests in flight finish (at most `DRAIN_LIMIT`). A token request answers
 /// only after the group-commit writer committed its tokens, so once they have finished no
-/// acknowledged write is pending; one cut off at the limit never got its 200.
+/// acknowledged write is pending; one cut off at the limit never got its 200. Connections
+/// live under `state.http`'s limits (`conn.rs`).
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, state, shutdown).await
+    let limits = state.http.clone();
+    crate::conn::serve(
+        listener,
+        None,
+        http::router(state),
+        limits,
+        DRAIN_LIMIT,
+        shutdown,
+    )
+    .await
 }
 
-/// `serve_on` over HTTPS: connections are accepted once their TLS handshake is done.
+/// `serve_on` over HTTPS: each connection's TLS handshake runs in its own task, within
+/// `http.tls_handshake_timeout`, under the same connection cap.
 pub async fn serve_tls_on(
     listener: TcpListener,
     tls: Arc<tokio_rustls::rustls::ServerConfig>,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // `tap_io` only to get axum's `ConnectInfo<SocketAddr>` for any listener.
-    let listener = crate::tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
-    serve_with(listener, state, shutdown).await
-}
-
-async fn serve_with<L>(
-    listener: L,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()>
-where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-    SocketAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
-{
-    use std::future::IntoFuture;
-    let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
+    let limits = state.http.clone();
+    crate::conn::serve(
         listener,
-        http::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        Some(tokio_rustls::TlsAcceptor::from(tls)),
+        http::router(state),
+        limits,
+        DRAIN_LIMIT,
+        shutdown,
     )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = draining.send(());
-    });
-    let limit = async move {
-        // The sender is dropped unsent only when the server ended on its own.
-        if drain_started.await.is_ok() {
-            tokio::time::sleep(DRAIN_LIMIT).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        r = server.into_future() => r,
-        () = limit => {
-            tracing::warn!(
-                limit_secs = DRAIN_LIMIT.as_secs(),
-                "requests still in flight at the drain limit; closing them"
-            );
-            Ok(())
-        }
-    }
+    .await
 }
 
 /// `tollgate serve`.

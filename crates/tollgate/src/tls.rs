@@ -1,22 +1,16 @@
 //! HTTPS with rustls (ring backend) when `tls_cert` and `tls_key` are configured.
 //!
-//! The TLS listener plugs into `axum::serve`, so graceful shutdown, the drain limit and
-//! `ConnectInfo` work exactly as over plain TCP. Handshakes run in their own tasks, so a
-//! slow or silent client cannot hold up the others.
+//! Connections are served by the same accept loop as plain TCP (`conn.rs`), so graceful
+//! shutdown, the drain limit, the connection limits and `ConnectInfo` work the same; each
+//! handshake runs in its connection's task, so a slow or silent client cannot hold up the
+//! others.
 
-use axum::serve::Listener;
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
 
 /// A TLS start-up failure, naming the setting at fault.
 #[derive(Debug, thiserror::Error)]
@@ -91,67 +85,9 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsEr
         // Also checks that the key matches the leaf certificate.
         .with_single_cert(chain, private)
         .map_err(|e| invalid(key, KEY, format!("does not fit the certificate: {e}")))?;
-    // axum::serve speaks HTTP/1.1 here (no http2 feature).
+    // The server speaks HTTP/1.1 only (`conn.rs`).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// How long a client gets to complete the TLS handshake.
-const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
-
-/// Accepts TCP connections and hands `axum::serve` the ones whose TLS handshake
-/// succeeded. Dropping it (at shutdown) stops the accept task and closes the socket.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    pub fn new(mut tcp: TcpListener, config: Arc<ServerConfig>) -> io::Result<Self> {
-        let local = tcp.local_addr()?;
-        let acceptor = TlsAcceptor::from(config);
-        let (tx, ready) = mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let (stream, peer) = tokio::select! {
-                    // Retries (with a pause) on accept errors such as too many open files.
-                    conn = Listener::accept(&mut tcp) => conn,
-                    () = tx.closed() => return,
-                };
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
-                        }
-                        // A scanner, a plain-HTTP request or a client that distrusts the
-                        // certificate: not the server's problem, so debug only.
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(Self { ready, local })
-    }
-}
-
-impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            // The accept task only ends when this listener is dropped.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,27 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tracing::Instrument;
 
+#[derive(Clone)]
+pub struct EdgeState {
+    pub metrics: Arc<Metrics>,
+    pub hsts: Option<HeaderValue>,
+}
+
+/// RFC 6797: `Strict-Transport-Security` when the issuer (the address clients are told
+/// to use) is https, whether this process terminates TLS or a proxy does; browsers ignore
+/// it over plain http anyway. No `includeSubDomains`: other hosts under the issuer's
+/// domain are not ours to commit. `max_age` 0 sends none.
+pub fn hsts(issuer: &str, max_age: u64) -> Option<HeaderValue> {
+    if max_age == 0 || !issuer.starts_with("https://") {
+        return None;
+    }
+    HeaderValue::from_str(&format!("max-age={max_age}")).ok()
+}
+
 /// Installed with `Router::layer`, so it runs after routing and `metrics` sees the matched
 /// route template.
-pub async fn edge(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
+pub async fn edge(State(edge): State<EdgeState>, mut req: Request, next: Next) -> Response {
+    let metrics = &edge.metrics;
     let id = request_id::resolve(req.headers_mut());
     let observation = metrics.observe(&req);
     let span = tracing::info_span!(
@@ -48,6 +66,9 @@ pub async fn edge(State(metrics): State<Arc<Metrics>>, mut req: Request, next: N
     observation.finish(status);
     let h = res.headers_mut();
     security_headers(h);
+    if let Some(hsts) = &edge.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
     h.insert(REQUEST_ID, id);
     res
 }

@@ -25,13 +25,18 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`oauth::SourceAddr`).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Connection limits, applied by `server::serve_on`/`serve_tls_on`.
+    pub http: crate::config::HttpSettings,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application. Tests bind it to `127.0.0.1:0` and talk to it over HTTP.
 pub fn router(state: AppState) -> Router {
-    let metrics = state.metrics.clone();
+    let edge_state = edge::EdgeState {
+        metrics: state.metrics.clone(),
+        hsts: edge::hsts(&state.issuer, state.http.hsts_max_age),
+    };
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
@@ -41,5 +46,5 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         // With `Router::layer` it runs after routing, so the metrics see the route template.
-        .layer(axum::middleware::from_fn_with_state(metrics, edge::edge))
+        .layer(axum::middleware::from_fn_with_state(edge_state, edge::edge))
 }

@@ -38,6 +38,12 @@ pub struct Options {
     pub rate_limit: ThrottleSettings,
     /// Argon2id concurrency; the production defaults unless a test needs others.
     pub password_hashing: tollgate_core::user::PasswordHashingSettings,
+    /// Connection limits (`[http]`); the production defaults unless a test needs shorter.
+    pub http: tollgate::config::HttpSettings,
+    /// The issuer, when not the listen address over http.
+    pub issuer: Option<String>,
+    /// Serve HTTPS with this configuration (`base` is then https).
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Default for Options {
@@ -47,6 +53,9 @@ impl Default for Options {
             policy: Policy::default(),
             rate_limit: ThrottleSettings::default(),
             password_hashing: Default::default(),
+            http: Default::default(),
+            issuer: None,
+            tls: None,
         }
     }
 }
@@ -61,6 +70,7 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     let mut config = RawConfig {
         listen: addr.to_string(),
         database_url: db.url.clone(),
+        issuer: opts.issuer.clone(),
         ..RawConfig::default()
     }
     .validate()
@@ -68,6 +78,7 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     config.policy = opts.policy;
     config.rate_limit = opts.rate_limit;
     config.password_hashing = opts.password_hashing;
+    config.http = opts.http;
     let state = tollgate::server::build_state(&config, opts.clock)
         .await
         .unwrap();
@@ -81,15 +92,19 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     let actor = format!("admin-key:{} (test)", created.key.id);
     let (stop, stopped) = oneshot::channel::<()>();
     let st = state.clone();
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
     let task = tokio::spawn(async move {
-        tollgate::server::serve_on(listener, st, async {
-            let _ = stopped.await;
-        })
-        .await
+        match opts.tls {
+            Some(tls) => tollgate::server::serve_tls_on(listener, tls, st, stopped).await,
+            None => tollgate::server::serve_on(listener, st, stopped).await,
+        }
         .unwrap();
     });
     TestServer {
-        base: format!("http://{addr}"),
+        base: format!("{scheme}://{addr}"),
         key,
         actor,
         http: reqwest::Client::builder()

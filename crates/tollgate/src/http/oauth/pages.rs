@@ -471,7 +471,10 @@ pub async fn login(
 ) -> Response {
     // A username with a control character is a failed sign-in like any unknown name
     // (core's lookup finds no one), not a different error page that tells them apart.
-    let mut form = match super::form_body_allowing(&headers, &body, &["username", "password"]) {
+    // `return_to` too: a hostile one is dropped by `safe_return_to` (it refuses controls)
+    // and the sign-in goes on, as for any other return_to that is not a local path.
+    let free = ["username", "password", "return_to"];
+    let mut form = match super::form_body_allowing(&headers, &body, &free) {
         Ok(f) => f,
         Err(e) => return OAuthErrorResponse::from(e).into_response(),
     };
