@@ -31,9 +31,13 @@ pub(crate) const CLIENT_COLUMNS: &str = "seq, client_id, name, version, descript
      redirect_uris, scopes, access_token_lifetime, refresh_count, active, secret_hash, \
      previous_secret_hash, previous_secret_expires_at, token_epoch, revision, created_at, updated_at";
 
-/// `%` and `_` are wildcards in LIKE; a search for them must match them literally. `q` is
-/// already a key (`text::identity_key`, by the service), as the searched column is.
+/// `%` and `_` are wildcards in LIKE; a search for them must match them literally. The
+/// searched column is a key (`text::identity_key`), so the search is keyed the same way here,
+/// whoever calls (keying is idempotent, so a caller that keyed already changes nothing).
+/// Both databases then compare keys, and PostgreSQL's case-sensitive LIKE agrees with
+/// SQLite's.
 pub(crate) fn like_pattern(q: &str) -> String {
+    let q = tollgate_core::text::identity_key(q);
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
     for c in q.chars() {
