@@ -18,8 +18,7 @@
 use crate::config::HttpSettings;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{header, Request, Response, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
@@ -168,7 +167,7 @@ impl Conn {
                 // The handler saw a body error; the client is told why, and the
                 // connection closes, since the rest of the body may still come.
                 Ok::<_, std::convert::Infallible>(if timed_out.load(Ordering::Relaxed) {
-                    request_timeout()
+                    request_timeout(res)
                 } else {
                     res
                 })
@@ -212,13 +211,20 @@ impl Conn {
     }
 }
 
-fn request_timeout() -> Response<Body> {
-    (
-        StatusCode::REQUEST_TIMEOUT,
-        [(header::CONNECTION, "close")],
-        "the request body did not arrive in time",
-    )
-        .into_response()
+/// The handler's response turned into a 408: its headers stay (the edge middleware's
+/// request id, security headers and HSTS), its status and body do not.
+fn request_timeout(handled: Response<Body>) -> Response<Body> {
+    let (mut parts, _) = handled.into_parts();
+    parts.status = StatusCode::REQUEST_TIMEOUT;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    parts
+        .headers
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Response::from_parts(parts, Body::from("the request body did not arrive in time"))
 }
 
 /// What a connection is doing, for the watchdog.

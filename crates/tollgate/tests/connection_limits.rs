@@ -124,6 +124,15 @@ async fn an_unfinished_body_gets_408_after_the_request_body_timeout() {
             "[{be}] closed after {closed:?}"
         );
         assert!(got.starts_with("HTTP/1.1 408"), "[{be}] {got}");
+        // Still a response of ours: request id and security headers, as on every other.
+        let head = got.to_ascii_lowercase();
+        for h in [
+            "x-request-id:",
+            "x-content-type-options: nosniff",
+            "connection: close",
+        ] {
+            assert!(head.contains(h), "[{be}] 408 without {h}: {got}");
+        }
     }
 }
 
