@@ -44,16 +44,30 @@ impl ClientType {
     }
 }
 
+/// Every OAuth grant Tollgate knows, the one vocabulary of flows, tokens, metrics, metadata
+/// and console: the four a client is registered with (SPEC §1) and the refresh token grant
+/// (RFC 6749 §6), which comes with the authorization code grant and is never registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GrantType {
     AuthorizationCode,
     ClientCredentials,
     Password,
     Implicit,
+    RefreshToken,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    /// In declaration order, so `grant as usize` indexes it.
+    pub const ALL: [GrantType; 5] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::Implicit,
+        Self::RefreshToken,
+    ];
+
+    /// What a client's `grant_types` may hold.
+    pub const REGISTRABLE: [GrantType; 4] = [
         Self::AuthorizationCode,
         Self::ClientCredentials,
         Self::Password,
@@ -66,19 +80,35 @@ impl GrantType {
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::Implicit => "implicit",
+            Self::RefreshToken => "refresh_token",
         }
     }
 
+    /// Any grant, by its RFC 6749 name (as stored with each token).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|g| g.as_str() == s)
     }
 
+    /// A grant a client may be registered with; `refresh_token` is not one.
+    pub fn parse_registrable(s: &str) -> Option<Self> {
+        Self::REGISTRABLE.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// A `grant_type` of the token endpoint (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6): all but
+    /// implicit, which the authorization endpoint issues.
+    pub fn at_token_endpoint(self) -> bool {
+        self != Self::Implicit
+    }
+
+    /// The client's bit in `GrantSet`; the refresh token grant has none (it is allowed
+    /// exactly when the authorization code grant is).
     fn bit(self) -> u8 {
         match self {
             Self::AuthorizationCode => 1,
             Self::ClientCredentials => 2,
             Self::Password => 4,
             Self::Implicit => 8,
+            Self::RefreshToken => 0,
         }
     }
 
@@ -119,7 +149,7 @@ impl GrantSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = GrantType> {
-        GrantType::ALL
+        GrantType::REGISTRABLE
             .into_iter()
             .filter(move |g| self.contains(*g))
     }
@@ -599,7 +629,7 @@ fn parse_grants(errs: &mut Vec<FieldError>, list: &[String]) -> Option<GrantSet>
     let mut set = GrantSet::default();
     let mut ok = true;
     for (i, g) in list.iter().enumerate() {
-        match GrantType::parse(g) {
+        match GrantType::parse_registrable(g) {
             Some(g) => set.insert(g),
             None => {
                 ok = false;
@@ -817,6 +847,29 @@ impl Endpoints {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Moved from `http/metrics.rs` (its `TokenGrant` copy is gone): the token endpoint's
+    /// grants are every grant but implicit, and unknown names are none.
+    #[test]
+    fn token_grants_are_the_token_endpoints_own() {
+        let at_token = |s: &str| GrantType::parse(s).filter(|g| g.at_token_endpoint());
+        assert_eq!(at_token("refresh_token"), Some(GrantType::RefreshToken));
+        assert_eq!(at_token("implicit"), None);
+        assert_eq!(at_token("nonsense"), None);
+    }
+
+    #[test]
+    fn refresh_token_is_a_grant_but_never_a_clients() {
+        assert_eq!(GrantType::parse_registrable("refresh_token"), None);
+        let mut set = GrantSet::default();
+        set.insert(GrantType::RefreshToken);
+        assert!(set.is_empty());
+        let all: GrantSet = GrantType::ALL.into_iter().collect();
+        assert_eq!(all.iter().collect::<Vec<_>>(), GrantType::REGISTRABLE);
+        for (i, g) in GrantType::ALL.into_iter().enumerate() {
+            assert_eq!(g as usize, i, "ALL is in declaration order");
+        }
+    }
 
     fn input() -> ClientInput {
         ClientInput {

@@ -5,6 +5,7 @@
 //! decided in one place, `TokenState::status`, from the token row joined with its client and
 //! user: this is where the O(1) invalidation epochs are compared.
 
+use crate::client::GrantType;
 use chrono::{DateTime, Utc};
 
 /// Length of a token's public id (`secret::time_ordered_id`).
@@ -58,40 +59,6 @@ impl TokenKind {
     }
 }
 
-/// How a token was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IssuedBy {
-    AuthorizationCode,
-    ClientCredentials,
-    Password,
-    Implicit,
-    RefreshToken,
-}
-
-impl IssuedBy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthorizationCode => "authorization_code",
-            Self::ClientCredentials => "client_credentials",
-            Self::Password => "password",
-            Self::Implicit => "implicit",
-            Self::RefreshToken => "refresh_token",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::AuthorizationCode,
-            Self::ClientCredentials,
-            Self::Password,
-            Self::Implicit,
-            Self::RefreshToken,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == s)
-    }
-}
-
 /// A stored token (never the token itself: `token_hash`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -102,7 +69,8 @@ pub struct TokenRecord {
     pub user_id: Option<String>,
     pub username: Option<String>,
     pub scopes: Vec<String>,
-    pub grant_type: IssuedBy,
+    /// How it was obtained.
+    pub grant_type: GrantType,
     /// The authorization this token descends from (authorization code grants): reuse of a
     /// code or refresh token revokes the whole family.
     pub family_id: Option<String>,
@@ -270,7 +238,7 @@ mod tests {
                 user_id: Some("u".into()),
                 username: Some("alice".into()),
                 scopes: vec![],
-                grant_type: IssuedBy::Password,
+                grant_type: GrantType::Password,
                 family_id: None,
                 refreshes_left: None,
                 client_epoch: 3,

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use tollgate_core::audit::{AuditEntry, AuditEvent};
-use tollgate_core::client::{Client, ClientType, GrantSet, RefreshCount, TokenLifetime};
+use tollgate_core::client::{Client, ClientType, GrantSet, GrantType, RefreshCount, TokenLifetime};
 use tollgate_core::store::{AdminKey, StoreError};
 use tollgate_core::token::{
-    split_scopes, AuthCode, IssuedBy, SessionState, TokenKind, TokenRecord, TokenState,
+    split_scopes, AuthCode, SessionState, TokenKind, TokenRecord, TokenState,
 };
 use tollgate_core::user::User;
 
@@ -190,7 +190,7 @@ impl TokenRow {
         let corrupt = |what: &str| StoreError::Corrupt(format!("token {}: {what}", self.id));
         let token = TokenRecord {
             kind: TokenKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
-            grant_type: IssuedBy::parse(&self.grant_type).ok_or_else(|| corrupt("grant_type"))?,
+            grant_type: GrantType::parse(&self.grant_type).ok_or_else(|| corrupt("grant_type"))?,
             refreshes_left: self
                 .refreshes_left
                 .map(u32::try_from)

@@ -15,7 +15,7 @@ use tollgate_core::client::{
 };
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
 use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
-use tollgate_core::token::{IssuedBy, TokenRecord};
+use tollgate_core::token::TokenRecord;
 use tollgate_core::user::User;
 use tollgate_testkit::each_backend;
 
@@ -154,7 +154,7 @@ async fn insert_then_get_round_trips_every_field() {
                 "Ein «Client» mit \"Zitaten\", 'Apostrophen' und \\ und\nZeilen.".into(),
             ),
             client_type: ClientType::Confidential,
-            grant_types: grants(&GrantType::ALL),
+            grant_types: grants(&GrantType::REGISTRABLE),
             redirect_uris: vec![
                 "https://app.example.com/cb?a=1&b=%20".into(),
                 "http://127.0.0.1:8080/cb".into(),
@@ -1356,7 +1356,7 @@ fn token(id: &str, client_id: &str, kind: tollgate_core::token::TokenKind) -> To
         user_id: Some("u1".into()),
         username: Some("alice".into()),
         scopes: vec!["read".into()],
-        grant_type: IssuedBy::AuthorizationCode,
+        grant_type: GrantType::AuthorizationCode,
         family_id: Some("fam".into()),
         refreshes_left: None,
         client_epoch: 0,

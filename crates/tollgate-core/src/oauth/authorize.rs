@@ -4,7 +4,7 @@
 use super::{pkce, user_tuple, OAuthError, OAuthService};
 use crate::client::{Client, GrantType};
 use crate::secret::{random_string, Secret};
-use crate::token::{AuthCode, IssuedBy, TokenKind};
+use crate::token::{AuthCode, TokenKind};
 use crate::user::User;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -291,7 +291,7 @@ impl OAuthService {
                     &v.client,
                     Some(user_tuple(user)),
                     &v.scopes,
-                    IssuedBy::Implicit,
+                    GrantType::Implicit,
                     None,
                     None,
                     now,

@@ -1,8 +1,8 @@
 //! RFC 6749 §4.1.3: exchanging an authorization code, with PKCE (RFC 7636 §4.6).
 
 use super::{pkce, OAuthError, OAuthService, TokenRequest, TokenResponse};
-use crate::client::Client;
-use crate::token::{IssuedBy, TokenKind};
+use crate::client::{Client, GrantType};
+use crate::token::TokenKind;
 use serde_json::json;
 
 impl OAuthService {
@@ -108,7 +108,7 @@ impl OAuthService {
             client,
             Some(u),
             &stored.scopes,
-            IssuedBy::AuthorizationCode,
+            GrantType::AuthorizationCode,
             Some(&stored.family_id),
             None,
             now,
@@ -121,7 +121,7 @@ impl OAuthService {
                 client,
                 Some(u),
                 &stored.scopes,
-                IssuedBy::AuthorizationCode,
+                GrantType::AuthorizationCode,
                 Some(&stored.family_id),
                 left,
                 now,

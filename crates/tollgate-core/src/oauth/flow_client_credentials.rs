@@ -1,8 +1,8 @@
 //! RFC 6749 §4.4: the client credentials grant. One write: the token row.
 
 use super::{OAuthError, OAuthService, TokenRequest, TokenResponse};
-use crate::client::Client;
-use crate::token::{IssuedBy, TokenKind};
+use crate::client::{Client, GrantType};
+use crate::token::TokenKind;
 
 impl OAuthService {
     pub(super) async fn client_credentials(
@@ -18,7 +18,7 @@ impl OAuthService {
             client,
             None,
             &scopes,
-            IssuedBy::ClientCredentials,
+            GrantType::ClientCredentials,
             None,
             None,
             now,

@@ -1,9 +1,9 @@
 //! RFC 6749 §4.3: the resource owner password credentials grant (legacy; SPEC §1).
 
 use super::{user_tuple, OAuthError, OAuthService, TokenRequest, TokenResponse};
-use crate::client::Client;
+use crate::client::{Client, GrantType};
 use crate::service::Origin;
-use crate::token::{IssuedBy, TokenKind};
+use crate::token::TokenKind;
 use std::net::IpAddr;
 
 impl OAuthService {
@@ -41,7 +41,7 @@ impl OAuthService {
             client,
             Some(user_tuple(&user)),
             &scopes,
-            IssuedBy::Password,
+            GrantType::Password,
             None,
             None,
             now,

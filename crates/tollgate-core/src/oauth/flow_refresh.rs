@@ -3,7 +3,7 @@
 
 use super::{OAuthError, OAuthService, TokenRequest, TokenResponse};
 use crate::client::{Client, GrantType};
-use crate::token::{IssuedBy, TokenKind, TokenStatus};
+use crate::token::{TokenKind, TokenStatus};
 
 impl OAuthService {
     pub(super) async fn refresh(
@@ -56,7 +56,7 @@ impl OAuthService {
             client,
             user,
             &scopes,
-            IssuedBy::RefreshToken,
+            GrantType::RefreshToken,
             t.family_id.as_deref(),
             None,
             now,
@@ -75,7 +75,7 @@ impl OAuthService {
                 client,
                 user,
                 &kept,
-                IssuedBy::RefreshToken,
+                GrantType::RefreshToken,
                 t.family_id.as_deref(),
                 left,
                 now,

@@ -22,7 +22,7 @@ use crate::secret::{Secret, SecretHasher};
 use crate::service::throttle::Key;
 use crate::service::PasswordCheck;
 use crate::store::Store;
-use crate::token::{IssuedBy, TokenKind, TokenRecord};
+use crate::token::{TokenKind, TokenRecord};
 use crate::user::User;
 use chrono::{DateTime, Duration, Utc};
 use std::net::IpAddr;
@@ -218,26 +218,25 @@ impl OAuthService {
         source: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
         let client = self.authenticate_client(creds, source).await?;
-        let grant = match req.grant_type.as_str() {
-            "authorization_code" => Some(GrantType::AuthorizationCode),
-            "client_credentials" => Some(GrantType::ClientCredentials),
-            "password" => Some(GrantType::Password),
-            "refresh_token" => None,
-            "" => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
-            _ => {
-                return Err(OAuthError::UnsupportedGrantType("this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token".into()))
-            }
+        if req.grant_type.is_empty() {
+            return Err(OAuthError::InvalidRequest("grant_type is required".into()));
+        }
+        let Some(grant) = GrantType::parse(&req.grant_type).filter(|g| g.at_token_endpoint())
+        else {
+            return Err(OAuthError::UnsupportedGrantType("this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token".into()));
         };
         match grant {
-            // Refresh tokens only exist for clients with the authorization code grant.
-            None => self.refresh(&client, req).await,
-            Some(g) if !client.grant_types.contains(g) => Err(OAuthError::UnauthorizedClient(
-                format!("this client may not use the {} grant", g.as_str()),
-            )),
-            Some(GrantType::AuthorizationCode) => self.authorization_code(&client, req).await,
-            Some(GrantType::ClientCredentials) => self.client_credentials(&client, req).await,
-            Some(GrantType::Password) => self.password(&client, req, source).await,
-            Some(GrantType::Implicit) => Err(OAuthError::UnsupportedGrantType(
+            // Refresh tokens only exist for clients with the authorization code grant; the
+            // refresh flow checks that the client still has it.
+            GrantType::RefreshToken => self.refresh(&client, req).await,
+            g if !client.grant_types.contains(g) => Err(OAuthError::UnauthorizedClient(format!(
+                "this client may not use the {} grant",
+                g.as_str()
+            ))),
+            GrantType::AuthorizationCode => self.authorization_code(&client, req).await,
+            GrantType::ClientCredentials => self.client_credentials(&client, req).await,
+            GrantType::Password => self.password(&client, req, source).await,
+            GrantType::Implicit => Err(OAuthError::UnsupportedGrantType(
                 "implicit is not a token endpoint grant".into(),
             )),
         }
@@ -278,7 +277,7 @@ impl OAuthService {
         client: &Client,
         user: Option<(&str, &str, i64)>,
         scopes: &[String],
-        grant: IssuedBy,
+        grant: GrantType,
         family_id: Option<&str>,
         refreshes_left: Option<u32>,
         now: DateTime<Utc>,

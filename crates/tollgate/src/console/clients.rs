@@ -16,17 +16,21 @@ use tollgate_core::client::{
 use tollgate_core::store::ClientFilter;
 use tollgate_core::{FieldError, ServiceError};
 
-const GRANT_OPTIONS: [(&str, &str); 4] = [
-    ("authorization_code", "Authorization code"),
-    ("client_credentials", "Client credentials"),
-    ("password", "Resource owner password"),
-    ("implicit", "Implicit"),
-];
+/// The console's words for a grant (SPEC §1 names); the grants themselves are core's.
+fn grant_label(g: GrantType) -> &'static str {
+    match g {
+        GrantType::AuthorizationCode => "Authorization code",
+        GrantType::ClientCredentials => "Client credentials",
+        GrantType::Password => "Resource owner password",
+        GrantType::Implicit => "Implicit",
+        GrantType::RefreshToken => "Refresh token",
+    }
+}
 
 fn grant_options() -> Vec<(String, String)> {
-    GRANT_OPTIONS
+    GrantType::REGISTRABLE
         .iter()
-        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+        .map(|g| (g.as_str().to_owned(), grant_label(*g).to_owned()))
         .collect()
 }
 
@@ -86,7 +90,7 @@ pub async fn list(
             "false" => Some(false),
             _ => None,
         },
-        grant_type: GrantType::parse(&q.grant_type),
+        grant_type: GrantType::parse_registrable(&q.grant_type),
         client_type: ClientType::parse(&q.client_type),
         version: Some(q.version.trim().to_owned()).filter(|s| !s.is_empty()),
     };

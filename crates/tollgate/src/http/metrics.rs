@@ -27,6 +27,7 @@ use prometheus_client::registry::Registry;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tollgate_core::client::GrantType;
 use tollgate_core::service::Purged;
 use tollgate_core::store::PoolStats;
 
@@ -80,45 +81,6 @@ impl Observation<'_> {
     }
 }
 
-/// What issued a token, for `tollgate_tokens_issued_total{grant_type}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenGrant {
-    AuthorizationCode,
-    ClientCredentials,
-    Password,
-    RefreshToken,
-    Implicit,
-}
-
-impl TokenGrant {
-    /// In declaration order, so `grant as usize` indexes it.
-    const ALL: [Self; 5] = [
-        Self::AuthorizationCode,
-        Self::ClientCredentials,
-        Self::Password,
-        Self::RefreshToken,
-        Self::Implicit,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthorizationCode => "authorization_code",
-            Self::ClientCredentials => "client_credentials",
-            Self::Password => "password",
-            Self::RefreshToken => "refresh_token",
-            Self::Implicit => "implicit",
-        }
-    }
-
-    /// The token endpoint's `grant_type` parameter; `None` for anything it does not issue for.
-    pub fn of_token_request(grant_type: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .filter(|g| *g != Self::Implicit)
-            .find(|g| g.as_str() == grant_type)
-    }
-}
-
 /// Which authentication failed, for `tollgate_auth_failures_total{kind}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AuthFailure {
@@ -166,7 +128,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Latency>,
-    tokens_issued: [Counter; TokenGrant::ALL.len()],
+    tokens_issued: [Counter; GrantType::ALL.len()],
     auth_failures: [Counter; AuthFailure::ALL.len()],
     janitor_runs: Counter,
     janitor_failures: Counter,
@@ -254,7 +216,7 @@ impl Metrics {
         );
         // Resolved once, so recording is one atomic add and every series exists (at 0)
         // from the first scrape, which `rate()` needs.
-        let tokens_issued = TokenGrant::ALL.map(|g| {
+        let tokens_issued = GrantType::ALL.map(|g| {
             grants.get_or_create_owned(&GrantLabels {
                 grant_type: g.as_str(),
             })
@@ -314,7 +276,8 @@ impl Metrics {
         }
     }
 
-    pub fn token_issued(&self, grant: TokenGrant) {
+    /// `tollgate_tokens_issued_total{grant_type}`.
+    pub fn token_issued(&self, grant: GrantType) {
         self.tokens_issued[grant as usize].inc();
     }
 
@@ -550,15 +513,5 @@ mod tests {
             None
         );
         assert_eq!(AuthFailure::of("GET", "/healthz", s), None);
-    }
-
-    #[test]
-    fn token_grants_are_the_token_endpoints_own() {
-        assert_eq!(
-            TokenGrant::of_token_request("refresh_token"),
-            Some(TokenGrant::RefreshToken)
-        );
-        assert_eq!(TokenGrant::of_token_request("implicit"), None);
-        assert_eq!(TokenGrant::of_token_request("nonsense"), None);
     }
 }

@@ -308,7 +308,7 @@ pub async fn list_clients(
 ) -> Result<Json<ClientPage>, Problem> {
     let grant_type = match q.grant_type.as_deref() {
         None => None,
-        Some(g) => Some(GrantType::parse(g).ok_or_else(|| {
+        Some(g) => Some(GrantType::parse_registrable(g).ok_or_else(|| {
             Problem::validation(vec![FieldError::new(
                 "grant_type",
                 "invalid",

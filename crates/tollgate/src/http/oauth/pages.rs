@@ -308,7 +308,7 @@ async fn finish(
             if v.response_type == tollgate_core::oauth::ResponseType::Token {
                 state
                     .metrics
-                    .token_issued(crate::http::metrics::TokenGrant::Implicit);
+                    .token_issued(tollgate_core::client::GrantType::Implicit);
             }
             redirect(&url)
         }

@@ -4,7 +4,6 @@
 use super::{
     authenticate_client, client_credentials, form_body, no_store, OAuthErrorResponse, SourceAddr,
 };
-use crate::http::metrics::TokenGrant;
 use crate::http::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,6 +11,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
+use tollgate_core::client::GrantType;
 use tollgate_core::oauth::{OAuthError, TokenRequest};
 
 pub async fn metadata(State(state): State<AppState>) -> Json<Value> {
@@ -22,7 +22,7 @@ pub async fn metadata(State(state): State<AppState>) -> Json<Value> {
         "token_endpoint": format!("{i}/oauth2/token"),
         "introspection_endpoint": format!("{i}/oauth2/introspect"),
         "revocation_endpoint": format!("{i}/oauth2/revoke"),
-        "grant_types_supported": ["authorization_code", "client_credentials", "password", "implicit", "refresh_token"],
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "response_types_supported": ["code", "token"],
         "response_modes_supported": ["query", "fragment"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -75,7 +75,7 @@ pub async fn token(
         password: take("password"),
         refresh_token: take("refresh_token"),
     };
-    let grant = TokenGrant::of_token_request(&req.grant_type);
+    let grant = GrantType::parse(&req.grant_type);
     let res = state.services.oauth.token(&creds, req, source.0).await?;
     // Only a grant the service accepted gets this far, so `grant` is always known here.
     if let Some(g) = grant {
