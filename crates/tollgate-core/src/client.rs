@@ -211,8 +211,9 @@ impl RefreshCount {
         }
     }
 
+    /// Whether an authorization of this client gets a refresh token at all.
     pub fn issues_refresh_tokens(self) -> bool {
-        self != Self::Limited(0)
+        crate::token::RefreshAllowance::initial(self).is_some()
     }
 }
 

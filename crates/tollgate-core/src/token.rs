@@ -5,7 +5,7 @@
 //! decided in one place, `TokenState::status`, from the token row joined with its client and
 //! user: this is where the O(1) invalidation epochs are compared.
 
-use crate::client::GrantType;
+use crate::client::{GrantType, RefreshCount};
 use chrono::{DateTime, Utc};
 
 /// Length of a token's public id (`secret::time_ordered_id`).
@@ -56,6 +56,49 @@ impl TokenKind {
             "refresh" => Some(Self::Refresh),
             _ => None,
         }
+    }
+}
+
+/// How many more refreshes a refresh token allows (SPEC §1 refresh count): the one place
+/// that knows what the first refresh token of an authorization gets and what replaces one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshAllowance {
+    Unlimited,
+    /// At least one.
+    Left(u32),
+}
+
+impl RefreshAllowance {
+    /// The refresh token issued with an authorization's first access token; none when the
+    /// client's count is 0.
+    pub fn initial(count: RefreshCount) -> Option<Self> {
+        match count {
+            RefreshCount::Unlimited => Some(Self::Unlimited),
+            RefreshCount::Limited(0) => None,
+            RefreshCount::Limited(n) => Some(Self::Left(n)),
+        }
+    }
+
+    /// The refresh token that replaces one with this allowance, now that it was used; none
+    /// when that was the last refresh.
+    pub fn next(self) -> Option<Self> {
+        match self {
+            Self::Unlimited => Some(Self::Unlimited),
+            Self::Left(n) if n > 1 => Some(Self::Left(n - 1)),
+            Self::Left(_) => None,
+        }
+    }
+
+    /// As stored in `TokenRecord::refreshes_left` (`None` = unlimited).
+    pub fn stored(self) -> Option<u32> {
+        match self {
+            Self::Unlimited => None,
+            Self::Left(n) => Some(n),
+        }
+    }
+
+    pub fn from_stored(left: Option<u32>) -> Self {
+        left.map_or(Self::Unlimited, Self::Left)
     }
 }
 
@@ -206,6 +249,26 @@ pub fn split_scopes(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refresh_allowance_counts_down_to_no_refresh_token() {
+        use RefreshAllowance::{Left, Unlimited};
+        assert_eq!(RefreshAllowance::initial(RefreshCount::Limited(0)), None);
+        assert_eq!(
+            RefreshAllowance::initial(RefreshCount::Limited(2)),
+            Some(Left(2))
+        );
+        assert_eq!(
+            RefreshAllowance::initial(RefreshCount::Unlimited),
+            Some(Unlimited)
+        );
+        assert_eq!(Left(2).next(), Some(Left(1)));
+        assert_eq!(Left(1).next(), None);
+        assert_eq!(Unlimited.next(), Some(Unlimited));
+        for a in [Unlimited, Left(1), Left(7)] {
+            assert_eq!(RefreshAllowance::from_stored(a.stored()), a);
+        }
+    }
 
     #[test]
     fn presented_id_accepts_only_the_id_dot_secret_form() {

@@ -2,7 +2,7 @@
 
 use super::{pkce, OAuthError, OAuthService, TokenRequest, TokenResponse};
 use crate::client::{Client, GrantType};
-use crate::token::TokenKind;
+use crate::token::{RefreshAllowance, TokenKind};
 use serde_json::json;
 
 impl OAuthService {
@@ -115,7 +115,7 @@ impl OAuthService {
         )?;
         let mut records = vec![access_rec];
         let mut refresh = None;
-        if let Some(left) = Self::refresh_allowance(client.refresh_count) {
+        if let Some(left) = RefreshAllowance::initial(client.refresh_count) {
             let (secret, rec) = self.mint(
                 TokenKind::Refresh,
                 client,
@@ -123,7 +123,7 @@ impl OAuthService {
                 &stored.scopes,
                 GrantType::AuthorizationCode,
                 Some(&stored.family_id),
-                left,
+                Some(left),
                 now,
             )?;
             records.push(rec);

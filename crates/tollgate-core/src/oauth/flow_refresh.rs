@@ -1,9 +1,9 @@
 //! RFC 6749 §6: refreshing an access token, with rotation and reuse detection (SPEC §2,
 //! RFC 9700 §4.14.2).
 
-use super::{OAuthError, OAuthService, TokenRequest, TokenResponse};
+use super::{scope, OAuthError, OAuthService, TokenRequest, TokenResponse};
 use crate::client::{Client, GrantType};
-use crate::token::{TokenKind, TokenStatus};
+use crate::token::{RefreshAllowance, TokenKind, TokenStatus};
 
 impl OAuthService {
     pub(super) async fn refresh(
@@ -62,14 +62,9 @@ impl OAuthService {
             now,
         )?;
         let mut records = vec![access_rec];
-        // This token allowed `left` more refreshes; the one just made used one of them.
-        let next_left = match t.refreshes_left {
-            None => Some(None),
-            Some(n) if n > 1 => Some(Some(n - 1)),
-            Some(_) => None,
-        };
+        // This refresh used one of the token's allowance; its successor gets the rest.
         let mut refresh = None;
-        if let Some(left) = next_left {
+        if let Some(left) = RefreshAllowance::from_stored(t.refreshes_left).next() {
             let (secret, rec) = self.mint(
                 TokenKind::Refresh,
                 client,
@@ -77,7 +72,7 @@ impl OAuthService {
                 &kept,
                 GrantType::RefreshToken,
                 t.family_id.as_deref(),
-                left,
+                Some(left),
                 now,
             )?;
             records.push(rec);
@@ -108,35 +103,25 @@ impl OAuthService {
         granted: &[String],
         requested: Option<&str>,
     ) -> Result<(Vec<String>, Vec<String>), OAuthError> {
-        let kept: Vec<String> = granted
-            .iter()
-            .filter(|g| client.scopes.contains(g))
-            .cloned()
-            .collect();
+        let kept = scope::still_allowed(granted, &client.scopes);
         if kept.is_empty() && !granted.is_empty() {
             return Err(OAuthError::InvalidScope(
                 "none of the scopes granted to this refresh token is still allowed for this client"
                     .into(),
             ));
         }
-        let Some(requested) = requested.filter(|s| !s.trim().is_empty()) else {
+        if requested.is_none_or(|s| s.trim().is_empty()) {
             return Ok((kept.clone(), kept));
-        };
-        let mut out: Vec<String> = Vec::new();
-        for x in requested.split(' ').filter(|x| !x.is_empty()) {
-            if !granted.iter().any(|g| g == x) {
-                return Err(OAuthError::InvalidScope(
-                    "a requested scope was not granted to this refresh token".into(),
-                ));
-            }
-            if !kept.iter().any(|k| k == x) {
-                return Err(OAuthError::InvalidScope(
-                    "a requested scope is no longer allowed for this client".into(),
-                ));
-            }
-            if !out.iter().any(|o| o == x) {
-                out.push(x.to_owned());
-            }
+        }
+        let out = scope::narrow(granted, requested).map_err(|_| {
+            OAuthError::InvalidScope(
+                "a requested scope was not granted to this refresh token".into(),
+            )
+        })?;
+        if out.iter().any(|x| !kept.contains(x)) {
+            return Err(OAuthError::InvalidScope(
+                "a requested scope is no longer allowed for this client".into(),
+            ));
         }
         Ok((out, kept))
     }

@@ -10,19 +10,20 @@ mod flow_refresh;
 mod introspect;
 pub mod pkce;
 mod revoke;
+pub mod scope;
 
 pub use authorize::{AuthorizeError, AuthorizeRequest, ResponseType, ValidatedAuthorize};
 pub use error::{known_parameter, OAuthError};
 pub use introspect::Introspection;
 
-use crate::client::{Client, ClientType, GrantType, RefreshCount, TokenLifetime};
+use crate::client::{Client, ClientType, GrantType, TokenLifetime};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::secret::{Secret, SecretHasher};
 use crate::service::throttle::Key;
 use crate::service::PasswordCheck;
 use crate::store::Store;
-use crate::token::{TokenKind, TokenRecord};
+use crate::token::{RefreshAllowance, TokenKind, TokenRecord};
 use crate::user::User;
 use chrono::{DateTime, Duration, Utc};
 use std::net::IpAddr;
@@ -248,21 +249,9 @@ impl OAuthService {
         client: &Client,
         requested: Option<&str>,
     ) -> Result<Vec<String>, OAuthError> {
-        let Some(req) = requested.filter(|s| !s.trim().is_empty()) else {
-            return Ok(client.scopes.clone());
-        };
-        let mut out: Vec<String> = Vec::new();
-        for s in req.split(' ').filter(|s| !s.is_empty()) {
-            if !client.scopes.iter().any(|c| c == s) {
-                return Err(OAuthError::InvalidScope(
-                    "a requested scope is not allowed for this client".into(),
-                ));
-            }
-            if !out.iter().any(|o| o == s) {
-                out.push(s.to_owned());
-            }
-        }
-        Ok(out)
+        scope::narrow(&client.scopes, requested).map_err(|_| {
+            OAuthError::InvalidScope("a requested scope is not allowed for this client".into())
+        })
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -279,7 +268,7 @@ impl OAuthService {
         scopes: &[String],
         grant: GrantType,
         family_id: Option<&str>,
-        refreshes_left: Option<u32>,
+        refreshes_left: Option<RefreshAllowance>,
         now: DateTime<Utc>,
     ) -> Result<(Secret, TokenRecord), OAuthError> {
         let id = crate::secret::time_ordered_id(now.timestamp_millis())?;
@@ -301,7 +290,7 @@ impl OAuthService {
             scopes: scopes.to_vec(),
             grant_type: grant,
             family_id: family_id.map(str::to_owned),
-            refreshes_left,
+            refreshes_left: refreshes_left.and_then(RefreshAllowance::stored),
             client_epoch: client.token_epoch,
             user_epoch: user.map(|(_, _, e)| e),
             issued_at: now,
@@ -316,16 +305,6 @@ impl OAuthService {
         match client.access_token_lifetime {
             TokenLifetime::Never => None,
             TokenLifetime::Seconds(s) => Some(s),
-        }
-    }
-
-    /// The refresh token to issue next to an access token: with `left` more refreshes
-    /// (`None` = unlimited), or none at all when no refreshes are left.
-    pub(crate) fn refresh_allowance(count: RefreshCount) -> Option<Option<u32>> {
-        match count {
-            RefreshCount::Unlimited => Some(None),
-            RefreshCount::Limited(0) => None,
-            RefreshCount::Limited(n) => Some(Some(n)),
         }
     }
 

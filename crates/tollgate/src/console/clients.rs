@@ -452,7 +452,7 @@ fn curl_commands(state: &AppState, c: &Client) -> Vec<(String, String)> {
                 shell_quote(&redirect)
             ),
         ));
-        if c.refresh_count != RefreshCount::Limited(0) {
+        if c.refresh_count.issues_refresh_tokens() {
             out.push((
                 "3. Refresh the access token".to_owned(),
                 format!(
