@@ -19,5 +19,5 @@ pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{FieldError, ServiceError};
+pub use error::{Conflict, FieldError, ServiceError};
 pub use policy::Policy;

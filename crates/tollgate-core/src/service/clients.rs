@@ -3,7 +3,7 @@ use crate::audit::{Actor, AuditEvent};
 use crate::client::{self, Client, ClientInput, ClientSettings, ClientType, Endpoints};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
-use crate::error::{FieldError, ServiceError};
+use crate::error::{Conflict, FieldError, ServiceError};
 use crate::policy::Policy;
 use crate::secret::{random_string, Secret, SecretHasher};
 use crate::store::{ClientFilter, Store, StoreError};
@@ -280,26 +280,33 @@ impl ClientService {
                 format!("grace_seconds must be from 0 to {GRACE_MAX} (30 days)"),
             )]));
         }
-        self.compare_and_set(actor, client_id, "client.rotate_secret", json!({ "grace_seconds": grace }), |existing, now| {
-            if existing.client_type != ClientType::Confidential {
-                return Err(ServiceError::Conflict(
-                    "public clients have no secret to rotate; change the type to confidential to get one".into(),
-                ));
-            }
-            let secret = Secret::generate()?;
-            let (prev_hash, prev_exp) = if grace > 0 {
-                (existing.secret_hash.clone(), Some(now + Duration::seconds(grace)))
-            } else {
-                (None, None)
-            };
-            let next = Client {
-                secret_hash: Some(self.hasher.hash(secret.expose())),
-                previous_secret_hash: prev_hash,
-                previous_secret_expires_at: prev_exp,
-                ..existing.clone()
-            };
-            Ok((next, secret))
-        })
+        self.compare_and_set(
+            actor,
+            client_id,
+            "client.rotate_secret",
+            json!({ "grace_seconds": grace }),
+            |existing, now| {
+                if existing.client_type != ClientType::Confidential {
+                    return Err(ServiceError::Conflict(Conflict::PublicClientHasNoSecret));
+                }
+                let secret = Secret::generate()?;
+                let (prev_hash, prev_exp) = if grace > 0 {
+                    (
+                        existing.secret_hash.clone(),
+                        Some(now + Duration::seconds(grace)),
+                    )
+                } else {
+                    (None, None)
+                };
+                let next = Client {
+                    secret_hash: Some(self.hasher.hash(secret.expose())),
+                    previous_secret_hash: prev_hash,
+                    previous_secret_expires_at: prev_exp,
+                    ..existing.clone()
+                };
+                Ok((next, secret))
+            },
+        )
         .await
         .map(|(client, secret)| RotatedSecret {
             previous_secret_expires_at: client.previous_secret_expires_at,
@@ -401,17 +408,12 @@ fn from_settings(s: ClientSettings) -> Client {
 }
 
 fn busy() -> ServiceError {
-    ServiceError::Conflict(
-        "the client is being changed by others at the same time; try again".into(),
-    )
+    ServiceError::Conflict(Conflict::ConcurrentChanges)
 }
 
 fn duplicate_to_conflict(e: StoreError) -> ServiceError {
     match e {
-        StoreError::DuplicateNameVersion => ServiceError::Conflict(
-            "a client with this name and version already exists (names compare case-insensitively)"
-                .into(),
-        ),
+        StoreError::DuplicateNameVersion => ServiceError::Conflict(Conflict::DuplicateNameVersion),
         other => ServiceError::Store(other),
     }
 }

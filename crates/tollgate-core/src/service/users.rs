@@ -3,7 +3,7 @@
 use super::passwords::{Origin, PasswordCheck};
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
-use crate::error::{FieldError, ServiceError};
+use crate::error::{Conflict, FieldError, ServiceError};
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
 use crate::text::{self, TextKind};
@@ -146,7 +146,7 @@ impl UserService {
         };
         match self.insert(&Actor::new("system", None), input, false).await {
             Ok(_) => Ok(generated),
-            Err(ServiceError::Conflict(_)) => Ok(None),
+            Err(ServiceError::Conflict(Conflict::DuplicateUsername(_))) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -211,10 +211,9 @@ impl UserService {
         );
         match self.store.insert_user(&user, &audit).await {
             Ok(()) => Ok(user),
-            Err(StoreError::Duplicate(_)) => Err(ServiceError::Conflict(format!(
-                "a user named {:?} already exists (usernames compare case-insensitively, and look-alike spellings as one)",
-                user.username
-            ))),
+            Err(StoreError::Duplicate(_)) => Err(ServiceError::Conflict(
+                Conflict::DuplicateUsername(user.username.clone()),
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -375,11 +374,14 @@ impl UserService {
 
     /// Why a guarded write changed nothing: the user is gone, or it was the last active
     /// administrator (nobody could use the console then). Rare, so a second read is fine.
-    async fn why_not_written(&self, id: &str, keep_an_admin: bool, what: &str) -> ServiceError {
+    async fn why_not_written(
+        &self,
+        id: &str,
+        keep_an_admin: bool,
+        what: &'static str,
+    ) -> ServiceError {
         match self.store.get_user(id).await {
-            Ok(Some(_)) if keep_an_admin => ServiceError::Conflict(format!(
-                "cannot {what} the last active administrator; make another user an active admin first"
-            )),
+            Ok(Some(_)) if keep_an_admin => ServiceError::Conflict(Conflict::LastActiveAdmin(what)),
             Ok(_) => ServiceError::NotFound("user"),
             Err(e) => e.into(),
         }

@@ -14,7 +14,7 @@ use tollgate_core::client::{
     Client, ClientInput, ClientType, GrantType, RefreshCount, TokenLifetime,
 };
 use tollgate_core::store::ClientFilter;
-use tollgate_core::{FieldError, ServiceError};
+use tollgate_core::{Conflict, FieldError, ServiceError};
 
 /// The console's words for a grant (SPEC §1 names); the grants themselves are core's.
 fn grant_label(g: GrantType) -> &'static str {
@@ -561,12 +561,23 @@ pub async fn create(State(state): State<AppState>, f: AdminForm<ClientFormData>)
                 ..page_args(form)
             },
         ),
-        Err(ServiceError::Conflict(msg)) => form_page(
+        // Name and version are unique together: said beside the version, the field to change.
+        Err(ServiceError::Conflict(c @ Conflict::DuplicateNameVersion)) => form_page(
             &state,
             &admin,
             None,
             FormArgs {
-                errors: BTreeMap::from([("version".to_owned(), msg)]),
+                errors: BTreeMap::from([("version".to_owned(), c.to_string())]),
+                status: StatusCode::CONFLICT,
+                ..page_args(form)
+            },
+        ),
+        Err(ServiceError::Conflict(c)) => form_page(
+            &state,
+            &admin,
+            None,
+            FormArgs {
+                conflict: Some(c.to_string()),
                 status: StatusCode::CONFLICT,
                 ..page_args(form)
             },
@@ -654,12 +665,22 @@ pub async fn update(
                 ..page_args(form)
             },
         ),
-        Err(ServiceError::Conflict(msg)) => form_page(
+        Err(ServiceError::Conflict(c @ Conflict::DuplicateNameVersion)) => form_page(
             &state,
             &admin,
             Some(&current),
             FormArgs {
-                errors: BTreeMap::from([("version".to_owned(), msg)]),
+                errors: BTreeMap::from([("version".to_owned(), c.to_string())]),
+                status: StatusCode::CONFLICT,
+                ..page_args(form)
+            },
+        ),
+        Err(ServiceError::Conflict(c)) => form_page(
+            &state,
+            &admin,
+            Some(&current),
+            FormArgs {
+                conflict: Some(c.to_string()),
                 status: StatusCode::CONFLICT,
                 ..page_args(form)
             },

@@ -12,7 +12,7 @@ use tollgate_core::audit::AuditFilter;
 use tollgate_core::service::{NewUser, UserChange};
 use tollgate_core::store::{ClientFilter, TokenFilter};
 use tollgate_core::token::{TokenKind, TokenStatus};
-use tollgate_core::ServiceError;
+use tollgate_core::{Conflict, ServiceError};
 
 fn short_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -306,8 +306,8 @@ pub async fn create_user(State(state): State<AppState>, f: AdminForm<NewUserForm
             )
             .await
         }
-        Err(ServiceError::Conflict(msg)) => {
-            let errors = BTreeMap::from([("username".to_owned(), msg)]);
+        Err(ServiceError::Conflict(c @ Conflict::DuplicateUsername(_))) => {
+            let errors = BTreeMap::from([("username".to_owned(), c.to_string())]);
             users_page(
                 &state,
                 &admin,

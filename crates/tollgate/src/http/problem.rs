@@ -127,7 +127,7 @@ impl From<ServiceError> for Problem {
         match e {
             ServiceError::Validation(errors) => Problem::validation(errors),
             ServiceError::NotFound(what) => Problem::not_found(format!("{what} not found")),
-            ServiceError::Conflict(msg) => Problem::new(StatusCode::CONFLICT, "conflict", msg),
+            ServiceError::Conflict(c) => Problem::new(StatusCode::CONFLICT, "conflict", c.to_string()),
             ServiceError::PreconditionFailed => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition-failed",
