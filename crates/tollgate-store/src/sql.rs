@@ -128,7 +128,17 @@ macro_rules! sql_store {
                 audit: Option<&AuditEvent>,
                 on_error: fn(sqlx::Error) -> StoreError,
             ) -> Result<bool, StoreError> {
-                let mut tx = pool.begin().await.map_err(classify)?;
+                let tx = pool.begin().await.map_err(classify)?;
+                one_row_in(tx, q, audit, on_error).await
+            }
+
+            /// `one_row_with_audit` inside a transaction already begun.
+            async fn one_row_in<'q>(
+                mut tx: sqlx::Transaction<'_, $db>,
+                q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                audit: Option<&AuditEvent>,
+                on_error: fn(sqlx::Error) -> StoreError,
+            ) -> Result<bool, StoreError> {
                 if q.execute(&mut *tx).await.map_err(on_error)?.rows_affected() != 1 {
                     return Ok(false);
                 }
@@ -137,6 +147,22 @@ macro_rules! sql_store {
                 }
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
+            }
+
+            /// A user write that, with `keep_an_admin`, must leave another active
+            /// administrator: serialised against the others (`serialise_admin_changes`), then
+            /// one conditional statement.
+            async fn user_write<'q>(
+                pool: &sqlx::Pool<$db>,
+                q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                audit: &AuditEvent,
+                keep_an_admin: bool,
+            ) -> Result<bool, StoreError> {
+                let mut tx = pool.begin().await.map_err(classify)?;
+                if keep_an_admin {
+                    serialise_admin_changes(&mut tx).await?;
+                }
+                one_row_in(tx, q, Some(audit), classify).await
             }
 
             #[async_trait]
@@ -400,34 +426,21 @@ macro_rules! sql_store {
                     audit: &AuditEvent,
                     keep_an_admin: bool,
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    if keep_an_admin {
-                        serialise_admin_changes(&mut tx).await?;
-                    }
-                    let done = sqlx::query(&format!(
+                    let sql = format!(
                         "UPDATE users SET display_name = $1, active = $2, admin = $3, password_hash = $4, \
                          token_epoch = $5, updated_at = $6 WHERE id = $7 AND ($8 = FALSE OR {})",
                         crate::sql::another_admin("$7")
-                    ))
-                    .bind(&u.display_name)
-                    .bind(u.active)
-                    .bind(u.admin)
-                    .bind(&u.password_hash)
-                    .bind(u.token_epoch)
-                    .bind(ms(u.updated_at))
-                    .bind(&u.id)
-                    .bind(keep_an_admin)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?
-                    .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    );
+                    let q = sqlx::query(&sql)
+                        .bind(&u.display_name)
+                        .bind(u.active)
+                        .bind(u.admin)
+                        .bind(&u.password_hash)
+                        .bind(u.token_epoch)
+                        .bind(ms(u.updated_at))
+                        .bind(&u.id)
+                        .bind(keep_an_admin);
+                    user_write(&self.writer, q, audit, keep_an_admin).await
                 }
 
                 async fn delete_user(
@@ -436,27 +449,12 @@ macro_rules! sql_store {
                     audit: &AuditEvent,
                     keep_an_admin: bool,
                 ) -> Result<bool, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(classify)?;
-                    if keep_an_admin {
-                        serialise_admin_changes(&mut tx).await?;
-                    }
-                    let done = sqlx::query(&format!(
+                    let sql = format!(
                         "DELETE FROM users WHERE id = $1 AND ($2 = FALSE OR {})",
                         crate::sql::another_admin("$1")
-                    ))
-                    .bind(id)
-                    .bind(keep_an_admin)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?
-                    .rows_affected()
-                        == 1;
-                    if !done {
-                        return Ok(false);
-                    }
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    );
+                    let q = sqlx::query(&sql).bind(id).bind(keep_an_admin);
+                    user_write(&self.writer, q, audit, keep_an_admin).await
                 }
             }
 
