@@ -235,7 +235,7 @@ fn database_outage_answers_503_quickly_and_service_resumes_by_itself() {
     let server = spawn_server_env(
         &cluster.url(),
         Some("outage-admin-pw"),
-        &[("RUST_LOG", "error")],
+        &[("RUST_LOG", "warn")],
     );
     let base = server.base.clone();
     let out = tollgate(&cluster.url())
@@ -342,5 +342,24 @@ fn database_outage_answers_503_quickly_and_service_resumes_by_itself() {
     );
     assert_eq!(admin.status, 200, "{}", admin.body);
     assert_eq!(send(http.get(format!("{base}/readyz"))).status, 200);
+    // Each 503 is logged once, in its request's line, with its cause (issue 14: errors
+    // logged once, at the edge): no separate converter line.
+    let logs: Vec<String> = server.stderr_lines.try_iter().collect();
+    let request_lines: Vec<&String> = logs
+        .iter()
+        .filter(|l| l.contains("finished processing request") && l.contains("status=503"))
+        .collect();
+    assert!(
+        request_lines
+            .iter()
+            .any(|l| l.contains("database unavailable")),
+        "no 503 request line with its cause in:\n{}",
+        logs.join("\n")
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("internal error")),
+        "a converter logged on its own:\n{}",
+        logs.join("\n")
+    );
     drop(server);
 }

@@ -181,10 +181,10 @@ pub fn message(
 pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(body) => (status, Html(body)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
-        }
+        Err(e) => crate::http::edge::with_cause(
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response(),
+            format!("template rendering failed: {e}"),
+        ),
     }
 }
 
@@ -203,14 +203,19 @@ pub fn service_error(admin: &Admin, section: &'static str, e: ServiceError) -> R
         }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
     };
-    let msg = match &e {
-        ServiceError::Store(_) | ServiceError::Internal(_) => {
-            tracing::error!(error = %e, "console request failed");
-            "The server could not complete this; the server log has the details.".to_owned()
-        }
-        other => other.to_string(),
+    let (msg, cause) = match &e {
+        ServiceError::Store(_) | ServiceError::Internal(_) => (
+            "The server could not complete this; the server log has the details.".to_owned(),
+            Some(e.to_string()),
+        ),
+        other => (other.to_string(), None),
     };
-    message(status, Some(admin.layout(section, None)), title, msg)
+    let res = message(status, Some(admin.layout(section, None)), title, msg);
+    // Logged once, by `edge`, in the request's line.
+    match cause {
+        Some(c) => crate::http::edge::with_cause(res, c),
+        None => res,
+    }
 }
 
 impl Admin {

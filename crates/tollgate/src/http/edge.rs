@@ -29,6 +29,17 @@ pub fn hsts(issuer: &str, max_age: u64) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!("max-age={max_age}")).ok()
 }
 
+/// Why a request failed with a 5xx. Error converters attach it to the response instead of
+/// logging; `edge` logs it exactly once, in the request's own log line inside its span.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
+
+/// `res` carrying `cause` for the request's log line.
+pub fn with_cause(mut res: Response, cause: impl std::fmt::Display) -> Response {
+    res.extensions_mut().insert(Cause(cause.to_string()));
+    res
+}
+
 /// Installed with `Router::layer`, so it runs after routing and `metrics` sees the matched
 /// route template.
 pub async fn edge(State(edge): State<EdgeState>, mut req: Request, next: Next) -> Response {
@@ -48,11 +59,22 @@ pub async fn edge(State(edge): State<EdgeState>, mut req: Request, next: Next) -
     };
     let status = res.status();
     let latency_us = observation.elapsed().as_micros() as u64;
+    let cause = res.extensions_mut().remove::<Cause>();
+    let error = cause.as_ref().map_or("-", |c| c.0.as_str());
     span.in_scope(|| {
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // The database is away or the server sheds load: expected, and retried.
+            tracing::warn!(
+                status = status.as_u16(),
+                latency_us,
+                error,
+                "finished processing request"
+            );
+        } else if status.is_server_error() {
             tracing::error!(
                 status = status.as_u16(),
                 latency_us,
+                error,
                 "finished processing request"
             );
         } else {

@@ -48,10 +48,10 @@ async fn scrape(State(state): State<AppState>) -> Response {
             text,
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot encode metrics");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => super::edge::with_cause(
+            StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            format!("cannot encode metrics: {e}"),
+        ),
     }
 }
 

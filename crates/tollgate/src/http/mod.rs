@@ -2,7 +2,7 @@
 //! Each resource module owns its routes; `router` only merges them.
 
 pub mod admin;
-mod edge;
+pub(crate) mod edge;
 pub mod extract;
 pub mod health;
 pub mod location;

@@ -1,6 +1,6 @@
 //! RFC 9457 problem details for the admin API, and the mapping of service errors to them.
-//! Internal errors get a generic message and are logged once, here, inside the request's
-//! span; the caller never sees database details.
+//! Internal errors get a generic message; their cause travels with the response and is
+//! logged once, by `edge`, in the request's log line. The caller never sees database details.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ pub struct FieldProblem {
 pub struct Problem {
     #[serde(rename = "type")]
     pub type_: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -30,6 +30,10 @@ pub struct Problem {
     www_authenticate: bool,
     #[serde(skip)]
     retry_after: Option<u32>,
+    /// Why a 5xx happened, for the request's log line (`edge::Cause`), never the body.
+    /// Boxed: `Problem` is the error of many results and should stay small.
+    #[serde(skip)]
+    cause: Option<Box<str>>,
 }
 
 impl Problem {
@@ -40,12 +44,13 @@ impl Problem {
             } else {
                 format!("urn:tollgate:problem:{kind}")
             },
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
             www_authenticate: false,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -118,7 +123,10 @@ impl IntoResponse for Problem {
         if let Some(s) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
-        res
+        match self.cause {
+            Some(c) => super::edge::with_cause(res, c),
+            None => res,
+        }
     }
 }
 
@@ -134,9 +142,9 @@ impl From<ServiceError> for Problem {
                 "the client was changed since you read it (If-Match does not match its ETag); reload it and apply your change again",
             ),
             ServiceError::Store(StoreError::Unavailable(msg)) => {
-                tracing::warn!(error = %msg, "database unavailable");
                 Problem {
                     retry_after: Some(1),
+                    cause: Some(format!("database unavailable: {msg}").into()),
                     ..Problem::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "unavailable",
@@ -155,14 +163,14 @@ impl From<ServiceError> for Problem {
                     ),
                 )
             },
-            other => {
-                tracing::error!(error = %other, "internal error");
-                Problem::new(
+            other => Problem {
+                cause: Some(other.to_string().into()),
+                ..Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
                     "internal server error; the server log has the details",
                 )
-            }
+            },
         }
     }
 }

@@ -53,15 +53,15 @@ impl IntoResponse for OAuthErrorResponse {
             OAuthError::Throttled(wait) => return throttled(*wait),
             OAuthError::Busy(wait) => return busy(*wait),
             OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
-            OAuthError::TemporarilyUnavailable(m) => {
-                tracing::warn!(error = %m, "database unavailable");
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            OAuthError::ServerError(m) => {
-                tracing::error!(error = %m, "internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            OAuthError::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            OAuthError::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
+        };
+        // Logged once, by `edge`, in the request's line; never sent.
+        let cause = match &e {
+            OAuthError::TemporarilyUnavailable(m) => Some(format!("database unavailable: {m}")),
+            OAuthError::ServerError(m) => Some(m.clone()),
+            _ => None,
         };
         let body = json!({ "error": e.code(), "error_description": e.description() });
         let mut res = (status, axum::Json(body)).into_response();
@@ -86,7 +86,10 @@ impl IntoResponse for OAuthErrorResponse {
             }
             _ => {}
         }
-        res
+        match cause {
+            Some(c) => crate::http::edge::with_cause(res, c),
+            None => res,
+        }
     }
 }
 

@@ -70,10 +70,10 @@ struct SignedOutPage;
 fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(body) => (status, Html(body)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
-        }
+        Err(e) => crate::http::edge::with_cause(
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response(),
+            format!("template rendering failed: {e}"),
+        ),
     }
 }
 
@@ -88,17 +88,18 @@ fn error_page(status: StatusCode, title: &str, message: impl Into<String>) -> Re
 }
 
 fn server_error_page(e: OAuthError) -> Response {
-    let status = match &e {
-        OAuthError::TemporarilyUnavailable(m) => {
-            tracing::warn!(error = %m, "database unavailable");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        other => {
-            tracing::error!(error = %other, "internal error");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+    let (status, cause) = match &e {
+        OAuthError::TemporarilyUnavailable(m) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {m}"),
+        ),
+        other => (StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     };
-    error_page(status, "Something went wrong", e.description())
+    // Logged once, by `edge`, in the request's line.
+    crate::http::edge::with_cause(
+        error_page(status, "Something went wrong", e.description()),
+        cause,
+    )
 }
 
 /// A redirect that may carry a code or token: never cached, never sent on as a referrer.
