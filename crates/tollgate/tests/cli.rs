@@ -6,7 +6,7 @@
 mod common;
 
 use common::binary::{
-    backends, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
+    backends, create_key, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
 };
 
 use serde_json::Value;
@@ -148,14 +148,7 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
     for db in backends() {
         let n = db.name();
         let server = spawn_server(&db.url, Some("pw-123456"));
-        let key = stdout(&run(tollgate(&db.url).args([
-            "admin",
-            "create-key",
-            "--name",
-            "cli",
-        ])))
-        .trim()
-        .to_owned();
+        let key = create_key(&db.url, "cli");
 
         let out = cli(
             &server,

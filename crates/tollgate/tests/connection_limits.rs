@@ -26,20 +26,11 @@ fn slow() -> HttpSettings {
 }
 
 async fn servers(http: HttpSettings) -> Vec<TestServer> {
-    let mut v = Vec::new();
-    for db in tollgate_testkit::each_backend().await {
-        v.push(
-            start_with(
-                db,
-                Options {
-                    http: http.clone(),
-                    ..Options::default()
-                },
-            )
-            .await,
-        );
-    }
-    v
+    common::servers_with(|| Options {
+        http: http.clone(),
+        ..Options::default()
+    })
+    .await
 }
 
 fn addr(s: &TestServer) -> String {

@@ -37,20 +37,11 @@ fn generous() -> ThrottleSettings {
 }
 
 async fn servers(rate_limit: ThrottleSettings) -> Vec<TestServer> {
-    let mut v = Vec::new();
-    for db in tollgate_testkit::each_backend().await {
-        v.push(
-            start_with(
-                db,
-                Options {
-                    rate_limit,
-                    ..Default::default()
-                },
-            )
-            .await,
-        );
-    }
-    v
+    common::servers_with(|| Options {
+        rate_limit,
+        ..Default::default()
+    })
+    .await
 }
 
 async fn cc_client(s: &TestServer, name: &str) -> (String, String) {
@@ -436,16 +427,12 @@ async fn servers_with(
     rate_limit: ThrottleSettings,
     password_hashing: PasswordHashingSettings,
 ) -> Vec<TestServer> {
-    let mut v = Vec::new();
-    for db in tollgate_testkit::each_backend().await {
-        let opts = Options {
-            rate_limit,
-            password_hashing,
-            ..Default::default()
-        };
-        v.push(start_with(db, opts).await);
-    }
-    v
+    common::servers_with(|| Options {
+        rate_limit,
+        password_hashing,
+        ..Default::default()
+    })
+    .await
 }
 
 /// Enough Argon2id slots that no guess in these tests is shed: what limits them is the

@@ -340,18 +340,13 @@ async fn look_alike_usernames_and_client_names_are_duplicates() {
 
 #[test]
 fn the_cli_escapes_control_characters_it_prints() {
-    use common::binary::{backends, run, spawn_server, stdout, tollgate, BIN};
+    use common::binary::{backends, create_key, run, spawn_server, stdout, BIN};
     use std::process::Command;
     for db in backends() {
         let n = db.name();
         let server = spawn_server(&db.url, Some("pw-123456"));
-        let key = stdout(&run(tollgate(&db.url).args([
-            "admin",
-            "create-key",
-            "--name",
-            "ci",
-        ])));
-        let key = key.trim();
+        let key = create_key(&db.url, "ci");
+        let key = key.as_str();
         let c: Value = reqwest::blocking::Client::new()
             .post(format!("{}/admin/api/v1/clients", server.base))
             .bearer_auth(key)

@@ -483,6 +483,24 @@ struct FormArgs {
     status: StatusCode,
 }
 
+/// A conflict on the client form: name and version are unique together, so that one is
+/// said beside the version, the field to change; any other above the form.
+fn conflict_args(c: Conflict, form: ClientFormData) -> FormArgs {
+    let (errors, conflict) = match c {
+        Conflict::DuplicateNameVersion => (
+            BTreeMap::from([("version".to_owned(), c.to_string())]),
+            None,
+        ),
+        other => (BTreeMap::new(), Some(other.to_string())),
+    };
+    FormArgs {
+        errors,
+        conflict,
+        status: StatusCode::CONFLICT,
+        ..page_args(form)
+    }
+}
+
 fn form_page(state: &AppState, admin: &Admin, client: Option<&Client>, a: FormArgs) -> Response {
     let e = state.services.clients.endpoints();
     let mut res = render(
@@ -561,27 +579,7 @@ pub async fn create(State(state): State<AppState>, f: AdminForm<ClientFormData>)
                 ..page_args(form)
             },
         ),
-        // Name and version are unique together: said beside the version, the field to change.
-        Err(ServiceError::Conflict(c @ Conflict::DuplicateNameVersion)) => form_page(
-            &state,
-            &admin,
-            None,
-            FormArgs {
-                errors: BTreeMap::from([("version".to_owned(), c.to_string())]),
-                status: StatusCode::CONFLICT,
-                ..page_args(form)
-            },
-        ),
-        Err(ServiceError::Conflict(c)) => form_page(
-            &state,
-            &admin,
-            None,
-            FormArgs {
-                conflict: Some(c.to_string()),
-                status: StatusCode::CONFLICT,
-                ..page_args(form)
-            },
-        ),
+        Err(ServiceError::Conflict(c)) => form_page(&state, &admin, None, conflict_args(c, form)),
         Err(e) => service_error(&admin, "clients", e),
     }
 }
@@ -665,26 +663,7 @@ pub async fn update(
                 ..page_args(form)
             },
         ),
-        Err(ServiceError::Conflict(c @ Conflict::DuplicateNameVersion)) => form_page(
-            &state,
-            &admin,
-            Some(&current),
-            FormArgs {
-                errors: BTreeMap::from([("version".to_owned(), c.to_string())]),
-                status: StatusCode::CONFLICT,
-                ..page_args(form)
-            },
-        ),
-        Err(ServiceError::Conflict(c)) => form_page(
-            &state,
-            &admin,
-            Some(&current),
-            FormArgs {
-                conflict: Some(c.to_string()),
-                status: StatusCode::CONFLICT,
-                ..page_args(form)
-            },
-        ),
+        Err(ServiceError::Conflict(c)) => form_page(&state, &admin, Some(&current), conflict_args(c, form)),
         Err(e) => service_error(&admin, "clients", e),
     }
 }

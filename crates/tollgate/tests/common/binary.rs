@@ -87,6 +87,18 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap()
 }
 
+/// A new admin key named `name`, made by `tollgate admin create-key` (it prints only the key).
+pub fn create_key(db_url: &str, name: &str) -> String {
+    stdout(&run(tollgate(db_url).args([
+        "admin",
+        "create-key",
+        "--name",
+        name,
+    ])))
+    .trim()
+    .to_owned()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -120,9 +120,14 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
 
 /// One started server per backend (SQLite, and PostgreSQL when configured).
 pub async fn servers() -> Vec<TestServer> {
+    servers_with(Options::default).await
+}
+
+/// One server per backend, each started with the options `opts` makes.
+pub async fn servers_with(opts: impl Fn() -> Options) -> Vec<TestServer> {
     let mut v = Vec::new();
     for db in tollgate_testkit::each_backend().await {
-        v.push(start(db).await);
+        v.push(start_with(db, opts()).await);
     }
     v
 }
