@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use serde_json::json;
-use tollgate_core::client::{validate, ClientInput};
+use tollgate_core::client::{validate, ClientInput, LimitInput};
 use tollgate_core::oauth::pkce;
 use tollgate_core::secret::{Secret, SecretHasher};
 use tollgate_core::Policy;
@@ -46,8 +45,8 @@ fn client_rules(c: &mut Criterion) {
             "http://localhost:3000/cb".into(),
         ]),
         scopes: Some(vec!["read".into(), "write".into()]),
-        access_token_lifetime: Some(json!(3600)),
-        refresh_count: Some(json!("unlimited")),
+        access_token_lifetime: Some(LimitInput::Number(Some(3600))),
+        refresh_count: Some(LimitInput::keyword("unlimited")),
         ..Default::default()
     };
     c.bench_function("client: validate every SPEC §1 rule", |b| {

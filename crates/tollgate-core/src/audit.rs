@@ -1,6 +1,8 @@
 //! The audit log: who changed what, when, and from where. Never secrets.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Who is acting: an admin key, a console user, or the local CLI talking to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +36,7 @@ pub struct AuditEvent {
     pub target_type: String,
     pub target_id: String,
     pub source_ip: Option<String>,
-    pub details: serde_json::Value,
+    pub details: Details,
 }
 
 impl AuditEvent {
@@ -44,7 +46,7 @@ impl AuditEvent {
         action: &str,
         target_type: &str,
         target_id: &str,
-        details: serde_json::Value,
+        details: Details,
     ) -> Self {
         Self {
             at,
@@ -70,4 +72,104 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub target_id: Option<String>,
+}
+
+/// What an audit entry records beside its action: named values, stored (and shown by the
+/// admin API) as one JSON object with its keys in order. Core builds them with `details!`;
+/// the store writes them as JSON. Never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Details(BTreeMap<String, Detail>);
+
+impl Details {
+    /// These details with `key` set to `value`.
+    pub fn with(mut self, key: &str, value: impl Into<Detail>) -> Self {
+        self.0.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Detail> {
+        self.0.get(key)
+    }
+}
+
+/// One value in `Details`: the JSON kinds the log uses (no fractions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Text(String),
+    List(Vec<Detail>),
+    Map(Details),
+}
+
+impl From<bool> for Detail {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+impl From<i64> for Detail {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<u32> for Detail {
+    fn from(v: u32) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+impl From<&str> for Detail {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+impl From<String> for Detail {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+impl From<&String> for Detail {
+    fn from(v: &String) -> Self {
+        Self::Text(v.clone())
+    }
+}
+impl From<Details> for Detail {
+    fn from(v: Details) -> Self {
+        Self::Map(v)
+    }
+}
+impl<T: Into<Detail>> From<Option<T>> for Detail {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+impl<T: Into<Detail>> From<Vec<T>> for Detail {
+    fn from(v: Vec<T>) -> Self {
+        Self::List(v.into_iter().map(Into::into).collect())
+    }
+}
+impl<T: Into<Detail> + Clone> From<&Vec<T>> for Detail {
+    fn from(v: &Vec<T>) -> Self {
+        Self::from(v.as_slice())
+    }
+}
+impl<T: Into<Detail> + Clone> From<&Option<T>> for Detail {
+    fn from(v: &Option<T>) -> Self {
+        v.clone().into()
+    }
+}
+impl<T: Into<Detail> + Clone> From<&[T]> for Detail {
+    fn from(v: &[T]) -> Self {
+        Self::List(v.iter().cloned().map(Into::into).collect())
+    }
+}
+
+/// `details! { "name" => value, … }`: audit details, each value anything `Into<Detail>`.
+#[macro_export]
+macro_rules! details {
+    ($($key:literal => $value:expr),* $(,)?) => {
+        $crate::audit::Details::default()$(.with($key, $value))*
+    };
 }

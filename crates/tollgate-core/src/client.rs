@@ -7,7 +7,6 @@ use crate::error::FieldError;
 use crate::policy::Policy;
 use crate::text::TextKind;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 pub const NAME_MAX: usize = 100;
 pub const VERSION_MAX: usize = 32;
@@ -319,9 +318,44 @@ impl Client {
     }
 }
 
+/// A limit (`access_token_lifetime`, `refresh_count`) as the caller gave it, before the
+/// rules: the rules, not the caller's format, decide which numbers are in range and which
+/// word is allowed, so a bad value becomes a field error like any other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitInput {
+    /// A number; `None` when it is not a whole number that fits 64 bits (`1.5`, `1e30`).
+    Number(Option<i64>),
+    /// Text: the keyword (`never`, `unlimited`) or something wrong.
+    Text(String),
+    /// Neither, as the caller's format writes it (JSON `true`, `null`), for the message.
+    Other(String),
+}
+
+impl LimitInput {
+    /// What an administrator typed (console, CLI): digits are a number, anything else text.
+    pub fn typed(raw: &str) -> Self {
+        let t = raw.trim();
+        t.parse::<i64>()
+            .map_or_else(|_| Self::Text(t.to_owned()), |n| Self::Number(Some(n)))
+    }
+
+    /// `never` / `unlimited`.
+    pub fn keyword(word: &str) -> Self {
+        Self::Text(word.to_owned())
+    }
+
+    /// How the message names a wrong value: text quoted, anything else as given.
+    fn shown(&self) -> String {
+        match self {
+            Self::Number(Some(n)) => n.to_string(),
+            Self::Number(None) => "a number".to_owned(),
+            Self::Text(t) => format!("{t:?}"),
+            Self::Other(o) => o.clone(),
+        }
+    }
+}
+
 /// Input for creating a client or changing one (PATCH: absent fields stay as they are).
-/// The limit fields take the raw JSON value (`"never"`, a number, or something wrong) so
-/// that a bad value becomes a field error like any other instead of a parse failure.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInput {
     pub name: Option<String>,
@@ -332,8 +366,8 @@ pub struct ClientInput {
     pub grant_types: Option<Vec<String>>,
     pub redirect_uris: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
-    pub access_token_lifetime: Option<Value>,
-    pub refresh_count: Option<Value>,
+    pub access_token_lifetime: Option<LimitInput>,
+    pub refresh_count: Option<LimitInput>,
     pub active: Option<bool>,
 }
 
@@ -770,10 +804,10 @@ fn parse_scopes(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
     out
 }
 
-fn parse_lifetime(errs: &mut Vec<FieldError>, v: &Value) -> Option<TokenLifetime> {
+fn parse_lifetime(errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<TokenLifetime> {
     match v {
-        Value::String(s) if s == "never" => Some(TokenLifetime::Never),
-        Value::Number(n) => match n.as_i64() {
+        LimitInput::Text(s) if s == "never" => Some(TokenLifetime::Never),
+        LimitInput::Number(n) => match *n {
             Some(s) if (1..=LIFETIME_MAX).contains(&s) => {
                 u32::try_from(s).ok().map(TokenLifetime::Seconds)
             }
@@ -790,17 +824,17 @@ fn parse_lifetime(errs: &mut Vec<FieldError>, v: &Value) -> Option<TokenLifetime
             errs.push(FieldError::new(
                 "access_token_lifetime",
                 "invalid",
-                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not {v}"),
+                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not {}", v.shown()),
             ));
             None
         }
     }
 }
 
-fn parse_refresh_count(errs: &mut Vec<FieldError>, v: &Value) -> Option<RefreshCount> {
+fn parse_refresh_count(errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<RefreshCount> {
     match v {
-        Value::String(s) if s == "unlimited" => Some(RefreshCount::Unlimited),
-        Value::Number(n) => match n.as_i64() {
+        LimitInput::Text(s) if s == "unlimited" => Some(RefreshCount::Unlimited),
+        LimitInput::Number(n) => match *n {
             Some(c) if (0..=REFRESH_COUNT_MAX).contains(&c) => {
                 u32::try_from(c).ok().map(RefreshCount::Limited)
             }
@@ -817,7 +851,10 @@ fn parse_refresh_count(errs: &mut Vec<FieldError>, v: &Value) -> Option<RefreshC
             errs.push(FieldError::new(
                 "refresh_count",
                 "invalid",
-                format!("refresh_count must be \"unlimited\" or a whole number ≥ 0, not {v}"),
+                format!(
+                    "refresh_count must be \"unlimited\" or a whole number ≥ 0, not {}",
+                    v.shown()
+                ),
             ));
             None
         }
@@ -847,7 +884,42 @@ impl Endpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    /// What an administrator types becomes a number only when it is one; the rules then
+    /// name what is wrong with it.
+    #[test]
+    fn typed_limits_are_numbers_or_text() {
+        assert_eq!(LimitInput::typed(" 3600 "), LimitInput::Number(Some(3600)));
+        assert_eq!(LimitInput::typed("-1"), LimitInput::Number(Some(-1)));
+        assert_eq!(LimitInput::typed("never"), LimitInput::keyword("never"));
+        assert_eq!(LimitInput::typed("1.5"), LimitInput::Text("1.5".into()));
+        let input = |l: LimitInput| ClientInput {
+            access_token_lifetime: Some(l),
+            ..Default::default()
+        };
+        let message = |l: LimitInput| {
+            validate(&input(l), None, Policy::default())
+                .unwrap_err()
+                .into_iter()
+                .find(|e| e.field == "access_token_lifetime")
+                .map(|e| (e.code, e.message))
+        };
+        assert_eq!(
+            message(LimitInput::Text("forever".into())),
+            Some((
+                "invalid".into(),
+                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not \"forever\"")
+            ))
+        );
+        assert_eq!(
+            message(LimitInput::Other("true".into())).map(|m| m.1.ends_with("not true")),
+            Some(true)
+        );
+        assert_eq!(
+            message(LimitInput::Number(None)).map(|m| m.0),
+            Some("out_of_range".into())
+        );
+    }
 
     /// Moved from `http/metrics.rs` (its `TokenGrant` copy is gone): the token endpoint's
     /// grants are every grant but implicit, and unknown names are none.
@@ -906,8 +978,8 @@ mod tests {
             version: Some("x".repeat(33)),
             client_type: Some("secret".into()),
             grant_types: Some(vec!["magic".into()]),
-            access_token_lifetime: Some(json!(0)),
-            refresh_count: Some(json!(-1)),
+            access_token_lifetime: Some(LimitInput::Number(Some(0))),
+            refresh_count: Some(LimitInput::Number(Some(-1))),
             ..Default::default()
         };
         let c = codes(validate(&bad, None, Policy::default()));

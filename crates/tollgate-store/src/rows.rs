@@ -158,6 +158,11 @@ impl AuditRow {
     }
 }
 
+/// An audit entry's details as the JSON text the `details` column holds.
+pub(crate) fn details_json(d: &tollgate_core::audit::Details) -> Result<String, StoreError> {
+    serde_json::to_string(d).map_err(|e| StoreError::Corrupt(format!("audit details: {e}")))
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct TokenRow {
     pub seq: i64,

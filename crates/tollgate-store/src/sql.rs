@@ -113,7 +113,7 @@ macro_rules! sql_store {
                 .bind(&a.target_type)
                 .bind(&a.target_id)
                 .bind(&a.source_ip)
-                .bind(a.details.to_string())
+                .bind(crate::rows::details_json(&a.details)?)
                 .execute(&mut *conn)
                 .await
                 .map_err(classify)?;

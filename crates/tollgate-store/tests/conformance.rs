@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tollgate_core::audit::{AuditEntry, AuditEvent, AuditFilter};
@@ -13,6 +12,7 @@ use tollgate_core::client::{
     Client, ClientType, GrantSet, GrantType, RefreshCount, TokenLifetime, LIFETIME_MAX,
     REFRESH_COUNT_MAX,
 };
+use tollgate_core::details;
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
 use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
 use tollgate_core::token::TokenRecord;
@@ -63,7 +63,7 @@ fn event(actor: &str, action: &str, target_type: &str, target_id: &str) -> Audit
         target_type: target_type.to_owned(),
         target_id: target_id.to_owned(),
         source_ip: Some("203.0.113.7".to_owned()),
-        details: json!({ "target": target_id }),
+        details: details! { "target" => target_id },
     }
 }
 
@@ -529,7 +529,7 @@ async fn every_mutation_writes_its_audit_entry_in_the_same_transaction() {
 
         let c = client("c1", "Audited", "1.0");
         let ev = AuditEvent {
-            details: json!({ "name": "Audited", "nested": { "list": [1, 2, 3], "ü": "✓" } }),
+            details: details! { "name" => "Audited", "nested" => details! { "list" => vec![1_i64, 2, 3], "ü" => "✓" } },
             source_ip: None,
             ..event("admin-key:ci", "client.create", "client", "c1")
         };
@@ -960,7 +960,7 @@ async fn list_audit_is_newest_first_pages_with_before_and_filters() {
             };
             let ev = AuditEvent {
                 at: at(i),
-                details: json!({ "i": i }),
+                details: details! { "i" => i64::from(i) },
                 ..event(actor, "admin_key.create", "admin_key", &id)
             };
             store

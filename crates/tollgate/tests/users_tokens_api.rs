@@ -623,7 +623,7 @@ async fn users_paginate_with_a_cursor() {
                 "user.create",
                 "user",
                 &user.id,
-                json!({}),
+                tollgate_core::details! {},
             );
             s.state
                 .services

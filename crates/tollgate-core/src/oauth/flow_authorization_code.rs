@@ -2,8 +2,8 @@
 
 use super::{pkce, OAuthError, OAuthService, TokenRequest, TokenResponse};
 use crate::client::{Client, GrantType};
+use crate::details;
 use crate::token::{RefreshAllowance, TokenKind};
-use serde_json::json;
 
 impl OAuthService {
     pub(super) async fn authorization_code(
@@ -162,7 +162,7 @@ impl OAuthService {
             "token.revoke_family",
             "client",
             client_id,
-            json!({ "family_id": family_id, "reason": reason }),
+            details! { "family_id" => family_id, "reason" => reason },
         );
         let n = self
             .store()

@@ -3,8 +3,8 @@
 use super::{OAuthError, OAuthService};
 use crate::audit::{Actor, AuditEvent};
 use crate::client::Client;
+use crate::details;
 use crate::token::TokenKind;
-use serde_json::json;
 
 impl OAuthService {
     /// Revokes `token` if it belongs to `client`. Unknown tokens, and tokens of other
@@ -38,7 +38,7 @@ impl OAuthService {
                     "token.revoke",
                     "token",
                     &t.id,
-                    json!({ "kind": "refresh", "family": true }),
+                    details! { "kind" => "refresh", "family" => true },
                 );
                 self.store()
                     .revoke_family(family, now, Some(&audit))
@@ -51,7 +51,7 @@ impl OAuthService {
                     "token.revoke",
                     "token",
                     &t.id,
-                    json!({ "kind": t.kind.as_str() }),
+                    details! { "kind" => t.kind.as_str() },
                 );
                 self.store().revoke_token(&t.id, now, Some(&audit)).await?;
             }

@@ -1,9 +1,9 @@
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
+use crate::details;
 use crate::error::{FieldError, ServiceError};
 use crate::secret::{random_string, Secret, SecretHasher};
 use crate::store::{AdminKey, Store};
-use serde_json::json;
 use std::sync::Arc;
 
 /// Admin keys start with this, so a leaked one is recognisable (and greppable by secret
@@ -60,7 +60,7 @@ impl AdminKeyService {
             "admin_key.create",
             "admin_key",
             &key.id,
-            json!({ "name": key.name }),
+            details! { "name" => &key.name },
         );
         self.store.insert_admin_key(&key, &audit).await?;
         Ok(NewAdminKey { key, secret })
@@ -88,7 +88,7 @@ impl AdminKeyService {
             "admin_key.delete",
             "admin_key",
             id,
-            json!({}),
+            details! {},
         );
         if self.store.delete_admin_key(id, &audit).await? {
             Ok(())

@@ -3,12 +3,12 @@ use crate::audit::{Actor, AuditEvent};
 use crate::client::{self, Client, ClientInput, ClientSettings, ClientType, Endpoints};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
+use crate::details;
 use crate::error::{Conflict, FieldError, ServiceError};
 use crate::policy::Policy;
 use crate::secret::{random_string, Secret, SecretHasher};
 use crate::store::{ClientFilter, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 use std::sync::Arc;
 
 /// Longest grace period a rotated secret may keep working: 30 days.
@@ -195,7 +195,7 @@ impl ClientService {
                 action_for(&existing, &next),
                 "client",
                 client_id,
-                json!({ "changed": changed, "secret_generated": secret.is_some() }),
+                details! { "changed" => changed, "secret_generated" => secret.is_some() },
             );
             if self
                 .store
@@ -248,7 +248,7 @@ impl ClientService {
             "client.delete",
             "client",
             client_id,
-            json!({ "name": existing.name, "version": existing.version }),
+            details! { "name" => &existing.name, "version" => &existing.version },
         );
         if self
             .store
@@ -284,7 +284,7 @@ impl ClientService {
             actor,
             client_id,
             "client.rotate_secret",
-            json!({ "grace_seconds": grace }),
+            details! { "grace_seconds" => grace },
             |existing, now| {
                 if existing.client_type != ClientType::Confidential {
                     return Err(ServiceError::Conflict(Conflict::PublicClientHasNoSecret));
@@ -326,7 +326,7 @@ impl ClientService {
             actor,
             client_id,
             "client.revoke_tokens",
-            json!({}),
+            details! {},
             |existing, _| {
                 let next = Client {
                     token_epoch: existing.token_epoch + 1,
@@ -346,7 +346,7 @@ impl ClientService {
         actor: &Actor,
         client_id: &str,
         action: &str,
-        details: serde_json::Value,
+        details: crate::audit::Details,
         f: impl Fn(&Client, DateTime<Utc>) -> Result<(Client, T), ServiceError>,
     ) -> Result<(Client, T), ServiceError> {
         for _ in 0..5 {
@@ -427,18 +427,8 @@ fn action_for(before: &Client, after: &Client) -> &'static str {
 }
 
 /// The non-secret settings, for the audit log.
-fn describe(c: &Client) -> serde_json::Value {
-    json!({
-        "name": c.name,
-        "version": c.version,
-        "type": c.client_type.as_str(),
-        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "redirect_uris": c.redirect_uris,
-        "scopes": c.scopes,
-        "access_token_lifetime": c.access_token_lifetime.to_db(),
-        "refresh_count": c.refresh_count.to_db(),
-        "active": c.active,
-    })
+fn describe(c: &Client) -> crate::audit::Details {
+    details! { "name" => &c.name, "version" => &c.version, "type" => c.client_type.as_str(), "grant_types" => c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(), "redirect_uris" => &c.redirect_uris, "scopes" => &c.scopes, "access_token_lifetime" => c.access_token_lifetime.to_db(), "refresh_count" => c.refresh_count.to_db(), "active" => c.active }
 }
 
 fn changed_fields(a: &Client, b: &Client) -> Vec<&'static str> {

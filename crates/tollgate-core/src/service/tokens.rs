@@ -3,10 +3,10 @@
 use super::{check_limit, decode_cursor, Page};
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
+use crate::details;
 use crate::error::ServiceError;
 use crate::store::{Store, TokenFilter};
 use crate::token::{TokenKind, TokenState, TokenStatus};
-use serde_json::json;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -87,7 +87,7 @@ impl TokenService {
             "token.revoke",
             "token",
             &t.id,
-            json!({ "kind": t.kind.as_str(), "client_id": t.client_id, "username": t.username }),
+            details! { "kind" => t.kind.as_str(), "client_id" => &t.client_id, "username" => &t.username },
         );
         match (t.kind, &t.family_id) {
             (TokenKind::Refresh, Some(f)) => {

@@ -3,12 +3,12 @@
 use super::passwords::{Origin, PasswordCheck};
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
+use crate::details;
 use crate::error::{Conflict, FieldError, ServiceError};
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
 use crate::text::{self, TextKind};
 use crate::user::{PasswordError, PasswordHashing, User};
-use serde_json::json;
 use std::sync::Arc;
 
 pub const INITIAL_ADMIN: &str = "admin";
@@ -207,7 +207,7 @@ impl UserService {
             "user.create",
             "user",
             &user.id,
-            json!({ "username": user.username, "admin": user.admin, "active": user.active }),
+            details! { "username" => &user.username, "admin" => user.admin, "active" => user.active },
         );
         match self.store.insert_user(&user, &audit).await {
             Ok(()) => Ok(user),
@@ -327,7 +327,7 @@ impl UserService {
             action,
             "user",
             id,
-            json!({ "username": next.username, "admin": next.admin, "active": next.active }),
+            details! { "username" => &next.username, "admin" => next.admin, "active" => next.active },
         );
         if self.store.update_user(&next, &audit, keep_an_admin).await? {
             Ok(next)
@@ -363,7 +363,7 @@ impl UserService {
             "user.set_password",
             "user",
             id,
-            json!({ "username": next.username }),
+            details! { "username" => &next.username },
         );
         if self.store.update_user(&next, &audit, false).await? {
             Ok(next)
@@ -396,7 +396,7 @@ impl UserService {
             "user.delete",
             "user",
             id,
-            json!({ "username": existing.username }),
+            details! { "username" => &existing.username },
         );
         if self.store.delete_user(id, &audit, keep_an_admin).await? {
             Ok(())

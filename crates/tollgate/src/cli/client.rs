@@ -1,9 +1,11 @@
 use super::output::{client_detail, client_table};
 use super::{finish, shown, Api, CliError, Remote};
+use crate::http::admin::clients::limit_to_json;
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
+use tollgate_core::client::LimitInput;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -97,7 +99,7 @@ pub struct ClientFields {
 
 /// "never" stays text; a number is sent as a number. The server validates both.
 fn limit(v: &str) -> Value {
-    v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n))
+    limit_to_json(LimitInput::typed(v))
 }
 
 impl ClientFields {

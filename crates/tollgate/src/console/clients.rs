@@ -8,10 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use tollgate_core::client::{
-    Client, ClientInput, ClientType, GrantType, RefreshCount, TokenLifetime,
+    Client, ClientInput, ClientType, GrantType, LimitInput, RefreshCount, TokenLifetime,
 };
 use tollgate_core::store::ClientFilter;
 use tollgate_core::{Conflict, FieldError, ServiceError};
@@ -234,13 +233,6 @@ impl ClientFormData {
         }
     }
 
-    /// The number typed in, or the text as it is so the rules can name what is wrong.
-    fn number_or_text(raw: &str) -> Value {
-        let t = raw.trim();
-        t.parse::<i64>()
-            .map_or_else(|_| Value::from(t.to_owned()), Value::from)
-    }
-
     fn to_input(&self, is_new: bool) -> ClientInput {
         let description = self.description.trim();
         ClientInput {
@@ -258,14 +250,14 @@ impl ClientFormData {
             ),
             scopes: Some(self.scopes.split_whitespace().map(str::to_owned).collect()),
             access_token_lifetime: Some(if self.lifetime_mode == "never" {
-                Value::from("never")
+                LimitInput::keyword("never")
             } else {
-                Self::number_or_text(&self.lifetime_seconds)
+                LimitInput::typed(&self.lifetime_seconds)
             }),
             refresh_count: Some(if self.refresh_mode == "unlimited" {
-                Value::from("unlimited")
+                LimitInput::keyword("unlimited")
             } else {
-                Self::number_or_text(&self.refresh_count)
+                LimitInput::typed(&self.refresh_count)
             }),
             active: is_new.then_some(self.active.is_some()),
         }

@@ -582,7 +582,7 @@ pub async fn audit(
                 ev.action,
                 format!("{} {}", ev.target_type, ev.target_id),
                 ev.source_ip.unwrap_or_else(|| "—".into()),
-                ev.details.to_string(),
+                serde_json::to_string(&ev.details).unwrap_or_default(),
             )
         })
         .collect();

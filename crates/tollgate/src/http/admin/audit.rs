@@ -41,7 +41,7 @@ pub struct AuditEntryView {
     pub source_ip: Option<String>,
     /// What changed (never secrets).
     #[schema(value_type = Object)]
-    pub details: serde_json::Value,
+    pub details: tollgate_core::audit::Details,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

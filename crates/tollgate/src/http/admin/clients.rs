@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tollgate_core::client::{
-    Client, ClientInput, ClientType, GrantType, RefreshCount, TokenLifetime,
+    Client, ClientInput, ClientType, GrantType, LimitInput, RefreshCount, TokenLifetime,
 };
 use tollgate_core::service::ClientWithSecret;
 use tollgate_core::store::ClientFilter;
@@ -146,10 +146,30 @@ impl ClientWrite {
             grant_types: self.grant_types.flatten(),
             redirect_uris: self.redirect_uris.flatten(),
             scopes: self.scopes.flatten(),
-            access_token_lifetime: self.access_token_lifetime,
-            refresh_count: self.refresh_count,
+            access_token_lifetime: self.access_token_lifetime.map(limit_from_json),
+            refresh_count: self.refresh_count.map(limit_from_json),
             active: self.active.flatten(),
         })
+    }
+}
+
+/// A JSON limit as core's `LimitInput`: the rules decide what is right, this only says
+/// which kind of JSON value it is.
+fn limit_from_json(v: Value) -> LimitInput {
+    match v {
+        Value::Number(n) => LimitInput::Number(n.as_i64()),
+        Value::String(s) => LimitInput::Text(s),
+        other => LimitInput::Other(other.to_string()),
+    }
+}
+
+/// How a limit goes out as JSON (the CLI sends what an administrator typed): a number, or
+/// text.
+pub fn limit_to_json(l: LimitInput) -> Value {
+    match l {
+        LimitInput::Number(Some(n)) => Value::from(n),
+        LimitInput::Number(None) => Value::Null,
+        LimitInput::Text(t) | LimitInput::Other(t) => Value::from(t),
     }
 }
 
