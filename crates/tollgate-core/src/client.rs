@@ -907,7 +907,7 @@ mod tests {
         assert_eq!(
             message(LimitInput::Text("forever".into())),
             Some((
-                "invalid".into(),
+                "invalid",
                 format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not \"forever\"")
             ))
         );
@@ -917,7 +917,7 @@ mod tests {
         );
         assert_eq!(
             message(LimitInput::Number(None)).map(|m| m.0),
-            Some("out_of_range".into())
+            Some("out_of_range")
         );
     }
 
