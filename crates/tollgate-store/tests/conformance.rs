@@ -960,7 +960,7 @@ async fn list_audit_is_newest_first_pages_with_before_and_filters() {
             };
             let ev = AuditEvent {
                 at: at(i),
-                details: details! { "i" => i64::from(i) },
+                details: details! { "i" => i },
                 ..event(actor, "admin_key.create", "admin_key", &id)
             };
             store
