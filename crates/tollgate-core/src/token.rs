@@ -119,7 +119,9 @@ pub struct TokenRecord {
     pub family_id: Option<String>,
     /// Refresh tokens: refreshes this token still allows; `None` = unlimited.
     pub refreshes_left: Option<u32>,
+    /// The client's epoch at issue (see `Owner::still_stands`).
     pub client_epoch: i64,
+    /// The user's epoch at issue, for tokens issued to a user.
     pub user_epoch: Option<i64>,
     pub issued_at: DateTime<Utc>,
     /// `None`: never expires.
@@ -164,8 +166,10 @@ pub struct TokenState {
     pub client_name: String,
     pub client_version: String,
     pub client_active: bool,
+    /// The client's epoch now (the token's own, at issue, is `token.client_epoch`).
     pub client_epoch: i64,
     pub user_active: Option<bool>,
+    /// The user's epoch now.
     pub user_epoch: Option<i64>,
 }
 
@@ -174,15 +178,22 @@ impl TokenState {
     /// its client (and user) still active in the epoch it was issued in.
     pub fn status(&self, now: DateTime<Utc>) -> TokenStatus {
         let t = &self.token;
+        let client = Owner {
+            active: self.client_active,
+            current_epoch: self.client_epoch,
+        };
         let user_ok = match (t.user_epoch, self.user_active, self.user_epoch) {
             (None, _, _) => true,
-            (Some(issued), Some(true), Some(current)) => issued == current,
+            (Some(at_issue), Some(active), Some(current_epoch)) => Owner {
+                active,
+                current_epoch,
+            }
+            .still_stands(at_issue),
             _ => false,
         };
         if t.revoked_at.is_some()
             || t.consumed_at.is_some()
-            || !self.client_active
-            || t.client_epoch != self.client_epoch
+            || !client.still_stands(t.client_epoch)
             || !user_ok
         {
             TokenStatus::Revoked
@@ -191,6 +202,36 @@ impl TokenState {
         } else {
             TokenStatus::Active
         }
+    }
+}
+
+/// A client or user as the epoch rule needs it: active or not, and its epoch now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub active: bool,
+    pub current_epoch: i64,
+}
+
+impl Owner {
+    pub fn client(c: &crate::client::Client) -> Self {
+        Self {
+            active: c.active,
+            current_epoch: c.token_epoch,
+        }
+    }
+
+    pub fn user(u: &crate::user::User) -> Self {
+        Self {
+            active: u.active,
+            current_epoch: u.token_epoch,
+        }
+    }
+
+    /// The one epoch rule (SPEC §1 Active and revoke-all, user deactivation and password
+    /// change): a token, code or session issued in epoch `at_issue` stands only while its
+    /// owner is active and its epoch has not moved since. The SQL twin is `TOKEN_ALIVE`.
+    pub fn still_stands(self, at_issue: i64) -> bool {
+        self.active && self.current_epoch == at_issue
     }
 }
 
@@ -208,6 +249,7 @@ pub struct AuthCode {
     /// RFC 7636 S256 challenge.
     pub code_challenge: Option<String>,
     pub family_id: String,
+    /// The client's and the user's epochs at issue.
     pub client_epoch: i64,
     pub user_epoch: i64,
     pub issued_at: DateTime<Utc>,
@@ -222,6 +264,7 @@ pub struct SessionState {
     pub user_id: String,
     pub username: String,
     pub user_admin: bool,
+    /// The user's epoch when the session began; `user_current_epoch` is the user's now.
     pub user_epoch: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -231,7 +274,11 @@ pub struct SessionState {
 
 impl SessionState {
     pub fn is_valid(&self, now: DateTime<Utc>) -> bool {
-        self.user_active && self.user_epoch == self.user_current_epoch && now < self.expires_at
+        let user = Owner {
+            active: self.user_active,
+            current_epoch: self.user_current_epoch,
+        };
+        user.still_stands(self.user_epoch) && now < self.expires_at
     }
 }
 
@@ -318,6 +365,47 @@ mod tests {
             user_active: Some(true),
             user_epoch: Some(1),
         }
+    }
+
+    /// The epoch rule tokens, codes and sessions share.
+    #[test]
+    fn an_issue_stands_only_while_its_owner_is_active_in_the_same_epoch() {
+        for (active, current_epoch, at_issue, stands) in [
+            (true, 3, 3, true),
+            (true, 4, 3, false),  // revoked all, or deactivated and reactivated
+            (false, 3, 3, false), // inactive (deactivation moves the epoch too)
+            (false, 4, 3, false),
+        ] {
+            let owner = Owner {
+                active,
+                current_epoch,
+            };
+            assert_eq!(owner.still_stands(at_issue), stands, "{owner:?} {at_issue}");
+        }
+        let now = Utc::now();
+        let session = SessionState {
+            id_hash: "h".into(),
+            user_id: "u".into(),
+            username: "alice".into(),
+            user_admin: false,
+            user_epoch: 1,
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+            user_active: true,
+            user_current_epoch: 1,
+        };
+        assert!(session.is_valid(now));
+        assert!(!session.is_valid(now + Duration::hours(1)));
+        let moved = SessionState {
+            user_current_epoch: 2,
+            ..session.clone()
+        };
+        assert!(!moved.is_valid(now), "password changed since");
+        let inactive = SessionState {
+            user_active: false,
+            ..session
+        };
+        assert!(!inactive.is_valid(now));
     }
 
     #[test]

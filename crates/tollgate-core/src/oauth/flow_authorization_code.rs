@@ -3,7 +3,7 @@
 use super::{pkce, OAuthError, OAuthService, TokenRequest, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::details;
-use crate::token::{RefreshAllowance, TokenKind};
+use crate::token::{Owner, RefreshAllowance, TokenKind};
 
 impl OAuthService {
     pub(super) async fn authorization_code(
@@ -91,13 +91,13 @@ impl OAuthService {
             .store()
             .get_user(&stored.user_id)
             .await?
-            .filter(|u| u.active && u.token_epoch == stored.user_epoch);
+            .filter(|u| Owner::user(u).still_stands(stored.user_epoch));
         let Some(user) = user else {
             return Err(OAuthError::InvalidGrant(
                 "the user is no longer active".into(),
             ));
         };
-        if client.token_epoch != stored.client_epoch {
+        if !Owner::client(client).still_stands(stored.client_epoch) {
             return Err(OAuthError::InvalidGrant(
                 "the client's tokens were revoked after this code was issued".into(),
             ));
