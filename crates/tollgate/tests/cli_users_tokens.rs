@@ -391,25 +391,21 @@ fn cli_token_list_and_revoke() {
         );
 
         let token = |cid: &str, secret: &str, req: TokenRequest| {
-            rt.block_on(oauth.token(&creds(cid, secret), req, None))
+            rt.block_on(oauth.token(&creds(cid, secret), Ok(req), None))
                 .unwrap()
         };
         let cc = token(
             &a,
             &a_secret,
-            TokenRequest {
-                grant_type: "client_credentials".into(),
-                ..Default::default()
-            },
+            TokenRequest::ClientCredentials { scope: None },
         );
         token(
             &a,
             &a_secret,
-            TokenRequest {
-                grant_type: "password".into(),
+            TokenRequest::Password {
                 username: Some("rita".into()),
                 password: Some("rita-password".into()),
-                ..Default::default()
+                scope: None,
             },
         );
         let rita = rt
@@ -433,10 +429,10 @@ fn cli_token_list_and_revoke() {
             token(
                 cid,
                 secret,
-                TokenRequest {
-                    grant_type: "authorization_code".into(),
+                TokenRequest::AuthorizationCode {
                     code: Some(code),
-                    ..Default::default()
+                    redirect_uri: None,
+                    code_verifier: None,
                 },
             )
         };

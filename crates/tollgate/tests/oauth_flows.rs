@@ -717,10 +717,7 @@ async fn deactivating_a_client_with_1000_tokens_invalidates_all_and_reactivation
                 .oauth
                 .token(
                     &creds,
-                    tollgate_core::oauth::TokenRequest {
-                        grant_type: "client_credentials".into(),
-                        ..Default::default()
-                    },
+                    Ok(tollgate_core::oauth::TokenRequest::ClientCredentials { scope: None }),
                     None,
                 )
                 .await

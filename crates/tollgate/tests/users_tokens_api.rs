@@ -109,10 +109,7 @@ async fn cc_token(s: &TestServer, client_id: &str, secret: &str) -> String {
         .oauth
         .token(
             &creds(client_id, secret),
-            TokenRequest {
-                grant_type: "client_credentials".into(),
-                ..Default::default()
-            },
+            Ok(TokenRequest::ClientCredentials { scope: None }),
             None,
         )
         .await
@@ -135,12 +132,11 @@ async fn pw_token(
         .oauth
         .token(
             &creds(client_id, secret),
-            TokenRequest {
-                grant_type: "password".into(),
+            Ok(TokenRequest::Password {
                 username: Some(username.into()),
                 password: Some(password.into()),
-                ..Default::default()
-            },
+                scope: None,
+            }),
             None,
         )
         .await
@@ -180,11 +176,11 @@ async fn code_tokens(
     let r = oauth
         .token(
             &creds(client_id, secret),
-            TokenRequest {
-                grant_type: "authorization_code".into(),
+            Ok(TokenRequest::AuthorizationCode {
                 code: Some(code),
-                ..Default::default()
-            },
+                redirect_uri: None,
+                code_verifier: None,
+            }),
             None,
         )
         .await
@@ -207,11 +203,10 @@ async fn refresh(
         .oauth
         .token(
             &creds(client_id, secret),
-            TokenRequest {
-                grant_type: "refresh_token".into(),
+            Ok(TokenRequest::RefreshToken {
                 refresh_token: Some(refresh_token.into()),
-                ..Default::default()
-            },
+                scope: None,
+            }),
             None,
         )
         .await

@@ -1,6 +1,6 @@
 //! RFC 6749 §4.1.3: exchanging an authorization code, with PKCE (RFC 7636 §4.6).
 
-use super::{pkce, OAuthError, OAuthService, TokenRequest, TokenResponse};
+use super::{pkce, OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::details;
 use crate::token::{Owner, RefreshAllowance, TokenKind};
@@ -9,9 +9,11 @@ impl OAuthService {
     pub(super) async fn authorization_code(
         &self,
         client: &Client,
-        req: TokenRequest,
+        code: Option<String>,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
-        let Some(code) = req.code.filter(|c| !c.is_empty()) else {
+        let Some(code) = code.filter(|c| !c.is_empty()) else {
             return Err(OAuthError::InvalidRequest("code is required".into()));
         };
         let code_hash = self.hash(&code);
@@ -46,7 +48,7 @@ impl OAuthService {
         }
         // RFC 6749 §4.1.3: redirect_uri must be present and identical if it was included in
         // the authorization request.
-        match (&req.redirect_uri, stored.redirect_uri_given) {
+        match (&redirect_uri, stored.redirect_uri_given) {
             (Some(r), _) if *r != stored.redirect_uri => {
                 return Err(OAuthError::InvalidGrant(
                     "redirect_uri does not match the one used in the authorization request".into(),
@@ -59,7 +61,7 @@ impl OAuthService {
             }
             _ => {}
         }
-        match (&stored.code_challenge, req.code_verifier.as_deref()) {
+        match (&stored.code_challenge, code_verifier.as_deref()) {
             (Some(challenge), Some(verifier)) => {
                 if !pkce::is_valid_verifier(verifier) {
                     return Err(OAuthError::InvalidRequest(

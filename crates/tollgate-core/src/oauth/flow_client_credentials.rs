@@ -1,6 +1,6 @@
 //! RFC 6749 §4.4: the client credentials grant. One write: the token row.
 
-use super::{OAuthError, OAuthService, TokenRequest, TokenResponse};
+use super::{OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::token::TokenKind;
 
@@ -8,9 +8,9 @@ impl OAuthService {
     pub(super) async fn client_credentials(
         &self,
         client: &Client,
-        req: TokenRequest,
+        scope: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
-        let scopes = Self::resolve_scopes(client, req.scope.as_deref())?;
+        let scopes = Self::resolve_scopes(client, scope.as_deref())?;
         let now = self.now();
         // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
         let (access, record) = self.mint(

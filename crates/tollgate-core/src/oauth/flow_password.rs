@@ -1,6 +1,6 @@
 //! RFC 6749 §4.3: the resource owner password credentials grant (legacy; SPEC §1).
 
-use super::{user_tuple, OAuthError, OAuthService, TokenRequest, TokenResponse};
+use super::{user_tuple, OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::service::Origin;
 use crate::token::TokenKind;
@@ -10,15 +10,17 @@ impl OAuthService {
     pub(super) async fn password(
         &self,
         client: &Client,
-        req: TokenRequest,
+        username: Option<String>,
+        password: Option<String>,
+        scope: Option<String>,
         source: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
-        let (Some(username), Some(password)) = (req.username, req.password) else {
+        let (Some(username), Some(password)) = (username, password) else {
             return Err(OAuthError::InvalidRequest(
                 "username and password are required for the password grant".into(),
             ));
         };
-        let scopes = Self::resolve_scopes(client, req.scope.as_deref())?;
+        let scopes = Self::resolve_scopes(client, scope.as_deref())?;
         // No device cookie here: the password grant is counted like a new browser.
         let origin = Origin {
             address: source,

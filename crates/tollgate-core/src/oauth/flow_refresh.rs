@@ -1,7 +1,7 @@
 //! RFC 6749 §6: refreshing an access token, with rotation and reuse detection (SPEC §2,
 //! RFC 9700 §4.14.2).
 
-use super::{scope, OAuthError, OAuthService, TokenRequest, TokenResponse};
+use super::{scope, OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::token::{RefreshAllowance, TokenKind, TokenStatus};
 
@@ -9,9 +9,10 @@ impl OAuthService {
     pub(super) async fn refresh(
         &self,
         client: &Client,
-        req: TokenRequest,
+        refresh_token: Option<String>,
+        scope: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
-        let Some(presented) = req.refresh_token.filter(|t| !t.is_empty()) else {
+        let Some(presented) = refresh_token.filter(|t| !t.is_empty()) else {
             return Err(OAuthError::InvalidRequest(
                 "refresh_token is required".into(),
             ));
@@ -46,7 +47,7 @@ impl OAuthService {
                 "this client may no longer use the authorization_code grant that issued this refresh token".into(),
             ));
         }
-        let (scopes, kept) = Self::refresh_scopes(client, &t.scopes, req.scope.as_deref())?;
+        let (scopes, kept) = Self::refresh_scopes(client, &t.scopes, scope.as_deref())?;
         let user = match (&t.user_id, &t.username, t.user_epoch) {
             (Some(id), Some(name), Some(epoch)) => Some((id.as_str(), name.as_str(), epoch)),
             _ => None,

@@ -48,18 +48,79 @@ pub struct ClientCredentials {
     pub method: AuthMethod,
 }
 
-/// A token request (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6), already authenticated-free: the
-/// grant-specific parameters only.
-#[derive(Debug, Clone, Default)]
-pub struct TokenRequest {
-    pub grant_type: String,
-    pub scope: Option<String>,
-    pub code: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub code_verifier: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub refresh_token: Option<String>,
+/// A token request (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6): one variant per grant of the
+/// token endpoint, parsed where the request arrives, so nothing below matches a
+/// `grant_type` string. A required parameter that is missing stays `None`: the flow refuses
+/// it only after client authentication and the client's grants are checked, the order in
+/// which clients have always seen these errors.
+#[derive(Debug, Clone)]
+pub enum TokenRequest {
+    AuthorizationCode {
+        code: Option<String>,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+    },
+    ClientCredentials {
+        scope: Option<String>,
+    },
+    Password {
+        username: Option<String>,
+        password: Option<String>,
+        scope: Option<String>,
+    },
+    RefreshToken {
+        refresh_token: Option<String>,
+        scope: Option<String>,
+    },
+}
+
+impl TokenRequest {
+    pub fn grant(&self) -> GrantType {
+        match self {
+            Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Self::Password { .. } => GrantType::Password,
+            Self::RefreshToken { .. } => GrantType::RefreshToken,
+        }
+    }
+
+    /// The request for `grant_type`, taking the grant's parameters with `param`: the one
+    /// reading of a token request, whatever carries it. Errors are the RFC 6749 §5.2 ones
+    /// for a missing or unknown grant type; `OAuthService::token` reports them after
+    /// authenticating the client.
+    pub fn parse(
+        grant_type: Option<&str>,
+        mut param: impl FnMut(&str) -> Option<String>,
+    ) -> Result<Self, OAuthError> {
+        let grant_type = grant_type.unwrap_or_default();
+        if grant_type.is_empty() {
+            return Err(OAuthError::InvalidRequest("grant_type is required".into()));
+        }
+        let unsupported = || {
+            OAuthError::UnsupportedGrantType("this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token".into())
+        };
+        let grant = GrantType::parse(grant_type).filter(|g| g.at_token_endpoint());
+        Ok(match grant.ok_or_else(unsupported)? {
+            GrantType::AuthorizationCode => Self::AuthorizationCode {
+                code: param("code"),
+                redirect_uri: param("redirect_uri"),
+                code_verifier: param("code_verifier"),
+            },
+            GrantType::ClientCredentials => Self::ClientCredentials {
+                scope: param("scope"),
+            },
+            GrantType::Password => Self::Password {
+                username: param("username"),
+                password: param("password"),
+                scope: param("scope"),
+            },
+            GrantType::RefreshToken => Self::RefreshToken {
+                refresh_token: param("refresh_token"),
+                scope: param("scope"),
+            },
+            GrantType::Implicit => return Err(unsupported()),
+        })
+    }
 }
 
 /// RFC 6749 §5.1.
@@ -211,35 +272,44 @@ impl OAuthService {
         Ok(client)
     }
 
-    /// POST /oauth2/token: authenticate, then dispatch on the grant type.
+    /// POST /oauth2/token: authenticate, then dispatch on the grant. `req` is what the
+    /// request parsed to (`TokenRequest::parse`): its error, if any, comes after the client's.
     pub async fn token(
         &self,
         creds: &ClientCredentials,
-        req: TokenRequest,
+        req: Result<TokenRequest, OAuthError>,
         source: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
         let client = self.authenticate_client(creds, source).await?;
-        if req.grant_type.is_empty() {
-            return Err(OAuthError::InvalidRequest("grant_type is required".into()));
-        }
-        let Some(grant) = GrantType::parse(&req.grant_type).filter(|g| g.at_token_endpoint())
-        else {
-            return Err(OAuthError::UnsupportedGrantType("this grant_type is not supported; use authorization_code, client_credentials, password or refresh_token".into()));
-        };
-        match grant {
+        match req? {
             // Refresh tokens only exist for clients with the authorization code grant; the
             // refresh flow checks that the client still has it.
-            GrantType::RefreshToken => self.refresh(&client, req).await,
-            g if !client.grant_types.contains(g) => Err(OAuthError::UnauthorizedClient(format!(
-                "this client may not use the {} grant",
-                g.as_str()
-            ))),
-            GrantType::AuthorizationCode => self.authorization_code(&client, req).await,
-            GrantType::ClientCredentials => self.client_credentials(&client, req).await,
-            GrantType::Password => self.password(&client, req, source).await,
-            GrantType::Implicit => Err(OAuthError::UnsupportedGrantType(
-                "implicit is not a token endpoint grant".into(),
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => self.refresh(&client, refresh_token, scope).await,
+            r if !client.grant_types.contains(r.grant()) => Err(OAuthError::UnauthorizedClient(
+                format!("this client may not use the {} grant", r.grant().as_str()),
             )),
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                self.authorization_code(&client, code, redirect_uri, code_verifier)
+                    .await
+            }
+            TokenRequest::ClientCredentials { scope } => {
+                self.client_credentials(&client, scope).await
+            }
+            TokenRequest::Password {
+                username,
+                password,
+                scope,
+            } => {
+                self.password(&client, username, password, scope, source)
+                    .await
+            }
         }
     }
 
@@ -356,4 +426,82 @@ enum SecretCheck {
 
 fn user_tuple(u: &User) -> (&str, &str, i64) {
     (u.id.as_str(), u.username.as_str(), u.token_epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<TokenRequest, OAuthError> {
+        let mut form: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let grant_type = form.remove("grant_type");
+        TokenRequest::parse(grant_type.as_deref(), |k| form.remove(k))
+    }
+
+    #[test]
+    fn a_token_request_is_parsed_into_its_grant_with_only_that_grants_parameters() {
+        let r = parse(&[
+            ("grant_type", "authorization_code"),
+            ("code", "c"),
+            ("redirect_uri", "https://a/cb"),
+            ("code_verifier", "v"),
+            ("scope", "ignored"),
+        ]);
+        assert!(matches!(
+            r,
+            Ok(TokenRequest::AuthorizationCode { code: Some(c), redirect_uri: Some(u), code_verifier: Some(v) })
+                if c == "c" && u == "https://a/cb" && v == "v"
+        ));
+        let r = parse(&[("grant_type", "client_credentials"), ("scope", "read")]);
+        assert!(matches!(r, Ok(TokenRequest::ClientCredentials { scope: Some(s) }) if s == "read"));
+        let r = parse(&[("grant_type", "password"), ("username", "u")]);
+        assert!(matches!(
+            r,
+            Ok(TokenRequest::Password {
+                username: Some(_),
+                password: None,
+                scope: None
+            })
+        ));
+        let r = parse(&[("grant_type", "refresh_token")]);
+        assert!(matches!(
+            r,
+            Ok(TokenRequest::RefreshToken {
+                refresh_token: None,
+                scope: None
+            })
+        ));
+        for (grant, name) in [
+            (GrantType::AuthorizationCode, "authorization_code"),
+            (GrantType::ClientCredentials, "client_credentials"),
+            (GrantType::Password, "password"),
+            (GrantType::RefreshToken, "refresh_token"),
+        ] {
+            assert_eq!(
+                parse(&[("grant_type", name)]).map(|r| r.grant()).ok(),
+                Some(grant)
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_grant_type_is_invalid_request_and_an_unknown_one_unsupported() {
+        for (pairs, code) in [
+            (&[][..], "invalid_request"),
+            (&[("grant_type", "")][..], "invalid_request"),
+            (&[("grant_type", "implicit")][..], "unsupported_grant_type"),
+            (&[("grant_type", "Password")][..], "unsupported_grant_type"),
+            (
+                &[("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")][..],
+                "unsupported_grant_type",
+            ),
+        ] {
+            let e = parse(pairs).err().map(|e| e.code());
+            assert_eq!(e, Some(code), "{pairs:?}");
+        }
+    }
 }

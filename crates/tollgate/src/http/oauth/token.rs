@@ -64,20 +64,11 @@ pub async fn token(
         )
         .into());
     };
-    let mut take = |k: &str| form.remove(k);
-    let req = TokenRequest {
-        grant_type: take("grant_type").unwrap_or_default(),
-        scope: take("scope"),
-        code: take("code"),
-        redirect_uri: take("redirect_uri"),
-        code_verifier: take("code_verifier"),
-        username: take("username"),
-        password: take("password"),
-        refresh_token: take("refresh_token"),
-    };
-    let grant = GrantType::parse(&req.grant_type);
+    let grant_type = form.remove("grant_type");
+    let req = TokenRequest::parse(grant_type.as_deref(), |k| form.remove(k));
+    let grant = req.as_ref().ok().map(TokenRequest::grant);
     let res = state.services.oauth.token(&creds, req, source.0).await?;
-    // Only a grant the service accepted gets this far, so `grant` is always known here.
+    // Only a request that parsed gets this far, so `grant` is always known here.
     if let Some(g) = grant {
         state.metrics.token_issued(g);
     }
