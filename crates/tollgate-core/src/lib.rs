@@ -9,6 +9,7 @@ pub mod client;
 pub mod client_cache;
 pub mod clock;
 pub mod error;
+pub mod filter;
 pub mod oauth;
 pub mod policy;
 pub mod secret;

@@ -15,9 +15,8 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tollgate_core::client::{
-    Client, ClientInput, ClientType, GrantType, LimitInput, RefreshCount, TokenLifetime,
-};
+use tollgate_core::client::{Client, ClientInput, LimitInput, RefreshCount, TokenLifetime};
+use tollgate_core::filter::ClientQuery;
 use tollgate_core::service::ClientWithSecret;
 use tollgate_core::store::ClientFilter;
 use tollgate_core::FieldError;
@@ -326,36 +325,14 @@ pub async fn list_clients(
     _caller: AdminCaller,
     ApiQuery(q): ApiQuery<ListClientsQuery>,
 ) -> Result<Json<ClientPage>, Problem> {
-    let grant_type = match q.grant_type.as_deref() {
-        None => None,
-        Some(g) => Some(GrantType::parse_registrable(g).ok_or_else(|| {
-            Problem::validation(vec![FieldError::new(
-                "grant_type",
-                "invalid",
-                format!("unknown grant type {g:?}; expected authorization_code, client_credentials, password or implicit"),
-            )])
-        })?),
-    };
-    let client_type = match q.client_type.as_deref() {
-        None => None,
-        Some(t) => Some(ClientType::parse(t).ok_or_else(|| {
-            Problem::validation(vec![FieldError::new(
-                "type",
-                "invalid",
-                format!("type must be \"confidential\" or \"public\", not {t:?}"),
-            )])
-        })?),
-    };
-    let filter = ClientFilter {
-        q: q.q.filter(|s| !s.trim().is_empty()),
-        active: q.active,
-        grant_type,
-        client_type,
-        version: q
-            .version
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty()),
-    };
+    let filter = ClientFilter::parse(ClientQuery {
+        q: q.q.as_deref(),
+        active: q.active.map(|a| if a { "true" } else { "false" }),
+        grant_type: q.grant_type.as_deref(),
+        client_type: q.client_type.as_deref(),
+        version: q.version.as_deref(),
+    })
+    .map_err(Problem::validation)?;
     let page = state
         .services
         .clients

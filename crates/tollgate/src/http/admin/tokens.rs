@@ -11,9 +11,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tollgate_core::filter::TokenQuery;
 use tollgate_core::store::TokenFilter;
 use tollgate_core::token::{TokenKind, TokenState, TokenStatus};
-use tollgate_core::FieldError;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -142,41 +142,15 @@ pub struct TokenPage {
     pub next_cursor: Option<String>,
 }
 
-/// Parses the query's enum filters, naming every bad one at once.
+/// The query's filters, every bad one named at once (core's rules, shared with the console).
 fn filter_of(q: &ListTokensQuery) -> Result<TokenFilter, Problem> {
-    let mut errs = Vec::new();
-    let kind = q.kind.as_deref().and_then(|k| {
-        let parsed = TokenKind::parse(k);
-        if parsed.is_none() {
-            errs.push(FieldError::new(
-                "kind",
-                "invalid",
-                format!("unknown token kind {k:?}; expected access or refresh"),
-            ));
-        }
-        parsed
-    });
-    let status = q.status.as_deref().and_then(|s| {
-        let parsed = TokenStatus::parse(s);
-        if parsed.is_none() {
-            errs.push(FieldError::new(
-                "status",
-                "invalid",
-                format!("unknown token status {s:?}; expected active, expired or revoked"),
-            ));
-        }
-        parsed
-    });
-    if !errs.is_empty() {
-        return Err(Problem::validation(errs));
-    }
-    let nonblank = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    Ok(TokenFilter {
-        client_id: nonblank(&q.client_id),
-        username: nonblank(&q.username).map(|u| u.trim().to_owned()),
-        kind,
-        status,
+    TokenFilter::parse(TokenQuery {
+        client_id: q.client_id.as_deref(),
+        username: q.username.as_deref(),
+        kind: q.kind.as_deref(),
+        status: q.status.as_deref(),
     })
+    .map_err(Problem::validation)
 }
 
 /// The token management list, newest first, filtered and paginated.
