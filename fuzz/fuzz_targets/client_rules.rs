@@ -9,9 +9,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
 use tollgate_core::client::{
-    validate, ClientInput, ClientType, GrantType, RefreshCount, TokenLifetime,
+    validate, ClientInput, ClientType, GrantType, LimitInput, RefreshCount, TokenLifetime,
 };
 use tollgate_core::Policy;
 
@@ -26,16 +25,21 @@ enum Json {
     Unlimited,
 }
 
-impl From<Json> for Value {
+/// A limit as the admin API's JSON gives it to core.
+impl From<Json> for LimitInput {
     fn from(j: Json) -> Self {
         match j {
-            Json::Null => Value::Null,
-            Json::Bool(b) => b.into(),
-            Json::Int(i) => i.into(),
-            Json::Float(f) => f.into(),
-            Json::Str(s) => s.into(),
-            Json::Never => "never".into(),
-            Json::Unlimited => "unlimited".into(),
+            Json::Null => LimitInput::Other("null".into()),
+            Json::Bool(b) => LimitInput::Other(b.to_string()),
+            Json::Int(i) => LimitInput::Number(Some(i)),
+            // A JSON number that is not a whole one.
+            Json::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                LimitInput::Number(Some(f as i64))
+            }
+            Json::Float(_) => LimitInput::Number(None),
+            Json::Str(s) => LimitInput::Text(s),
+            Json::Never => LimitInput::keyword("never"),
+            Json::Unlimited => LimitInput::keyword("unlimited"),
         }
     }
 }
@@ -96,8 +100,8 @@ impl From<&Input> for ClientInput {
 
 fn client_input(i: Input) -> (ClientInput, Policy) {
     let mut c = ClientInput::from(&i);
-    c.access_token_lifetime = i.access_token_lifetime.map(Value::from);
-    c.refresh_count = i.refresh_count.map(Value::from);
+    c.access_token_lifetime = i.access_token_lifetime.map(LimitInput::from);
+    c.refresh_count = i.refresh_count.map(LimitInput::from);
     let policy = Policy {
         allow_legacy_grants: i.allow_legacy_grants,
         allow_never_expiring_tokens: i.allow_never_expiring_tokens,
