@@ -124,11 +124,8 @@ pub async fn delete(
     f: AdminForm<Empty>,
 ) -> Response {
     let admin = f.admin;
-    match state.services.admin_keys.delete(&admin.actor, &id).await {
-        Ok(()) => admin.see_other(
-            "/console/admin-keys",
-            "Admin key deleted; requests using it now fail.",
-        ),
-        Err(e) => service_error(&admin, "admin-keys", e),
-    }
+    let outcome = state.services.admin_keys.delete(&admin.actor, &id).await;
+    admin.finish("admin-keys", outcome, "/console/admin-keys", |()| {
+        "Admin key deleted; requests using it now fail.".into()
+    })
 }

@@ -234,6 +234,21 @@ impl Admin {
         res
     }
 
+    /// An action's answer: back to `to` with the notice its outcome earns, or the error
+    /// page of `section` when the service refused it.
+    pub fn finish<T>(
+        &self,
+        section: &'static str,
+        outcome: Result<T, ServiceError>,
+        to: &str,
+        notice: impl FnOnce(T) -> String,
+    ) -> Response {
+        match outcome {
+            Ok(v) => self.see_other(to, &notice(v)),
+            Err(e) => service_error(self, section, e),
+        }
+    }
+
     /// The text of a `?notice=` this console signed for this session; anything else
     /// (hand-written, or from another session) is not shown.
     pub fn flash(&self, notice: Option<String>) -> Option<String> {

@@ -152,8 +152,8 @@ pub async fn revoke(
     f: AdminForm<Empty>,
 ) -> Response {
     let admin = f.admin;
-    match state.services.tokens.revoke(&admin.actor, &id).await {
-        Ok(_) => admin.see_other("/console/tokens", &format!("Token {id} revoked.")),
-        Err(e) => service_error(&admin, "tokens", e),
-    }
+    let outcome = state.services.tokens.revoke(&admin.actor, &id).await;
+    admin.finish("tokens", outcome, "/console/tokens", |_| {
+        format!("Token {id} revoked.")
+    })
 }

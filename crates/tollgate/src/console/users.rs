@@ -163,18 +163,16 @@ pub async fn update(
         active: form.active.as_deref().map(|v| v == "true"),
         admin: form.admin.as_deref().map(|v| v == "true"),
     };
-    match state.services.users.update(&admin.actor, &id, change).await {
-        Ok(u) => {
-            let what = match (form.active.as_deref(), form.admin.as_deref()) {
-                (Some("false"), _) => "deactivated; their tokens and sessions ended",
-                (Some(_), _) => "activated",
-                (_, Some("true")) => "is now an administrator",
-                _ => "is no longer an administrator",
-            };
-            admin.see_other("/console/users", &format!("{} {what}.", u.username))
-        }
-        Err(e) => service_error(&admin, "users", e),
-    }
+    let what = match (form.active.as_deref(), form.admin.as_deref()) {
+        (Some("false"), _) => "deactivated; their tokens and sessions ended",
+        (Some(_), _) => "activated",
+        (_, Some("true")) => "is now an administrator",
+        _ => "is no longer an administrator",
+    };
+    let outcome = state.services.users.update(&admin.actor, &id, change).await;
+    admin.finish("users", outcome, "/console/users", |u| {
+        format!("{} {what}.", u.username)
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,19 +187,13 @@ pub async fn set_password(
     f: AdminForm<PasswordForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;
-    match state
-        .services
-        .users
+    let outcome = (state.services.users)
         .set_password(&admin.actor, &id, &form.password)
-        .await
-    {
-        Ok(u) => admin.see_other(
-            "/console/users",
-            &format!(
-                "Password of {} changed; their sessions and tokens ended.",
-                u.username
-            ),
-        ),
-        Err(e) => service_error(&admin, "users", e),
-    }
+        .await;
+    admin.finish("users", outcome, "/console/users", |u| {
+        format!(
+            "Password of {} changed; their sessions and tokens ended.",
+            u.username
+        )
+    })
 }

@@ -176,10 +176,7 @@ pub fn client_ip_of(c: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    // RFC 9110 §11.1: the scheme is case-insensitive.
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    super::oauth::authorization(headers, "bearer")
 }
 
 impl FromRequestParts<AppState> for AdminCaller {

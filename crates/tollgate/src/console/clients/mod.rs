@@ -406,22 +406,17 @@ pub async fn set_active(
 ) -> Response {
     let AdminForm { admin, form } = f;
     let active = form.active == "true";
-    match state
-        .services
-        .clients
+    let outcome = (state.services.clients)
         .set_active(&admin.actor, &id, active, form.revision)
-        .await
-    {
-        Ok(_) => admin.see_other(
-            &format!("/console/clients/{id}"),
-            if active {
-                "Client activated."
-            } else {
-                "Client deactivated. All its tokens are now invalid."
-            },
-        ),
-        Err(e) => service_error(&admin, "clients", e),
-    }
+        .await;
+    let to = format!("/console/clients/{id}");
+    admin.finish("clients", outcome, &to, |_| {
+        if active {
+            "Client activated.".into()
+        } else {
+            "Client deactivated. All its tokens are now invalid.".into()
+        }
+    })
 }
 
 pub async fn confirm_delete(
@@ -460,15 +455,12 @@ pub async fn delete(
     f: AdminForm<RevisionForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;
-    match state
-        .services
-        .clients
+    let outcome = (state.services.clients)
         .delete(&admin.actor, &id, form.revision)
-        .await
-    {
-        Ok(()) => admin.see_other("/console/clients", "Client deleted."),
-        Err(e) => service_error(&admin, "clients", e),
-    }
+        .await;
+    admin.finish("clients", outcome, "/console/clients", |()| {
+        "Client deleted.".into()
+    })
 }
 
 pub async fn revoke_tokens(
@@ -477,16 +469,11 @@ pub async fn revoke_tokens(
     f: AdminForm<RevisionForm>,
 ) -> Response {
     let AdminForm { admin, .. } = f;
-    match state
-        .services
-        .clients
+    let outcome = (state.services.clients)
         .revoke_all_tokens(&admin.actor, &id)
-        .await
-    {
-        Ok(_) => admin.see_other(
-            &format!("/console/clients/{id}"),
-            "All of this client's tokens were revoked.",
-        ),
-        Err(e) => service_error(&admin, "clients", e),
-    }
+        .await;
+    let to = format!("/console/clients/{id}");
+    admin.finish("clients", outcome, &to, |_| {
+        "All of this client's tokens were revoked.".into()
+    })
 }

@@ -292,6 +292,27 @@ pub fn form_body_allowing(
     parse_params_allowing(body, free)
 }
 
+/// The credentials of an `Authorization: <scheme> <credentials>` header when its scheme is
+/// `scheme` (compared case-insensitively, RFC 9110 §11.1).
+pub(crate) fn authorization<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
+        .map(|(_, credentials)| credentials.trim())
+}
+
+/// `client_credentials` where the endpoint requires them: a request without any is
+/// `invalid_client`, with `missing` saying what the endpoint accepts.
+pub(crate) fn required_credentials(
+    headers: &HeaderMap,
+    form: &mut HashMap<String, String>,
+    missing: &'static str,
+) -> Result<ClientCredentials, OAuthError> {
+    client_credentials(headers, form)?.ok_or_else(|| OAuthError::invalid_client(missing, false))
+}
+
 /// RFC 6749 §2.3.1: client credentials from HTTP Basic (each part form-urlencoded before
 /// base64) or from the body, never both. `None` when the request carries none at all.
 pub fn client_credentials(
@@ -300,13 +321,7 @@ pub fn client_credentials(
 ) -> Result<Option<ClientCredentials>, OAuthError> {
     let form_id = form.remove("client_id");
     let form_secret = form.remove("client_secret");
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .map(|(_, b64)| b64.trim().to_owned());
-    if let Some(b64) = basic {
+    if let Some(b64) = authorization(headers, "basic") {
         let bad = || OAuthError::invalid_client("malformed HTTP Basic credentials", true);
         let decoded = STANDARD.decode(b64.as_bytes()).map_err(|_| bad())?;
         let text = String::from_utf8(decoded).map_err(|_| bad())?;

@@ -2,12 +2,13 @@
 //! (RFC 7009) and the RFC 8414 metadata document.
 
 use super::{
-    authenticate_client, client_credentials, form_body, no_store, OAuthErrorResponse, SourceAddr,
+    authenticate_client, authorization, form_body, no_store, required_credentials,
+    OAuthErrorResponse, SourceAddr,
 };
 use crate::http::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -45,9 +46,7 @@ fn token_json(r: tollgate_core::oauth::TokenResponse) -> Response {
         m.insert("refresh_token".into(), rt.expose().into());
     }
     m.insert("scope".into(), r.scope.into());
-    let mut res = Json(Value::Object(m)).into_response();
-    no_store(res.headers_mut());
-    res
+    json_no_store(m)
 }
 
 pub async fn token(
@@ -57,13 +56,7 @@ pub async fn token(
     body: Bytes,
 ) -> Result<Response, OAuthErrorResponse> {
     let mut form = form_body(&headers, &body)?;
-    let Some(creds) = client_credentials(&headers, &mut form)? else {
-        return Err(OAuthError::invalid_client(
-            "client authentication is required: HTTP Basic, client_secret_post, or client_id for public clients",
-            false,
-        )
-        .into());
-    };
+    let creds = required_credentials(&headers, &mut form, "client authentication is required: HTTP Basic, client_secret_post, or client_id for public clients")?;
     let grant_type = form.remove("grant_type");
     let req = TokenRequest::parse(grant_type.as_deref(), |k| form.remove(k));
     let grant = req.as_ref().ok().map(TokenRequest::grant);
@@ -82,26 +75,18 @@ async fn introspection_caller(
     headers: &HeaderMap,
     form: &mut std::collections::HashMap<String, String>,
 ) -> Result<(), OAuthErrorResponse> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned());
-    if let Some(key) = bearer {
-        return match state.services.admin_keys.authenticate(&key).await {
+    if let Some(key) = authorization(headers, "bearer") {
+        return match state.services.admin_keys.authenticate(key).await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(OAuthError::invalid_client("the admin key is not valid", false).into()),
             Err(e) => Err(e.into()),
         };
     }
-    let Some(creds) = client_credentials(headers, form)? else {
-        return Err(OAuthError::invalid_client(
-            "introspection requires client authentication or an admin key",
-            false,
-        )
-        .into());
-    };
+    let creds = required_credentials(
+        headers,
+        form,
+        "introspection requires client authentication or an admin key",
+    )?;
     let basic = creds.method == tollgate_core::oauth::AuthMethod::Basic;
     let client = authenticate_client(state, source, &creds).await?;
     if client.secret_hash.is_none() {
@@ -146,9 +131,14 @@ pub async fn introspect(
         put("sub", i.sub.map(Value::from));
         put("iss", i.iss.map(Value::from));
     }
+    Ok(json_no_store(m))
+}
+
+/// A JSON object answered with RFC 6749 §5.1's `Cache-Control: no-store`.
+fn json_no_store(m: Map<String, Value>) -> Response {
     let mut res = Json(Value::Object(m)).into_response();
     no_store(res.headers_mut());
-    Ok(res)
+    res
 }
 
 pub async fn revoke(
@@ -158,13 +148,11 @@ pub async fn revoke(
     body: Bytes,
 ) -> Result<Response, OAuthErrorResponse> {
     let mut form = form_body(&headers, &body)?;
-    let Some(creds) = client_credentials(&headers, &mut form)? else {
-        return Err(OAuthError::invalid_client(
-            "revocation requires client authentication (RFC 7009 §2.1)",
-            false,
-        )
-        .into());
-    };
+    let creds = required_credentials(
+        &headers,
+        &mut form,
+        "revocation requires client authentication (RFC 7009 §2.1)",
+    )?;
     let client = authenticate_client(&state, source, &creds).await?;
     let token = form.remove("token").unwrap_or_default();
     state
