@@ -1,0 +1,127 @@
+//! The store traits implemented once, as SQL both backends accept (`$N` placeholders,
+//! integer times, TEXT-encoded lists), compiled for each backend: `sqlite.rs` and
+//! `postgres.rs` each include this module (`#[path]`) after naming `This` (the store type),
+//! `Db` (its sqlx database) and `BACKEND`. A backend provides `writer` (the pool all writes
+//! go through), `reader` (the pool reads use), `batcher` (the group-commit token writer)
+//! and `hot_row` (its synchronous point reads, if any). One module per store trait.
+
+mod admin_keys;
+mod audit;
+mod clients;
+mod codes;
+mod meta;
+mod sessions;
+mod tokens;
+mod users;
+
+use super::{Db, This, BACKEND};
+use crate::tables::{
+    self, json_list, like_pattern, ms, AdminKeyRow, AuditRow, AuthCodeRow, ClientRow, SessionRow,
+    TokenRow, UserRow,
+};
+use crate::{classify, classify_unique};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tollgate_core::audit::{AuditEntry, AuditEvent, AuditFilter};
+use tollgate_core::client::{name_key, Client};
+use tollgate_core::store::*;
+use tollgate_core::token::{join_scopes, AuthCode, SessionState, TokenRecord, TokenState};
+use tollgate_core::user::{username_key, User};
+
+/// The one row `sql` (`$1` = `key`) selects: on the backend's synchronous hot
+/// path if it has one (`sqlite_hot.rs`), else through the reader pool.
+async fn read_one<T>(store: &This, sql: &str, key: &str) -> Result<Option<T>, StoreError>
+where
+    T: tables::Row + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    match store.hot_row::<T>(sql, key) {
+        Some(row) => row,
+        None => sqlx::query_as::<_, T>(sql)
+            .bind(key)
+            .fetch_optional(&store.reader)
+            .await
+            .map_err(classify),
+    }
+}
+
+async fn insert_audit(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    a: &AuditEvent,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target_type, target_id, source_ip, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ms(a.at))
+    .bind(&a.actor)
+    .bind(&a.action)
+    .bind(&a.target_type)
+    .bind(&a.target_id)
+    .bind(&a.source_ip)
+    .bind(tables::details_json(&a.details)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+/// Runs a statement that should change exactly one row and, if it did, writes
+/// the audit entry in the same transaction. `false` when no row matched.
+async fn one_row_with_audit<'q>(
+    pool: &sqlx::Pool<Db>,
+    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
+    audit: Option<&AuditEvent>,
+    on_error: fn(sqlx::Error) -> StoreError,
+) -> Result<bool, StoreError> {
+    let tx = pool.begin().await.map_err(classify)?;
+    one_row_in(tx, q, audit, on_error).await
+}
+
+/// `one_row_with_audit` inside a transaction already begun.
+async fn one_row_in<'q>(
+    mut tx: sqlx::Transaction<'_, Db>,
+    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
+    audit: Option<&AuditEvent>,
+    on_error: fn(sqlx::Error) -> StoreError,
+) -> Result<bool, StoreError> {
+    if q.execute(&mut *tx).await.map_err(on_error)?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some(a) = audit {
+        insert_audit(&mut tx, a).await?;
+    }
+    tx.commit().await.map_err(classify)?;
+    Ok(true)
+}
+
+/// A user write that, with `keep_an_admin`, must leave another active
+/// administrator: serialised against the others (`serialise_admin_changes`), then
+/// one conditional statement.
+async fn user_write<'q>(
+    pool: &sqlx::Pool<Db>,
+    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
+    audit: &AuditEvent,
+    keep_an_admin: bool,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(classify)?;
+    if keep_an_admin {
+        serialise_admin_changes(&mut tx).await?;
+    }
+    one_row_in(tx, q, Some(audit), classify).await
+}
+
+/// Changes that could remove the last active administrator run one at a time:
+/// under PostgreSQL's READ COMMITTED two of them would each still see the
+/// other admin and both succeed. A transaction-scoped advisory lock orders
+/// them, and each statement's snapshot starts after the previous one
+/// committed. SQLite needs nothing: it has one writer connection.
+async fn serialise_admin_changes(tx: &mut sqlx::Transaction<'_, Db>) -> Result<(), StoreError> {
+    if BACKEND == "postgres" {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(tables::ADMIN_CHANGES_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
+}
