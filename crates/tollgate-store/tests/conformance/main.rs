@@ -14,3 +14,6 @@ mod batches;
 mod clients;
 mod common;
 mod meta;
+mod sessions;
+mod tokens;
+mod users;

@@ -1,11 +1,13 @@
 //! `MetaStore`: the deployment hash key, ping, the backend name.
 
 use crate::common::*;
+use tollgate_testkit::Backend;
 
 tollgate_testkit::backend_tests!(
     hash_key_first_writer_wins_and_survives_reopen,
     hash_key_racing_instances_agree_on_one_key,
     ping_works_and_backend_is_named,
+    pool_stats_name_each_pool_and_its_bound,
 );
 
 async fn hash_key_first_writer_wins_and_survives_reopen(db: &TestDb) {
@@ -65,4 +67,19 @@ async fn ping_works_and_backend_is_named(db: &TestDb) {
         .await
         .unwrap_or_else(|e| panic!("{b}: ping: {e:?}"));
     assert_eq!(store.backend(), b, "{b}: backend()");
+}
+
+async fn pool_stats_name_each_pool_and_its_bound(db: &TestDb) {
+    let store = tollgate_store::open(&db.url).await.unwrap();
+    let stats = store.pool_stats();
+    let pools: Vec<(&str, u32)> = stats.iter().map(|p| (p.pool, p.max)).collect();
+    match db.backend {
+        // One writer connection; a read-only pool beside it.
+        Backend::Sqlite => assert_eq!(pools, [("writer", 1), ("reader", 4)]),
+        // Reads and writes share one pool.
+        Backend::Postgres => assert_eq!(pools, [("main", 16)]),
+    }
+    for p in &stats {
+        assert!(p.idle <= p.size && p.size <= p.max, "{}: {p:?}", db.name());
+    }
 }
