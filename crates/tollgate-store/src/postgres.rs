@@ -177,6 +177,7 @@ async fn insert_tokens(
                     .collect::<Vec<_>>(),
             ),
             Get::Int(f) => q.bind(tokens.iter().map(|t| f(t)).collect::<Vec<_>>()),
+            Get::Bool(f) => q.bind(tokens.iter().map(|t| f(t)).collect::<Vec<_>>()),
         };
     }
     q.execute(&mut *conn)

@@ -10,23 +10,19 @@ impl AuditStore for This {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query_as::<_, AuditRow>(&format!(
+        let sql = format!(
             "{} \
              WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) \
                AND ($3 IS NULL OR target_id = $3) AND ($4 IS NULL OR id < $4) \
              ORDER BY id DESC LIMIT $5",
             *tables::AUDIT_SELECT
-        ))
-        .bind(&f.actor)
-        .bind(&f.action)
-        .bind(&f.target_id)
-        .bind(before)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?
-        .into_iter()
-        .map(AuditRow::into_entry)
-        .collect()
+        );
+        let q = sqlx::query_as::<_, AuditRow>(&sql)
+            .bind(&f.actor)
+            .bind(&f.action)
+            .bind(&f.target_id)
+            .bind(before)
+            .bind(i64::from(limit));
+        all(q, self, AuditRow::into_entry).await
     }
 }

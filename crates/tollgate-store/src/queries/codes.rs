@@ -5,27 +5,12 @@ use super::*;
 #[async_trait]
 impl CodeStore for This {
     async fn insert_code(&self, c: &AuthCode) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
-             scopes, code_challenge, family_id, client_epoch, user_epoch, issued_at, expires_at, used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&c.code_hash)
-        .bind(&c.client_id)
-        .bind(&c.user_id)
-        .bind(&c.redirect_uri)
-        .bind(c.redirect_uri_given)
-        .bind(join_scopes(&c.scopes))
-        .bind(&c.code_challenge)
-        .bind(&c.family_id)
-        .bind(c.client_epoch)
-        .bind(c.user_epoch)
-        .bind(ms(c.issued_at))
-        .bind(ms(c.expires_at))
-        .bind(c.used_at.map(ms))
-        .execute(&self.writer)
-        .await
-        .map_err(|e| classify_unique(e, "authorization code"))?;
+        static INSERT: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| tables::insert_row_sql("auth_codes", tables::CODE_WRITE));
+        bind_cols(sqlx::query(&INSERT), tables::CODE_WRITE, c)
+            .execute(&self.writer)
+            .await
+            .map_err(|e| classify_unique(e, "authorization code"))?;
         Ok(())
     }
 
@@ -43,28 +28,18 @@ impl CodeStore for This {
         tokens: &[TokenRecord],
     ) -> Result<bool, StoreError> {
         // RFC 6749 §4.1.2: single use. Check and mark in one conditional UPDATE.
-        self.batcher
-            .write(crate::batch::Write {
-                claim: Some(crate::batch::Claim {
-                    kind: crate::batch::ClaimKind::Code,
-                    key: code_hash.to_owned(),
-                    now,
-                }),
-                tokens: tokens.to_vec(),
-            })
-            .await
+        claim(self, crate::batch::ClaimKind::Code, code_hash, now, tokens).await
     }
 
     async fn purge_codes(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "DELETE FROM auth_codes WHERE code_hash IN \
-             (SELECT code_hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
+        purge(
+            self,
+            "auth_codes",
+            "code_hash",
+            "expires_at",
+            cutoff,
+            batch.into(),
         )
-        .bind(ms(cutoff))
-        .bind(i64::from(batch))
-        .execute(&self.writer)
         .await
-        .map_err(classify)?
-        .rows_affected())
     }
 }

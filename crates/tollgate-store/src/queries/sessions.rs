@@ -12,7 +12,7 @@ impl SessionStore for This {
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, user_epoch, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -20,43 +20,30 @@ impl SessionStore for This {
         .bind(user_id)
         .bind(user_epoch)
         .bind(ms(created_at))
-        .bind(ms(expires_at))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        .bind(ms(expires_at));
+        write(q, self).await.map(|_| ())
     }
 
     async fn find_session(&self, id_hash: &str) -> Result<Option<SessionState>, StoreError> {
-        sqlx::query_as::<_, SessionRow>(&tables::SESSION_BY_HASH)
-            .bind(id_hash)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?
-            .map(SessionRow::into_session)
-            .transpose()
+        let q = sqlx::query_as::<_, SessionRow>(&tables::SESSION_BY_HASH).bind(id_hash);
+        optional(q, self, SessionRow::into_session).await
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(())
+        let q = sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash);
+        write(q, self).await.map(|_| ())
     }
 
     async fn purge_sessions(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "DELETE FROM sessions WHERE id_hash IN \
-             (SELECT id_hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
+        purge(
+            self,
+            "sessions",
+            "id_hash",
+            "expires_at",
+            cutoff,
+            batch.into(),
         )
-        .bind(ms(cutoff))
-        .bind(i64::from(batch))
-        .execute(&self.writer)
         .await
-        .map_err(classify)?
-        .rows_affected())
     }
 
     async fn get_consent(
@@ -82,7 +69,7 @@ impl SessionStore for This {
         scopes: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
              granted_at = excluded.granted_at",
@@ -90,10 +77,7 @@ impl SessionStore for This {
         .bind(user_id)
         .bind(client_id)
         .bind(join_scopes(scopes))
-        .bind(ms(now))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        .bind(ms(now));
+        write(q, self).await.map(|_| ())
     }
 }

@@ -37,16 +37,7 @@ impl TokenStore for This {
         // The check and the consumption are one conditional UPDATE in the batch's
         // transaction: of two concurrent refreshes with the same token, exactly
         // one matches a row (see `batch.rs`).
-        self.batcher
-            .write(crate::batch::Write {
-                claim: Some(crate::batch::Claim {
-                    kind: crate::batch::ClaimKind::Refresh,
-                    key: id.to_owned(),
-                    now,
-                }),
-                tokens: new.to_vec(),
-            })
-            .await
+        claim(self, crate::batch::ClaimKind::Refresh, id, now, new).await
     }
 
     async fn revoke_token(
@@ -106,46 +97,32 @@ impl TokenStore for This {
             *tables::TOKEN_SELECT,
             alive = tables::TOKEN_ALIVE
         );
-        sqlx::query_as::<_, TokenRow>(&sql)
+        let q = sqlx::query_as::<_, TokenRow>(&sql)
             .bind(&f.client_id)
             .bind(&f.username)
             .bind(f.kind.map(|k| k.as_str()))
             .bind(before)
             .bind(f.status.map(|s| s.as_str()))
             .bind(ms(now))
-            .bind(i64::from(limit))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?
-            .into_iter()
-            .map(TokenRow::into_state)
-            .collect()
+            .bind(i64::from(limit));
+        all(q, self, TokenRow::into_state).await
     }
 
     async fn mark_epoch_revoked(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
-        let by_client = sqlx::query(
+        // One statement per owner: tokens whose client, then whose user, moved on.
+        let mut marked = 0;
+        for sql in [
             "UPDATE tokens SET revoked_at = $1 WHERE seq IN (SELECT t.seq FROM tokens t \
              JOIN clients c ON c.client_id = t.client_id \
              WHERE t.revoked_at IS NULL AND t.client_epoch < c.token_epoch LIMIT $2)",
-        )
-        .bind(ms(now))
-        .bind(i64::from(batch))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        let by_user = sqlx::query(
             "UPDATE tokens SET revoked_at = $1 WHERE seq IN (SELECT t.seq FROM tokens t \
              JOIN users u ON u.id = t.user_id \
              WHERE t.revoked_at IS NULL AND t.user_id IS NOT NULL AND t.user_epoch < u.token_epoch LIMIT $2)",
-        )
-        .bind(ms(now))
-        .bind(i64::from(batch))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        Ok(by_client + by_user)
+        ] {
+            let q = sqlx::query(sql).bind(ms(now)).bind(i64::from(batch));
+            marked += write(q, self).await?;
+        }
+        Ok(marked)
     }
 
     async fn purge_tokens(&self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
@@ -157,16 +134,7 @@ impl TokenStore for This {
             if left == 0 {
                 break;
             }
-            purged += sqlx::query(&format!(
-                "DELETE FROM tokens WHERE seq IN \
-                 (SELECT seq FROM tokens WHERE {column} < $1 LIMIT $2)"
-            ))
-            .bind(ms(cutoff))
-            .bind(i64::try_from(left).unwrap_or(i64::MAX))
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?
-            .rows_affected();
+            purged += purge(self, "tokens", "seq", column, cutoff, left).await?;
         }
         Ok(purged)
     }

@@ -5,27 +5,7 @@ use super::*;
 #[async_trait]
 impl UserStore for This {
     async fn insert_user(&self, u: &User, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await.map_err(classify)?;
-        sqlx::query(
-            "INSERT INTO users (id, username, username_key, display_name, active, admin, \
-             password_hash, token_epoch, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&u.id)
-        .bind(&u.username)
-        .bind(username_key(&u.username))
-        .bind(&u.display_name)
-        .bind(u.active)
-        .bind(u.admin)
-        .bind(&u.password_hash)
-        .bind(u.token_epoch)
-        .bind(ms(u.created_at))
-        .bind(ms(u.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| classify_unique(e, "user"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(classify)
+        insert_with_audit(self, "users", tables::USER_WRITE, u, audit, "user").await
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
@@ -36,13 +16,9 @@ impl UserStore for This {
     }
 
     async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        sqlx::query_as::<_, UserRow>(&format!("{} WHERE username_key = $1", *tables::USER_SELECT))
-            .bind(username_key(username))
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?
-            .map(UserRow::into_user)
-            .transpose()
+        let sql = format!("{} WHERE username_key = $1", *tables::USER_SELECT);
+        let q = sqlx::query_as::<_, UserRow>(&sql).bind(username_key(username));
+        optional(q, self, UserRow::into_user).await
     }
 
     async fn count_users(&self) -> Result<i64, StoreError> {
@@ -58,22 +34,18 @@ impl UserStore for This {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
-        sqlx::query_as::<_, UserRow>(&format!(
+        let sql = format!(
             "{} \
              WHERE ($1 IS NULL OR username_key LIKE $1 ESCAPE '\\') \
                AND ($2 IS NULL OR username_key > $2) \
              ORDER BY username_key LIMIT $3",
             *tables::USER_SELECT
-        ))
-        .bind(q.map(like_pattern))
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?
-        .into_iter()
-        .map(UserRow::into_user)
-        .collect()
+        );
+        let q = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(q.map(like_pattern))
+            .bind(after)
+            .bind(i64::from(limit));
+        all(q, self, UserRow::into_user).await
     }
 
     async fn update_user(
@@ -82,18 +54,16 @@ impl UserStore for This {
         audit: &AuditEvent,
         keep_an_admin: bool,
     ) -> Result<bool, StoreError> {
-        let sql = format!(
-            "UPDATE users SET display_name = $1, active = $2, admin = $3, password_hash = $4, \
-             token_epoch = $5, updated_at = $6 WHERE id = $7 AND ($8 = FALSE OR {})",
-            tables::another_admin("$7")
-        );
-        let q = sqlx::query(&sql)
-            .bind(&u.display_name)
-            .bind(u.active)
-            .bind(u.admin)
-            .bind(&u.password_hash)
-            .bind(u.token_epoch)
-            .bind(ms(u.updated_at))
+        static UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            tables::update_sql("users", tables::USER_WRITE, |n| {
+                let (id, keep) = (format!("${}", n + 1), format!("${}", n + 2));
+                format!(
+                    "id = {id} AND ({keep} = FALSE OR {})",
+                    tables::another_admin(&id)
+                )
+            })
+        });
+        let q = update_of(&UPDATE, tables::USER_WRITE, u)
             .bind(&u.id)
             .bind(keep_an_admin);
         user_write(&self.writer, q, audit, keep_an_admin).await

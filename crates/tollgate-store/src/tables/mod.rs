@@ -13,12 +13,14 @@ use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::sync::LazyLock;
 use tollgate_core::audit::{AuditEntry, AuditEvent};
-use tollgate_core::client::{Client, ClientType, GrantSet, GrantType, RefreshCount, TokenLifetime};
+use tollgate_core::client::{
+    name_key, Client, ClientType, GrantSet, GrantType, RefreshCount, TokenLifetime,
+};
 use tollgate_core::store::{AdminKey, StoreError};
 use tollgate_core::token::{
     join_scopes, split_scopes, AuthCode, SessionState, TokenKind, TokenRecord, TokenState,
 };
-use tollgate_core::user::User;
+use tollgate_core::user::{username_key, User};
 
 /// Declares a table's row once: the struct (sqlx maps it by name), `COLUMNS` (each
 /// expression a read selects, named after its field) and `from_rusqlite` (by position, in
@@ -404,6 +406,87 @@ select!(
     "sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
 );
 
+/// The columns of `clients` a write binds (`name_key` derived here, so no caller forgets it).
+pub(crate) const CLIENT_WRITE: &[Col<Client>] = &[
+    Col::<Client>::text("client_id", |c| Some(Cow::Borrowed(&c.client_id))).fixed(),
+    Col::<Client>::text("name", |c| Some(Cow::Borrowed(&c.name))).fixed(),
+    Col::<Client>::text("name_key", |c| Some(Cow::Owned(name_key(&c.name)))).fixed(),
+    Col::text("version", |c| Some(Cow::Borrowed(&c.version))),
+    Col::text("description", |c| {
+        c.description.as_deref().map(Cow::Borrowed)
+    }),
+    Col::text("client_type", |c| {
+        Some(Cow::Borrowed(c.client_type.as_str()))
+    }),
+    Col::int("grant_mask", |c| Some(c.grant_types.bits())),
+    Col::text("redirect_uris", |c| {
+        Some(Cow::Owned(json_list(&c.redirect_uris)))
+    }),
+    Col::text("scopes", |c| Some(Cow::Owned(json_list(&c.scopes)))),
+    Col::int("access_token_lifetime", |c| c.access_token_lifetime.to_db()),
+    Col::int("refresh_count", |c| c.refresh_count.to_db()),
+    Col::bool("active", |c| c.active),
+    Col::text("secret_hash", |c| {
+        c.secret_hash.as_deref().map(Cow::Borrowed)
+    }),
+    Col::text("previous_secret_hash", |c| {
+        c.previous_secret_hash.as_deref().map(Cow::Borrowed)
+    }),
+    Col::int("previous_secret_expires_at", |c| {
+        c.previous_secret_expires_at.map(ms)
+    }),
+    Col::int("token_epoch", |c| Some(c.token_epoch)),
+    Col::int("revision", |c| Some(c.revision)),
+    Col::<Client>::int("created_at", |c| Some(ms(c.created_at))).fixed(),
+    Col::int("updated_at", |c| Some(ms(c.updated_at))),
+];
+
+/// The columns of `users` a write binds (`username_key` derived here).
+pub(crate) const USER_WRITE: &[Col<User>] = &[
+    Col::<User>::text("id", |u| Some(Cow::Borrowed(&u.id))).fixed(),
+    Col::<User>::text("username", |u| Some(Cow::Borrowed(&u.username))).fixed(),
+    Col::<User>::text("username_key", |u| {
+        Some(Cow::Owned(username_key(&u.username)))
+    })
+    .fixed(),
+    Col::text("display_name", |u| {
+        u.display_name.as_deref().map(Cow::Borrowed)
+    }),
+    Col::bool("active", |u| u.active),
+    Col::bool("admin", |u| u.admin),
+    Col::text("password_hash", |u| Some(Cow::Borrowed(&u.password_hash))),
+    Col::int("token_epoch", |u| Some(u.token_epoch)),
+    Col::<User>::int("created_at", |u| Some(ms(u.created_at))).fixed(),
+    Col::int("updated_at", |u| Some(ms(u.updated_at))),
+];
+
+/// The columns of `admin_keys` an insert binds.
+pub(crate) const ADMIN_KEY_WRITE: &[Col<AdminKey>] = &[
+    Col::text("id", |k| Some(Cow::Borrowed(&k.id))),
+    Col::text("name", |k| Some(Cow::Borrowed(&k.name))),
+    Col::text("key_hash", |k| Some(Cow::Borrowed(&k.key_hash))),
+    Col::int("created_at", |k| Some(ms(k.created_at))),
+];
+
+/// The columns of `auth_codes` an insert binds.
+pub(crate) const CODE_WRITE: &[Col<AuthCode>] = &[
+    Col::text("code_hash", |c| Some(Cow::Borrowed(&c.code_hash))),
+    Col::text("client_id", |c| Some(Cow::Borrowed(&c.client_id))),
+    Col::text("user_id", |c| Some(Cow::Borrowed(&c.user_id))),
+    Col::text("redirect_uri", |c| Some(Cow::Borrowed(&c.redirect_uri))),
+    Col::bool("redirect_uri_given", |c| c.redirect_uri_given),
+    Col::text("scopes", |c| Some(Cow::Owned(join_scopes(&c.scopes)))),
+    Col::text("code_challenge", |c| {
+        c.code_challenge.as_deref().map(Cow::Borrowed)
+    }),
+    Col::text("family_id", |c| Some(Cow::Borrowed(&c.family_id))),
+    Col::int("client_epoch", |c| Some(c.client_epoch)),
+    Col::int("user_epoch", |c| Some(c.user_epoch)),
+    Col::int("issued_at", |c| Some(ms(c.issued_at))),
+    Col::int("expires_at", |c| Some(ms(c.expires_at))),
+    Col::int("used_at", |c| c.used_at.map(ms)),
+];
+
 /// The columns every token insert writes, in one list: the SQLite writer thread binds them
 /// per row, PostgreSQL's batch insert one array each.
 pub(crate) const TOKEN_INSERT: &[Col<TokenRecord>] = &[
@@ -425,7 +508,7 @@ pub(crate) const TOKEN_INSERT: &[Col<TokenRecord>] = &[
     Col::int("consumed_at", |t| t.consumed_at.map(ms)),
 ];
 
-pub(crate) use columns::insert_sql;
+pub(crate) use columns::{insert_row_sql, insert_sql, update_sql, Value};
 
 /// SQL for "not revoked in any way" — the same rule as `TokenState::status`.
 pub(crate) const TOKEN_ALIVE: &str =
@@ -465,7 +548,20 @@ pub(crate) const ADMIN_CHANGES_LOCK: i64 = 0x746f_6c6c_6761_7465;
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::{like_pattern, TokenRow, TOKEN_INSERT};
+
+    /// What a token insert writes is what a token read selects from `tokens` (all but the
+    /// generated `seq`), so a column added to one list and not the other fails here.
+    #[test]
+    fn token_insert_and_token_row_name_the_same_columns() {
+        let read: Vec<&str> = TokenRow::COLUMNS
+            .iter()
+            .filter_map(|(expr, _)| expr.strip_prefix("t."))
+            .filter(|c| *c != "seq")
+            .collect();
+        let written: Vec<&str> = TOKEN_INSERT.iter().map(|c| c.name).collect();
+        assert_eq!(read, written);
+    }
 
     #[test]
     fn like_pattern_escapes_wildcards() {
