@@ -56,16 +56,8 @@ const BACKEND: &str = "postgres";
 #[path = "queries/mod.rs"]
 mod queries;
 
-impl PgStore {
-    /// No synchronous read path: every read goes through the pool.
-    fn hot_row<T: crate::tables::Row>(
-        &self,
-        _sql: &str,
-        _key: &str,
-    ) -> Option<Result<Option<T>, StoreError>> {
-        None
-    }
-}
+/// No synchronous read path: every read goes through the pool.
+impl crate::tables::HotReads for PgStore {}
 
 impl tollgate_core::store::PoolStore for PgStore {
     fn pool_stats(&self) -> Vec<tollgate_core::store::PoolStats> {

@@ -88,7 +88,7 @@ const BACKEND: &str = "sqlite";
 #[path = "queries/mod.rs"]
 mod queries;
 
-impl SqliteStore {
+impl crate::tables::HotReads for SqliteStore {
     /// Reads of the token endpoint's hot paths run on the caller's thread
     /// (`sqlite_hot.rs`), except on an in-memory database.
     fn hot_row<T: crate::tables::Row>(

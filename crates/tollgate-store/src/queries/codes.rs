@@ -15,10 +15,13 @@ impl CodeStore for This {
     }
 
     async fn find_code(&self, code_hash: &str) -> Result<Option<AuthCode>, StoreError> {
-        read_one::<AuthCodeRow>(self, &tables::CODE_BY_HASH, code_hash)
-            .await?
-            .map(AuthCodeRow::into_code)
-            .transpose()
+        read_one(
+            self,
+            &tables::CODE_BY_HASH,
+            code_hash,
+            AuthCodeRow::into_code,
+        )
+        .await
     }
 
     async fn redeem_code(

@@ -15,6 +15,7 @@ mod tokens;
 mod users;
 
 use super::{Db, This, BACKEND};
+use crate::tables::HotReads as _;
 use crate::tables::{
     self, like_pattern, ms, AdminKeyRow, AuditRow, AuthCodeRow, ClientRow, SessionRow, TokenRow,
     UserRow,
@@ -154,19 +155,20 @@ async fn claim(
         .await
 }
 
-/// The one row `sql` (`$1` = `key`) selects: on the backend's synchronous hot
-/// path if it has one (`sqlite_hot.rs`), else through the reader pool.
-async fn read_one<T>(store: &This, sql: &str, key: &str) -> Result<Option<T>, StoreError>
+/// The one row `sql` (`$1` = `key`) selects, mapped by `into`: on the backend's
+/// synchronous hot path if it has one (`tables::HotReads`), else through the reader pool.
+async fn read_one<R, T>(
+    store: &This,
+    sql: &str,
+    key: &str,
+    into: fn(R) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError>
 where
-    T: tables::Row + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    R: tables::Row + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
 {
-    match store.hot_row::<T>(sql, key) {
-        Some(row) => row,
-        None => sqlx::query_as::<_, T>(sql)
-            .bind(key)
-            .fetch_optional(&store.reader)
-            .await
-            .map_err(classify),
+    match store.hot_row::<R>(sql, key) {
+        Some(row) => row?.map(into).transpose(),
+        None => optional(sqlx::query_as::<_, R>(sql).bind(key), store, into).await,
     }
 }
 

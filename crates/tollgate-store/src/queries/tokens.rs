@@ -15,17 +15,17 @@ impl TokenStore for This {
     }
 
     async fn find_legacy_token(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
-        read_one::<TokenRow>(self, &tables::TOKEN_BY_LEGACY_HASH, token_hash)
-            .await?
-            .map(|r| r.into_state().map(|(_, s)| s))
-            .transpose()
+        read_one(
+            self,
+            &tables::TOKEN_BY_LEGACY_HASH,
+            token_hash,
+            TokenRow::into_token,
+        )
+        .await
     }
 
     async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError> {
-        read_one::<TokenRow>(self, &tables::TOKEN_BY_ID, id)
-            .await?
-            .map(|r| r.into_state().map(|(_, s)| s))
-            .transpose()
+        read_one(self, &tables::TOKEN_BY_ID, id, TokenRow::into_token).await
     }
 
     async fn rotate_refresh(

@@ -9,10 +9,7 @@ impl UserStore for This {
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        read_one::<UserRow>(self, &tables::USER_BY_ID, id)
-            .await?
-            .map(UserRow::into_user)
-            .transpose()
+        read_one(self, &tables::USER_BY_ID, id, UserRow::into_user).await
     }
 
     async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {

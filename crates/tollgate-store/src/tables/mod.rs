@@ -61,6 +61,14 @@ pub(crate) trait Row: Sized {
     fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
+/// A backend's synchronous point reads of the token endpoint's rows, if it has any (SQLite:
+/// `sqlite_hot.rs`); `None` sends the read through the backend's reader pool.
+pub(crate) trait HotReads {
+    fn hot_row<T: Row>(&self, _sql: &str, _key: &str) -> Option<Result<Option<T>, StoreError>> {
+        None
+    }
+}
+
 /// `COLUMNS` as a select list: `t.seq AS seq, ...` (plain `seq` where the names agree).
 pub(crate) fn select_list(columns: &[(&str, &str)]) -> String {
     columns
@@ -263,6 +271,11 @@ row! {
 }
 
 impl TokenRow {
+    /// `into_state` without the position.
+    pub fn into_token(self) -> Result<TokenState, StoreError> {
+        self.into_state().map(|(_, s)| s)
+    }
+
     pub fn into_state(self) -> Result<(i64, TokenState), StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("token {}: {what}", self.id));
         let token = TokenRecord {

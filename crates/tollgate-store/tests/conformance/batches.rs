@@ -11,7 +11,7 @@ tollgate_testkit::backend_tests!(
 /// The group-commit writer puts concurrent redemptions of one code into one transaction
 /// (one UPDATE for the whole batch): still exactly one wins, and only its tokens are stored.
 async fn concurrent_redemptions_and_refreshes_have_one_winner_each(db: &TestDb) {
-    use tollgate_core::token::{AuthCode, TokenKind};
+    use tollgate_core::token::TokenKind;
     let store: Arc<dyn Store> = tollgate_store::open(&db.url).await.unwrap();
     let b = db.name();
     let c = client("c1", "Codes", "1.0");
@@ -22,21 +22,7 @@ async fn concurrent_redemptions_and_refreshes_have_one_winner_each(db: &TestDb) 
         .await
         .unwrap();
     store
-        .insert_code(&AuthCode {
-            code_hash: "code-1".into(),
-            client_id: "c1".into(),
-            user_id: "u1".into(),
-            redirect_uri: "https://app.example/cb".into(),
-            redirect_uri_given: true,
-            scopes: vec!["read".into()],
-            code_challenge: None,
-            family_id: "fam".into(),
-            client_epoch: 0,
-            user_epoch: 0,
-            issued_at: at(0),
-            expires_at: at(60_000),
-            used_at: None,
-        })
+        .insert_code(&code("code-1", at(60_000)))
         .await
         .unwrap();
     // A refresh token to rotate, and an unrelated insert riding in the same batches.

@@ -12,7 +12,7 @@ pub(crate) use tollgate_core::client::{
 pub(crate) use tollgate_core::details;
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
 pub(crate) use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
-pub(crate) use tollgate_core::token::TokenRecord;
+pub(crate) use tollgate_core::token::{AuthCode, TokenRecord};
 pub(crate) use tollgate_core::user::User;
 pub(crate) use tollgate_testkit::TestDb;
 
@@ -158,5 +158,24 @@ pub(crate) fn token(
         expires_at: Some(at(3_600_000)),
         revoked_at: None,
         consumed_at: None,
+    }
+}
+
+/// An authorization code of client `c1` for user `u1`.
+pub(crate) fn code(code_hash: &str, expires_at: DateTime<Utc>) -> AuthCode {
+    AuthCode {
+        code_hash: code_hash.into(),
+        client_id: "c1".into(),
+        user_id: "u1".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        redirect_uri_given: true,
+        scopes: vec!["read".into()],
+        code_challenge: None,
+        family_id: "fam".into(),
+        client_epoch: 0,
+        user_epoch: 0,
+        issued_at: at(0),
+        expires_at,
+        used_at: None,
     }
 }

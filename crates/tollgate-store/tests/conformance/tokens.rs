@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use tollgate_core::store::TokenFilter;
-use tollgate_core::token::{AuthCode, TokenKind, TokenStatus};
+use tollgate_core::token::{TokenKind, TokenStatus};
 
 tollgate_testkit::backend_tests!(
     get_token_round_trips_every_field_joined_with_current_state,
@@ -45,24 +45,6 @@ fn token_for(
         username: owner.map(|(_, n)| n.to_owned()),
         user_epoch: owner.map(|_| 0),
         ..token(id, client_id, kind)
-    }
-}
-
-pub(crate) fn code(code_hash: &str, expires_at: DateTime<Utc>) -> AuthCode {
-    AuthCode {
-        code_hash: code_hash.into(),
-        client_id: "c1".into(),
-        user_id: "u1".into(),
-        redirect_uri: "https://app.example/cb?x=1".into(),
-        redirect_uri_given: false,
-        scopes: vec!["read".into(), "write".into()],
-        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
-        family_id: format!("fam-{code_hash}"),
-        client_epoch: 0,
-        user_epoch: 0,
-        issued_at: at(0),
-        expires_at,
-        used_at: None,
     }
 }
 
@@ -531,7 +513,14 @@ async fn codes_round_trip_are_single_use_and_purged_after_expiry(db: &TestDb) {
     let store = tollgate_store::open(&db.url).await.unwrap();
     let b = db.name();
     clients_and_users(store.as_ref()).await;
-    let full = code("code-full", at(60_000));
+    let full = AuthCode {
+        redirect_uri: "https://app.example/cb?x=1".into(),
+        redirect_uri_given: false,
+        scopes: vec!["read".into(), "write".into()],
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        family_id: "fam-full".into(),
+        ..code("code-full", at(60_000))
+    };
     store.insert_code(&full).await.unwrap();
     assert_eq!(
         store.find_code("code-full").await.unwrap(),

@@ -2,7 +2,7 @@
 //! everything the user holds, and the "keep an active administrator" condition.
 
 use crate::common::*;
-use tollgate_core::token::{AuthCode, TokenKind};
+use tollgate_core::token::TokenKind;
 
 tollgate_testkit::backend_tests!(
     users_are_read_listed_by_username_and_updated,
@@ -190,21 +190,7 @@ async fn deleting_a_user_removes_their_tokens_codes_sessions_and_consents(db: &T
         .await
         .unwrap();
     store
-        .insert_code(&AuthCode {
-            code_hash: "alice-code".into(),
-            client_id: "c1".into(),
-            user_id: "u1".into(),
-            redirect_uri: "https://app.example/cb".into(),
-            redirect_uri_given: true,
-            scopes: vec!["read".into()],
-            code_challenge: None,
-            family_id: "fam".into(),
-            client_epoch: 0,
-            user_epoch: 0,
-            issued_at: at(0),
-            expires_at: at(60_000),
-            used_at: None,
-        })
+        .insert_code(&code("alice-code", at(60_000)))
         .await
         .unwrap();
     store
