@@ -87,21 +87,12 @@ async fn sessions_are_found_with_their_users_current_state_deleted_and_purged(db
             .unwrap();
     }
     let cutoff = at(1_000);
-    assert_eq!(
-        store.purge_sessions(cutoff, 1).await.unwrap(),
-        1,
-        "{b}: a batch of one"
-    );
-    assert_eq!(
-        store.purge_sessions(cutoff, 10).await.unwrap(),
-        1,
-        "{b}: the other"
-    );
-    assert_eq!(
-        store.purge_sessions(cutoff, 10).await.unwrap(),
-        0,
-        "{b}: nothing left"
-    );
+    // Successive batches: a batch of one, the other, nothing left.
+    let mut purged = Vec::new();
+    for batch in [1, 10, 10] {
+        purged.push(store.purge_sessions(cutoff, batch).await.unwrap());
+    }
+    assert_eq!(purged, [1, 1, 0], "{b}: rows purged per batch");
     assert!(
         store.find_session("s-old-2").await.unwrap().is_none(),
         "{b}"

@@ -482,21 +482,12 @@ async fn purge_tokens_deletes_expired_revoked_and_consumed_before_the_cutoff_in_
         .await
         .unwrap();
     let cutoff = at(1_000);
-    assert_eq!(
-        store.purge_tokens(cutoff, 2).await.unwrap(),
-        2,
-        "{b}: a batch of two"
-    );
-    assert_eq!(
-        store.purge_tokens(cutoff, 2).await.unwrap(),
-        1,
-        "{b}: the last one"
-    );
-    assert_eq!(
-        store.purge_tokens(cutoff, 2).await.unwrap(),
-        0,
-        "{b}: nothing left"
-    );
+    // Successive batches: a batch of two, the last one, nothing left.
+    let mut purged = Vec::new();
+    for batch in [2, 2, 2] {
+        purged.push(store.purge_tokens(cutoff, batch).await.unwrap());
+    }
+    assert_eq!(purged, [2, 1, 0], "{b}: rows purged per batch");
     for id in ["p-expired", "p-revoked", "p-consumed"] {
         assert!(s.get_token(id).await.unwrap().is_none(), "{b}: {id} purged");
     }
@@ -575,21 +566,12 @@ async fn codes_round_trip_are_single_use_and_purged_after_expiry(db: &TestDb) {
         .await
         .unwrap();
     let cutoff = at(1_000);
-    assert_eq!(
-        store.purge_codes(cutoff, 1).await.unwrap(),
-        1,
-        "{b}: a batch of one"
-    );
-    assert_eq!(
-        store.purge_codes(cutoff, 10).await.unwrap(),
-        1,
-        "{b}: the other"
-    );
-    assert_eq!(
-        store.purge_codes(cutoff, 10).await.unwrap(),
-        0,
-        "{b}: nothing left"
-    );
+    // Successive batches: a batch of one, the other, nothing left.
+    let mut purged = Vec::new();
+    for batch in [1, 10, 10] {
+        purged.push(store.purge_codes(cutoff, batch).await.unwrap());
+    }
+    assert_eq!(purged, [1, 1, 0], "{b}: rows purged per batch");
     assert!(
         store.find_code("code-old-1").await.unwrap().is_none(),
         "{b}"
