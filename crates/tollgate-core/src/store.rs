@@ -18,9 +18,9 @@ pub enum StoreError {
     Duplicate(&'static str),
     /// Connection refused, pool timed out: worth a 503 and a retry.
     #[error("database unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Cause),
     #[error("database error: {0}")]
-    Database(String),
+    Database(#[source] Cause),
     /// A stored value the domain cannot represent (hand-edited row, newer schema).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
@@ -64,6 +64,66 @@ pub trait ClientStore: Send + Sync {
         after: Option<i64>,
         limit: u32,
     ) -> Result<Vec<(i64, Client)>, StoreError>;
+}
+
+/// The error beneath a `StoreError`, kept (not flattened to text) so the edge can log the
+/// whole chain; shared, so `StoreError` stays `Clone` (one failed batch answers many
+/// callers). Its `Display` is the cause's own.
+#[derive(Debug, Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(e))
+    }
+
+    /// `source` described by `message` (what the error said before it was kept whole).
+    pub fn with_message(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(Message {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        })
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// A message, over the error it describes if any (a failure the store itself detected has
+/// none).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct Message {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl From<String> for Cause {
+    fn from(message: String) -> Self {
+        Self::new(Message {
+            message,
+            source: None,
+        })
+    }
+}
+
+impl From<&str> for Cause {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use tollgate_core::store::StoreError;
+use tollgate_core::store::{Cause, StoreError};
 use tollgate_core::token::TokenRecord;
 
 /// Writes per transaction at most; keeps each commit short.
@@ -90,7 +90,12 @@ impl TokenBatcher {
         std::thread::Builder::new()
             .name(name.into())
             .spawn(move || run_blocking(rx, write))
-            .map_err(|e| StoreError::Database(format!("cannot start the token writer: {e}")))?;
+            .map_err(|e| {
+                StoreError::Database(Cause::with_message(
+                    format!("cannot start the token writer: {e}"),
+                    e,
+                ))
+            })?;
         Ok(Self { tx })
     }
 }

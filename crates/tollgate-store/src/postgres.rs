@@ -1,6 +1,9 @@
 use crate::classify;
+use crate::tables::{self, Get};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::time::Duration;
 use tollgate_core::store::StoreError;
 use tollgate_core::token::TokenRecord;
@@ -32,7 +35,7 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}").into()))?;
         let store = Self {
             batcher: Self::token_batcher(pool.clone()),
             writer: pool.clone(),
@@ -43,19 +46,18 @@ impl PgStore {
     }
 }
 
-crate::sql::sql_store!(PgStore, sqlx::Postgres, "postgres");
+/// What the shared queries are compiled for here (see `queries/mod.rs`).
+type This = PgStore;
+type Db = sqlx::Postgres;
+const BACKEND: &str = "postgres";
+// The same queries compiled once per backend, as intended (not one module loaded twice by
+// mistake, which is what the lint guards against).
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/mod.rs"]
+mod queries;
 
-impl PgStore {
-    /// No synchronous read path: every read goes through the pool.
-    fn hot_row<T>(
-        &self,
-        _sql: &str,
-        _key: &str,
-        _map: crate::sqlite_hot::RowFn<T>,
-    ) -> Option<Result<Option<T>, StoreError>> {
-        None
-    }
-}
+/// No synchronous read path: every read goes through the pool.
+impl crate::tables::HotReads for PgStore {}
 
 impl tollgate_core::store::PoolStore for PgStore {
     fn pool_stats(&self) -> Vec<tollgate_core::store::PoolStats> {
@@ -64,15 +66,19 @@ impl tollgate_core::store::PoolStore for PgStore {
     }
 }
 
-/// A whole batch is one statement: each column travels as one array parameter and UNNEST
-/// zips them back into rows, so a batch costs one round trip to the server whatever its
-/// size, and the statement is prepared once.
-const INSERT_TOKENS_UNNEST: &str = "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
-     username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
-     issued_at, expires_at, revoked_at, consumed_at) \
-     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-     $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], \
-     $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])";
+/// A whole batch is one statement: each column of `tables::TOKEN_INSERT` travels as one
+/// array parameter and UNNEST zips them back into rows, so a batch costs one round trip to
+/// the server whatever its size, and the statement is prepared once.
+static INSERT_TOKENS_UNNEST: LazyLock<String> = LazyLock::new(|| {
+    tables::insert_sql("tokens", tables::TOKEN_INSERT, |_| {
+        let arrays: Vec<String> = tables::TOKEN_INSERT
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("${}::{}", i + 1, c.pg_array()))
+            .collect();
+        format!("SELECT * FROM UNNEST({})", arrays.join(", "))
+    })
+});
 
 /// Single-use claims for a whole batch in one statement each (`$1` keys, `$2` times); the
 /// rows that were still unclaimed come back. Under READ COMMITTED a concurrent claimer
@@ -112,7 +118,7 @@ async fn write_batch(
     batch: &[crate::batch::Write],
 ) -> Result<Vec<bool>, StoreError> {
     use crate::batch::{claims_of, settle, winning_tokens, ClaimKind};
-    use crate::rows::ms;
+    use crate::tables::ms;
     use sqlx::Connection;
     if batch.iter().all(|w| w.claim.is_none()) {
         // One statement is a transaction of its own: no BEGIN and COMMIT round trips.
@@ -150,33 +156,23 @@ async fn insert_tokens(
     conn: &mut sqlx::PgConnection,
     tokens: &[&TokenRecord],
 ) -> Result<(), StoreError> {
-    use crate::rows::ms;
     if tokens.is_empty() {
         return Ok(());
     }
-    let col = |f: &dyn Fn(&TokenRecord) -> Option<String>| {
-        tokens.iter().map(|t| f(t)).collect::<Vec<_>>()
-    };
-    let int =
-        |f: &dyn Fn(&TokenRecord) -> Option<i64>| tokens.iter().map(|t| f(t)).collect::<Vec<_>>();
-    sqlx::query(INSERT_TOKENS_UNNEST)
-        .bind(col(&|t| Some(t.id.clone())))
-        .bind(col(&|t| Some(t.token_hash.clone())))
-        .bind(col(&|t| Some(t.kind.as_str().to_owned())))
-        .bind(col(&|t| Some(t.client_id.clone())))
-        .bind(col(&|t| t.user_id.clone()))
-        .bind(col(&|t| t.username.clone()))
-        .bind(col(&|t| Some(tollgate_core::token::join_scopes(&t.scopes))))
-        .bind(col(&|t| Some(t.grant_type.as_str().to_owned())))
-        .bind(col(&|t| t.family_id.clone()))
-        .bind(int(&|t| t.refreshes_left.map(i64::from)))
-        .bind(int(&|t| Some(t.client_epoch)))
-        .bind(int(&|t| t.user_epoch))
-        .bind(int(&|t| Some(ms(t.issued_at))))
-        .bind(int(&|t| t.expires_at.map(ms)))
-        .bind(int(&|t| t.revoked_at.map(ms)))
-        .bind(int(&|t| t.consumed_at.map(ms)))
-        .execute(&mut *conn)
+    let mut q = sqlx::query(&INSERT_TOKENS_UNNEST);
+    for col in tables::TOKEN_INSERT {
+        q = match col.get {
+            Get::Text(f) => q.bind(
+                tokens
+                    .iter()
+                    .map(|t| f(t).map(Cow::into_owned))
+                    .collect::<Vec<_>>(),
+            ),
+            Get::Int(f) => q.bind(tokens.iter().map(|t| f(t)).collect::<Vec<_>>()),
+            Get::Bool(f) => q.bind(tokens.iter().map(|t| f(t)).collect::<Vec<_>>()),
+        };
+    }
+    q.execute(&mut *conn)
         .await
         .map_err(|e| crate::classify_unique(e, "token"))?;
     Ok(())

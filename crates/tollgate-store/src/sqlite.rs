@@ -1,4 +1,5 @@
 use crate::classify;
+use crate::sqlite_writer::{token_batcher, Target};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
@@ -14,16 +15,15 @@ pub struct SqliteStore {
     pub(crate) reader: SqlitePool,
     pub(crate) batcher: crate::batch::TokenBatcher,
     /// Token reads on the caller's thread (`sqlite_hot.rs`); `None` for an in-memory
-    /// database, which only the writer connection can see. For the same reason the token
-    /// batches of an in-memory database go through sqlx (`token_batcher` below), those of
-    /// a file through their own thread and connection (`sqlite_writer.rs`).
+    /// database, where reads go through the writer connection: a read-only connection
+    /// beside it would meet shared-cache table locks instead of WAL snapshots.
     hot: Option<crate::sqlite_hot::HotReader>,
 }
 
 impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let base = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Database(format!("database_url: {e}")))?
+            .map_err(|e| StoreError::Database(format!("database_url: {e}").into()))?
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a write acknowledged to a client survives power loss, not only a crash
             // of the process.
@@ -47,18 +47,17 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&writer)
             .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}").into()))?;
         // Each connection to an in-memory database is a database of its own, so the
         // writer has to serve reads too.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let lease = crate::batch::Lease::new(writer.clone());
         let (reader, hot, batcher) = if in_memory {
-            (writer.clone(), None, Self::token_batcher(writer.clone()))
+            let batcher = token_batcher(base.get_filename(), Target::SharedMemory, lease)?;
+            (writer.clone(), None, batcher)
         } else {
             let hot = crate::sqlite_hot::HotReader::open(base.get_filename())?;
-            let batcher = crate::sqlite_writer::token_batcher(
-                base.get_filename(),
-                crate::batch::Lease::new(writer.clone()),
-            )?;
+            let batcher = token_batcher(base.get_filename(), Target::File, lease)?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(4)
                 .test_before_acquire(false)
@@ -79,18 +78,25 @@ impl SqliteStore {
     }
 }
 
-crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+/// What the shared queries are compiled for here (see `queries/mod.rs`).
+type This = SqliteStore;
+type Db = sqlx::Sqlite;
+const BACKEND: &str = "sqlite";
+// The same queries compiled once per backend, as intended (not one module loaded twice by
+// mistake, which is what the lint guards against).
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/mod.rs"]
+mod queries;
 
-impl SqliteStore {
+impl crate::tables::HotReads for SqliteStore {
     /// Reads of the token endpoint's hot paths run on the caller's thread
     /// (`sqlite_hot.rs`), except on an in-memory database.
-    fn hot_row<T>(
+    fn hot_row<T: crate::tables::Row>(
         &self,
         sql: &str,
         key: &str,
-        map: crate::sqlite_hot::RowFn<T>,
     ) -> Option<Result<Option<T>, StoreError>> {
-        self.hot.as_ref().map(|h| h.row(sql, key, map))
+        self.hot.as_ref().map(|h| h.row(sql, key))
     }
 }
 
@@ -101,88 +107,4 @@ impl tollgate_core::store::PoolStore for SqliteStore {
             crate::pool_stats("reader", &self.reader),
         ]
     }
-}
-
-impl SqliteStore {
-    /// The group-commit writer of an in-memory database, through sqlx: the writer thread
-    /// of a file (`sqlite_writer.rs`) opens a connection of its own, which could not see
-    /// this database. The same statements, one round trip to sqlx's worker each; an
-    /// in-memory database is for tests and trials, not for speed.
-    fn token_batcher(pool: SqlitePool) -> crate::batch::TokenBatcher {
-        let lease = crate::batch::Lease::new(pool);
-        crate::batch::TokenBatcher::spawn(Box::new(move |batch| {
-            let lease = lease.clone();
-            Box::pin(async move {
-                let mut held = lease.get().await.map_err(classify)?;
-                let conn = held.conn()?;
-                let result = write_batch(conn, &batch).await;
-                if result.is_err() {
-                    // A statement failed inside the explicit transaction: end it, so the
-                    // next batch starts clean; if even that fails, close the connection.
-                    let rolled_back = sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok();
-                    held.discard(!rolled_back);
-                }
-                result
-            })
-        }))
-    }
-}
-
-/// As `sqlite_writer::write_batch`: each write's claim, then its tokens if it won.
-async fn write_batch(
-    conn: &mut sqlx::SqliteConnection,
-    batch: &[crate::batch::Write],
-) -> Result<Vec<bool>, StoreError> {
-    use crate::rows::ms;
-    use crate::sqlite_writer::{claim_sql, INSERT_TOKEN};
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
-    let mut won = Vec::with_capacity(batch.len());
-    for w in batch {
-        let took = match &w.claim {
-            None => true,
-            Some(c) => {
-                sqlx::query(claim_sql(c.kind))
-                    .bind(&c.key)
-                    .bind(ms(c.now))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(classify)?
-                    .rows_affected()
-                    == 1
-            }
-        };
-        if took {
-            for t in &w.tokens {
-                sqlx::query(INSERT_TOKEN)
-                    .bind(&t.id)
-                    .bind(&t.token_hash)
-                    .bind(t.kind.as_str())
-                    .bind(&t.client_id)
-                    .bind(&t.user_id)
-                    .bind(&t.username)
-                    .bind(tollgate_core::token::join_scopes(&t.scopes))
-                    .bind(t.grant_type.as_str())
-                    .bind(&t.family_id)
-                    .bind(t.refreshes_left.map(i64::from))
-                    .bind(t.client_epoch)
-                    .bind(t.user_epoch)
-                    .bind(ms(t.issued_at))
-                    .bind(t.expires_at.map(ms))
-                    .bind(t.revoked_at.map(ms))
-                    .bind(t.consumed_at.map(ms))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(|e| crate::classify_unique(e, "token"))?;
-            }
-        }
-        won.push(took);
-    }
-    sqlx::query("COMMIT")
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
-    Ok(won)
 }

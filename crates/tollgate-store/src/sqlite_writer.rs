@@ -14,17 +14,20 @@
 //! is up. Another process on the same file (the CLI) is covered by the busy timeout.
 
 use crate::batch::{ClaimKind, Lease, TokenBatcher, Write};
-use crate::rows::ms;
+use crate::tables::{self, ms, Violated};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
-use tollgate_core::store::StoreError;
+use tollgate_core::store::{Cause, StoreError};
 
-pub(crate) const INSERT_TOKEN: &str =
-    "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, \
-     username, scopes, grant_type, family_id, refreshes_left, client_epoch, user_epoch, \
-     issued_at, expires_at, revoked_at, consumed_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+/// `tables::TOKEN_INSERT` as one row's INSERT (`?N`: see below).
+static INSERT_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    tables::insert_sql("tokens", tables::TOKEN_INSERT, |n| {
+        let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+        format!("VALUES ({})", marks.join(", "))
+    })
+});
 /// Single-use claims, one row each: of two writes claiming the same row, in one batch or
 /// in two, only the first one's UPDATE still matches it. (`?N`, not `$N`: in SQLite `$2`
 /// is a name, numbered by where it first appears.)
@@ -34,22 +37,34 @@ const CLAIM_REFRESH: &str = "UPDATE tokens SET consumed_at = ?2 WHERE id = ?1 \
      AND kind = 'refresh' AND consumed_at IS NULL AND revoked_at IS NULL";
 
 /// The UPDATE that claims a row of `kind` (`?1` key, `?2` now).
-pub(crate) fn claim_sql(kind: ClaimKind) -> &'static str {
+fn claim_sql(kind: ClaimKind) -> &'static str {
     match kind {
         ClaimKind::Code => CLAIM_CODE,
         ClaimKind::Refresh => CLAIM_REFRESH,
     }
 }
 
-/// Starts the writer thread for the database file at `path` (already migrated).
+/// Where the writer's connection goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    File,
+    /// A shared-cache in-memory database (sqlx opens `sqlite::memory:` as one, named
+    /// `file:sqlx-in-memory-N`): the writer joins it by that name, so in-memory stores go
+    /// through this same thread.
+    SharedMemory,
+}
+
+/// Starts the writer thread for the database at `path` (already migrated).
 pub(crate) fn token_batcher(
     path: &Path,
+    target: Target,
     lease: Lease<sqlx::Sqlite>,
 ) -> Result<TokenBatcher, StoreError> {
     let runtime = tokio::runtime::Handle::current();
     let mut writer = Writer {
         path: path.to_owned(),
-        conn: Some(open(path)?),
+        target,
+        conn: Some(open(path, target)?),
     };
     TokenBatcher::spawn_thread("tollgate-token-writer", move |batch| {
         let mut held = runtime.block_on(lease.get()).map_err(crate::classify)?;
@@ -60,6 +75,7 @@ pub(crate) fn token_batcher(
 
 struct Writer {
     path: PathBuf,
+    target: Target,
     /// `None` after a failure left the connection unusable; the next batch reopens it.
     conn: Option<Connection>,
 }
@@ -68,7 +84,7 @@ impl Writer {
     fn write(&mut self, batch: &[Write]) -> Result<Vec<bool>, StoreError> {
         let conn = match self.conn.take() {
             Some(c) => c,
-            None => open(&self.path)?,
+            None => open(&self.path, self.target)?,
         };
         let result = write_batch(&conn, batch);
         // After an error, end the transaction so the next batch starts clean; a connection
@@ -81,12 +97,14 @@ impl Writer {
     }
 }
 
-fn open(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| classify(e, "token"))?;
+fn open(path: &Path, target: Target) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if target == Target::SharedMemory {
+        flags |= OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_MEMORY
+            | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e, "token"))?;
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(|e| classify(e, "token"))?;
     // As the sqlx connections (`sqlite.rs`): FULL, so that an acknowledged token survives
@@ -102,7 +120,7 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
 fn write_batch(conn: &Connection, batch: &[Write]) -> Result<Vec<bool>, StoreError> {
     let err = |e| classify(e, "token");
     conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
-    let mut insert = conn.prepare_cached(INSERT_TOKEN).map_err(err)?;
+    let mut insert = conn.prepare_cached(&INSERT_TOKEN).map_err(err)?;
     let mut won = Vec::with_capacity(batch.len());
     for w in batch {
         let took = match &w.claim {
@@ -114,26 +132,12 @@ fn write_batch(conn: &Connection, batch: &[Write]) -> Result<Vec<bool>, StoreErr
         };
         if took {
             for t in &w.tokens {
-                insert
-                    .execute(params![
-                        t.id,
-                        t.token_hash,
-                        t.kind.as_str(),
-                        t.client_id,
-                        t.user_id,
-                        t.username,
-                        tollgate_core::token::join_scopes(&t.scopes),
-                        t.grant_type.as_str(),
-                        t.family_id,
-                        t.refreshes_left,
-                        t.client_epoch,
-                        t.user_epoch,
-                        ms(t.issued_at),
-                        t.expires_at.map(ms),
-                        t.revoked_at.map(ms),
-                        t.consumed_at.map(ms),
-                    ])
-                    .map_err(err)?;
+                for (i, col) in tables::TOKEN_INSERT.iter().enumerate() {
+                    insert
+                        .raw_bind_parameter(i + 1, col.value(t))
+                        .map_err(err)?;
+                }
+                insert.raw_execute().map_err(err)?;
             }
         }
         won.push(took);
@@ -143,16 +147,29 @@ fn write_batch(conn: &Connection, batch: &[Write]) -> Result<Vec<bool>, StoreErr
     Ok(won)
 }
 
-/// rusqlite errors as the domain sees them, like `crate::classify_unique` does for sqlx.
+/// rusqlite errors as the domain sees them, like `crate::classify_unique` does for sqlx:
+/// a unique violation by the constraint's columns (`tables::unique_violation`).
 fn classify(e: rusqlite::Error, what: &'static str) -> StoreError {
-    match e.sqlite_error() {
-        Some(f) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
-            StoreError::Duplicate(what)
+    match &e {
+        rusqlite::Error::SqliteFailure(f, message)
+            if matches!(
+                f.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ) =>
+        {
+            let message = message.as_deref().unwrap_or_default();
+            tables::unique_violation(
+                Violated::SqliteMessage(message),
+                StoreError::Duplicate(what),
+            )
         }
-        Some(f) if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            StoreError::Unavailable(e.to_string())
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            StoreError::Unavailable(Cause::new(e))
         }
-        _ => StoreError::Database(e.to_string()),
+        _ => StoreError::Database(Cause::new(e)),
     }
 }
 
@@ -169,6 +186,19 @@ mod tests {
         assert!(matches!(
             classify(dup, "token"),
             StoreError::Duplicate("token")
+        ));
+        // A constraint the table knows is named by its columns, whatever `what` says.
+        conn.execute_batch(
+            "CREATE TABLE clients (name_key TEXT, version TEXT, UNIQUE (name_key, version)); \
+             INSERT INTO clients VALUES ('a', '1')",
+        )
+        .unwrap();
+        let dup = conn
+            .execute("INSERT INTO clients VALUES ('a', '1')", [])
+            .unwrap_err();
+        assert!(matches!(
+            classify(dup, "token"),
+            StoreError::DuplicateNameVersion
         ));
         let other = conn.execute("INSERT INTO nope VALUES (1)", []).unwrap_err();
         assert!(matches!(classify(other, "token"), StoreError::Database(_)));

@@ -5,7 +5,12 @@
 
 use sqlx::migrate::Migrator;
 use std::borrow::Cow;
-use tollgate_testkit::{each_backend, Backend};
+use tollgate_testkit::{Backend, TestDb};
+
+tollgate_testkit::backend_tests!(
+    schema_5_keeps_tokens_issued_before_findable_by_hash,
+    schema_6_rekeys_usernames_and_keeps_both_rows_of_a_new_collision,
+);
 
 /// The migrations up to and including `version`.
 fn up_to(mut m: Migrator, version: i64) -> Migrator {
@@ -59,62 +64,59 @@ macro_rules! seed_schema_4 {
 /// Schema 5 stops indexing `token_hash` (tokens are found by the id they carry); tokens
 /// issued before keep working through `legacy_hash`, and the SQLite table rebuild keeps
 /// every row, its `seq`, and the AUTOINCREMENT counter past deleted rows.
-#[tokio::test]
-async fn schema_5_keeps_tokens_issued_before_findable_by_hash() {
-    for db in each_backend().await {
-        let b = db.name();
-        match db.backend {
-            Backend::Sqlite => {
-                let options = db
-                    .url
-                    .parse::<sqlx::sqlite::SqliteConnectOptions>()
-                    .unwrap()
-                    .create_if_missing(true);
-                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-                seed_schema_4!(pool, sqlx::migrate!("./migrations/sqlite"), 1);
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-                seed_schema_4!(pool, sqlx::migrate!("./migrations/postgres"), true);
-            }
+async fn schema_5_keeps_tokens_issued_before_findable_by_hash(db: &TestDb) {
+    let b = db.name();
+    match db.backend {
+        Backend::Sqlite => {
+            let options = db
+                .url
+                .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            seed_schema_4!(pool, sqlx::migrate!("./migrations/sqlite"), 1);
         }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            seed_schema_4!(pool, sqlx::migrate!("./migrations/postgres"), true);
+        }
+    }
 
-        let store = tollgate_store::open(&db.url).await.unwrap();
-        for id in ["old-1", "old-2"] {
-            let found = store
-                .find_legacy_token(&format!("hash-{id}"))
-                .await
-                .unwrap()
-                .unwrap_or_else(|| panic!("{b}: {id} by its hash"));
-            assert_eq!(found.token.id, id, "{b}");
-            assert!(store.get_token(id).await.unwrap().is_some(), "{b}: {id}");
-        }
-        assert!(store.get_token("old-3").await.unwrap().is_none(), "{b}");
-        // A new token is not found by hash, and a hash is no longer unique.
-        let mut t = store.get_token("old-1").await.unwrap().unwrap().token;
-        t.id = "new-1".into();
-        store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
-        assert_eq!(
-            store
-                .find_legacy_token("hash-old-1")
-                .await
-                .unwrap()
-                .unwrap()
-                .token
-                .id,
-            "old-1",
-            "{b}"
-        );
-        let page = store
-            .list_tokens(&Default::default(), chrono::Utc::now(), None, 10)
+    let store = tollgate_store::open(&db.url).await.unwrap();
+    for id in ["old-1", "old-2"] {
+        let found = store
+            .find_legacy_token(&format!("hash-{id}"))
             .await
-            .unwrap();
-        let new = page.iter().find(|(_, s)| s.token.id == "new-1");
-        if let Some((seq, _)) = new {
-            assert!(*seq > 3, "{b}: seq {seq} reuses a purged row's");
-        } else {
-            panic!("{b}: new-1 not listed: {page:?}");
-        }
+            .unwrap()
+            .unwrap_or_else(|| panic!("{b}: {id} by its hash"));
+        assert_eq!(found.token.id, id, "{b}");
+        assert!(store.get_token(id).await.unwrap().is_some(), "{b}: {id}");
+    }
+    assert!(store.get_token("old-3").await.unwrap().is_none(), "{b}");
+    // A new token is not found by hash, and a hash is no longer unique.
+    let mut t = store.get_token("old-1").await.unwrap().unwrap().token;
+    t.id = "new-1".into();
+    store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+    assert_eq!(
+        store
+            .find_legacy_token("hash-old-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .id,
+        "old-1",
+        "{b}"
+    );
+    let page = store
+        .list_tokens(&Default::default(), chrono::Utc::now(), None, 10)
+        .await
+        .unwrap();
+    let new = page.iter().find(|(_, s)| s.token.id == "new-1");
+    if let Some((seq, _)) = new {
+        assert!(*seq > 3, "{b}: seq {seq} reuses a purged row's");
+    } else {
+        panic!("{b}: new-1 not listed: {page:?}");
     }
 }
 
@@ -150,49 +152,46 @@ macro_rules! seed_schema_5_users {
 /// Schema 6 keys usernames by NFKC + full case folding. Rows that now collide are all kept
 /// (none deleted or changed but its key); the one already holding the new key keeps it, the
 /// other stays reachable by id; a fullwidth name is found by its plain spelling.
-#[tokio::test]
-async fn schema_6_rekeys_usernames_and_keeps_both_rows_of_a_new_collision() {
-    for db in each_backend().await {
-        let b = db.name();
-        match db.backend {
-            Backend::Sqlite => {
-                let options = db
-                    .url
-                    .parse::<sqlx::sqlite::SqliteConnectOptions>()
-                    .unwrap()
-                    .create_if_missing(true);
-                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-                seed_schema_5_users!(pool, sqlx::migrate!("./migrations/sqlite"), 1, 0);
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-                seed_schema_5_users!(pool, sqlx::migrate!("./migrations/postgres"), true, false);
-            }
+async fn schema_6_rekeys_usernames_and_keeps_both_rows_of_a_new_collision(db: &TestDb) {
+    let b = db.name();
+    match db.backend {
+        Backend::Sqlite => {
+            let options = db
+                .url
+                .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            seed_schema_5_users!(pool, sqlx::migrate!("./migrations/sqlite"), 1, 0);
         }
-
-        let store = tollgate_store::open(&db.url).await.unwrap();
-        for id in ["u1", "u2", "u3"] {
-            assert!(
-                store.get_user(id).await.unwrap().is_some(),
-                "{b}: {id} kept"
-            );
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            seed_schema_5_users!(pool, sqlx::migrate!("./migrations/postgres"), true, false);
         }
-        let u1 = store.get_user("u1").await.unwrap().unwrap();
-        assert_eq!(u1.username, "Straße", "{b}: the name as typed is kept");
-        for spelling in ["strasse", "STRASSE", "Straße"] {
-            let found = store.get_user_by_username(spelling).await.unwrap();
-            assert_eq!(
-                found.map(|u| u.id),
-                Some("u2".to_owned()),
-                "{b}: {spelling} finds the row that already held the key"
-            );
-        }
-        let found = store.get_user_by_username("alice").await.unwrap();
-        assert_eq!(found.map(|u| u.id), Some("u3".to_owned()), "{b}: fullwidth");
-        drop(store);
-        // Opening again does not rekey again (the marker is claimed once).
-        let store = tollgate_store::open(&db.url).await.unwrap();
-        let found = store.get_user_by_username("Straße").await.unwrap();
-        assert_eq!(found.map(|u| u.id), Some("u2".to_owned()), "{b}: reopened");
     }
+
+    let store = tollgate_store::open(&db.url).await.unwrap();
+    for id in ["u1", "u2", "u3"] {
+        assert!(
+            store.get_user(id).await.unwrap().is_some(),
+            "{b}: {id} kept"
+        );
+    }
+    let u1 = store.get_user("u1").await.unwrap().unwrap();
+    assert_eq!(u1.username, "Straße", "{b}: the name as typed is kept");
+    for spelling in ["strasse", "STRASSE", "Straße"] {
+        let found = store.get_user_by_username(spelling).await.unwrap();
+        assert_eq!(
+            found.map(|u| u.id),
+            Some("u2".to_owned()),
+            "{b}: {spelling} finds the row that already held the key"
+        );
+    }
+    let found = store.get_user_by_username("alice").await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some("u3".to_owned()), "{b}: fullwidth");
+    drop(store);
+    // Opening again does not rekey again (the marker is claimed once).
+    let store = tollgate_store::open(&db.url).await.unwrap();
+    let found = store.get_user_by_username("Straße").await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some("u2".to_owned()), "{b}: reopened");
 }

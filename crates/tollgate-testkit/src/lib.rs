@@ -93,6 +93,37 @@ pub async fn postgres(server_url: &str) -> TestDb {
     }
 }
 
+/// Runs each named `async fn(&TestDb)` once per backend, as tests of their own:
+/// `<name>::sqlite` always, `<name>::postgres` when `TEST_POSTGRES_URL` is set (skipped
+/// with a message otherwise, a failure under `CI`; see `postgres_url`). Each run gets a
+/// fresh database, and a failure names its backend in the test's name, so a body needs no
+/// loop and no per-backend labels.
+///
+/// ```ignore
+/// async fn tokens_round_trip(db: &TestDb) { … }
+/// tollgate_testkit::backend_tests!(tokens_round_trip);
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$test(&$crate::sqlite()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(url) = $crate::postgres_url() {
+                        super::$test(&$crate::postgres(&url).await).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
 /// A fresh database on each backend to test: SQLite, then PostgreSQL if configured.
 pub async fn each_backend() -> Vec<TestDb> {
     let mut v = vec![sqlite()];

@@ -142,7 +142,7 @@ pub fn known_parameter(name: &str) -> Option<&'static str> {
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(m) => Self::TemporarilyUnavailable(m),
+            StoreError::Unavailable(m) => Self::TemporarilyUnavailable(m.to_string()),
             other => Self::ServerError(other.to_string()),
         }
     }
