@@ -426,30 +426,58 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), (&'static str, String)> {
 }
 
 fn parse_redirect_uris(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
-    if list.len() > REDIRECT_URIS_MAX {
-        errs.push(FieldError::new(
-            "redirect_uris",
-            "too_many",
-            format!("at most {REDIRECT_URIS_MAX} redirect URIs are allowed"),
-        ));
-        return Vec::new();
-    }
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for (i, uri) in list.iter().enumerate() {
-        let field = format!("redirect_uris[{i}]");
-        if let Err((code, msg)) = check_redirect_uri(uri) {
-            errs.push(FieldError::new(field, code, format!("redirect URI {msg}")));
-        } else if out.contains(uri) {
+    let rule = ListRule {
+        field: "redirect_uris",
+        max: REDIRECT_URIS_MAX,
+        noun: "redirect URI",
+        plural: "redirect URIs",
+    };
+    rule.parse(errs, list, |uri| {
+        check_redirect_uri(uri).map_err(|(code, msg)| (code, format!("redirect URI {msg}")))
+    })
+}
+
+/// A list field (`redirect_uris`, `scopes`): at most `max` entries, each checked on its
+/// own and named by its index, none twice.
+struct ListRule {
+    field: &'static str,
+    max: usize,
+    noun: &'static str,
+    plural: &'static str,
+}
+
+impl ListRule {
+    fn parse(
+        &self,
+        errs: &mut Vec<FieldError>,
+        list: &[String],
+        check: impl Fn(&str) -> Result<(), (&'static str, String)>,
+    ) -> Vec<String> {
+        if list.len() > self.max {
             errs.push(FieldError::new(
-                field,
-                "duplicate",
-                format!("redirect URI {uri:?} is listed twice"),
+                self.field,
+                "too_many",
+                format!("at most {} {} are allowed", self.max, self.plural),
             ));
-        } else {
-            out.push(uri.clone());
+            return Vec::new();
         }
+        let mut out: Vec<String> = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            let field = format!("{}[{i}]", self.field);
+            if let Err((code, msg)) = check(v) {
+                errs.push(FieldError::new(field, code, msg));
+            } else if out.contains(v) {
+                errs.push(FieldError::new(
+                    field,
+                    "duplicate",
+                    format!("{} {v:?} is listed twice", self.noun),
+                ));
+            } else {
+                out.push(v.clone());
+            }
+        }
+        out
     }
-    out
 }
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -460,95 +488,89 @@ pub fn is_scope_token(s: &str) -> bool {
 }
 
 fn parse_scopes(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
-    if list.len() > SCOPES_MAX {
-        errs.push(FieldError::new(
-            "scopes",
-            "too_many",
-            format!("at most {SCOPES_MAX} scopes are allowed"),
-        ));
-        return Vec::new();
-    }
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for (i, s) in list.iter().enumerate() {
-        let field = format!("scopes[{i}]");
+    let rule = ListRule {
+        field: "scopes",
+        max: SCOPES_MAX,
+        noun: "scope",
+        plural: "scopes",
+    };
+    rule.parse(errs, list, |s| {
         if s.len() > SCOPE_LEN_MAX {
-            errs.push(FieldError::new(
-                field,
+            Err((
                 "too_long",
                 format!("scope must be at most {SCOPE_LEN_MAX} characters"),
-            ));
+            ))
         } else if !is_scope_token(s) {
-            errs.push(FieldError::new(
-                field,
+            Err((
                 "invalid",
                 format!("{s:?} is not a valid scope: use printable ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3)"),
-            ));
-        } else if out.contains(s) {
-            errs.push(FieldError::new(
-                field,
-                "duplicate",
-                format!("scope {s:?} is listed twice"),
-            ));
+            ))
         } else {
-            out.push(s.clone());
+            Ok(())
         }
-    }
-    out
+    })
 }
 
 fn parse_lifetime(errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<TokenLifetime> {
-    match v {
-        LimitInput::Text(s) if s == "never" => Some(TokenLifetime::Never),
-        LimitInput::Number(n) => match *n {
-            Some(s) if (1..=LIFETIME_MAX).contains(&s) => {
-                u32::try_from(s).ok().map(TokenLifetime::Seconds)
-            }
-            _ => {
-                errs.push(FieldError::new(
-                    "access_token_lifetime",
-                    "out_of_range",
-                    format!("access_token_lifetime must be a whole number of seconds from 1 to {LIFETIME_MAX}, or \"never\""),
-                ));
-                None
-            }
-        },
-        _ => {
-            errs.push(FieldError::new(
-                "access_token_lifetime",
-                "invalid",
-                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not {}", v.shown()),
-            ));
-            None
-        }
-    }
+    let rule = LimitRule {
+        field: "access_token_lifetime",
+        keyword: ("never", TokenLifetime::Never),
+        range: 1..=LIFETIME_MAX,
+        number: TokenLifetime::Seconds,
+        out_of_range: format!("access_token_lifetime must be a whole number of seconds from 1 to {LIFETIME_MAX}, or \"never\""),
+        invalid: format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}"),
+    };
+    rule.parse(errs, v)
 }
 
 fn parse_refresh_count(errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<RefreshCount> {
-    match v {
-        LimitInput::Text(s) if s == "unlimited" => Some(RefreshCount::Unlimited),
-        LimitInput::Number(n) => match *n {
-            Some(c) if (0..=REFRESH_COUNT_MAX).contains(&c) => {
-                u32::try_from(c).ok().map(RefreshCount::Limited)
+    let rule = LimitRule {
+        field: "refresh_count",
+        keyword: ("unlimited", RefreshCount::Unlimited),
+        range: 0..=REFRESH_COUNT_MAX,
+        number: RefreshCount::Limited,
+        out_of_range: format!(
+            "refresh_count must be a whole number from 0 to {REFRESH_COUNT_MAX}, or \"unlimited\""
+        ),
+        invalid: "refresh_count must be \"unlimited\" or a whole number ≥ 0".to_owned(),
+    };
+    rule.parse(errs, v)
+}
+
+/// A limit field: its keyword, or a whole number in `range`. A number outside it is
+/// `out_of_range`, anything else `invalid` (the message then says what was given).
+struct LimitRule<T> {
+    field: &'static str,
+    keyword: (&'static str, T),
+    range: std::ops::RangeInclusive<i64>,
+    number: fn(u32) -> T,
+    out_of_range: String,
+    invalid: String,
+}
+
+impl<T> LimitRule<T> {
+    fn parse(self, errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<T> {
+        match v {
+            LimitInput::Text(s) if *s == self.keyword.0 => Some(self.keyword.1),
+            LimitInput::Number(Some(n)) if self.range.contains(n) => {
+                u32::try_from(*n).ok().map(self.number)
             }
-            _ => {
+            LimitInput::Number(_) => {
                 errs.push(FieldError::new(
-                    "refresh_count",
+                    self.field,
                     "out_of_range",
-                    format!("refresh_count must be a whole number from 0 to {REFRESH_COUNT_MAX}, or \"unlimited\""),
+                    self.out_of_range,
                 ));
                 None
             }
-        },
-        _ => {
-            errs.push(FieldError::new(
-                "refresh_count",
-                "invalid",
-                format!(
-                    "refresh_count must be \"unlimited\" or a whole number ≥ 0, not {}",
-                    v.shown()
-                ),
-            ));
-            None
+            _ => {
+                errs.push(FieldError::new(
+                    self.field,
+                    "invalid",
+                    format!("{}, not {}", self.invalid, v.shown()),
+                ));
+                None
+            }
         }
     }
 }

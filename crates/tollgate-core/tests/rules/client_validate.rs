@@ -540,6 +540,46 @@ fn messages_name_the_field_and_the_rule() {
         ),
         "refresh_count must be \"unlimited\" or a whole number ≥ 0, not \"lots\""
     );
+    assert_eq!(
+        message(
+            &|i| i.redirect_uris = list(&["https://a.example/cb"; 21]),
+            "redirect_uris"
+        ),
+        "at most 20 redirect URIs are allowed"
+    );
+    assert_eq!(
+        message(
+            &|i| i.redirect_uris = list(&["https://a.example/cb"; 2]),
+            "redirect_uris[1]"
+        ),
+        "redirect URI \"https://a.example/cb\" is listed twice"
+    );
+    assert_eq!(
+        message(&|i| i.scopes = Some(vec!["s".into(); 101]), "scopes"),
+        "at most 100 scopes are allowed"
+    );
+    assert_eq!(
+        message(&|i| i.scopes = list(&["a\"b"]), "scopes[0]"),
+        "\"a\\\"b\" is not a valid scope: use printable ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3)"
+    );
+    assert_eq!(
+        message(&|i| i.scopes = Some(vec!["s".repeat(129)]), "scopes[0]"),
+        "scope must be at most 128 characters"
+    );
+    assert_eq!(
+        message(
+            &|i| i.access_token_lifetime = Some(LimitInput::Number(Some(0))),
+            "access_token_lifetime"
+        ),
+        "access_token_lifetime must be a whole number of seconds from 1 to 315360000, or \"never\""
+    );
+    assert_eq!(
+        message(
+            &|i| i.refresh_count = Some(LimitInput::Number(Some(-1))),
+            "refresh_count"
+        ),
+        "refresh_count must be a whole number from 0 to 2147483647, or \"unlimited\""
+    );
     assert!(message(
         &|i| i.description = Some(Some("\u{0}".into())),
         "description"
