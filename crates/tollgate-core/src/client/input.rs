@@ -96,6 +96,34 @@ impl ClientSettings {
     }
 }
 
+impl ClientSettings {
+    /// A client with these settings and nothing else yet: no id, secret or history, which
+    /// the caller fills in.
+    pub fn into_client(self) -> Client {
+        let never = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        Client {
+            client_id: String::new(),
+            name: self.name,
+            version: self.version,
+            description: self.description,
+            client_type: self.client_type,
+            grant_types: self.grant_types,
+            redirect_uris: self.redirect_uris,
+            scopes: self.scopes,
+            access_token_lifetime: self.access_token_lifetime,
+            refresh_count: self.refresh_count,
+            active: self.active,
+            secret_hash: None,
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
+            token_epoch: 0,
+            revision: 0,
+            created_at: never,
+            updated_at: never,
+        }
+    }
+}
+
 /// Validates `input` on its own (create, `existing == None`) or as a change to `existing`.
 /// Returns every problem found, not just the first.
 pub fn validate(
@@ -426,13 +454,12 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), (&'static str, String)> {
 }
 
 fn parse_redirect_uris(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
-    let rule = ListRule {
+    const RULE: ListRule = ListRule {
         field: "redirect_uris",
         max: REDIRECT_URIS_MAX,
-        noun: "redirect URI",
-        plural: "redirect URIs",
+        noun: ("redirect URI", "redirect URIs"),
     };
-    rule.parse(errs, list, |uri| {
+    RULE.parse(errs, list, |uri| {
         check_redirect_uri(uri).map_err(|(code, msg)| (code, format!("redirect URI {msg}")))
     })
 }
@@ -442,8 +469,8 @@ fn parse_redirect_uris(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<Strin
 struct ListRule {
     field: &'static str,
     max: usize,
-    noun: &'static str,
-    plural: &'static str,
+    /// How messages call one entry, and several.
+    noun: (&'static str, &'static str),
 }
 
 impl ListRule {
@@ -457,7 +484,7 @@ impl ListRule {
             errs.push(FieldError::new(
                 self.field,
                 "too_many",
-                format!("at most {} {} are allowed", self.max, self.plural),
+                format!("at most {} {} are allowed", self.max, self.noun.1),
             ));
             return Vec::new();
         }
@@ -470,7 +497,7 @@ impl ListRule {
                 errs.push(FieldError::new(
                     field,
                     "duplicate",
-                    format!("{} {v:?} is listed twice", self.noun),
+                    format!("{} {v:?} is listed twice", self.noun.0),
                 ));
             } else {
                 out.push(v.clone());
@@ -488,13 +515,12 @@ pub fn is_scope_token(s: &str) -> bool {
 }
 
 fn parse_scopes(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
-    let rule = ListRule {
+    const RULE: ListRule = ListRule {
         field: "scopes",
         max: SCOPES_MAX,
-        noun: "scope",
-        plural: "scopes",
+        noun: ("scope", "scopes"),
     };
-    rule.parse(errs, list, |s| {
+    RULE.parse(errs, list, |s| {
         if s.len() > SCOPE_LEN_MAX {
             Err((
                 "too_long",

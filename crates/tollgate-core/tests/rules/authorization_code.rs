@@ -6,13 +6,7 @@ use crate::common::*;
 async fn authorization_code_flow_issues_tokens_for_the_approved_scope() {
     let w = world().await;
     let web = w
-        .app(
-            "web",
-            Reg {
-                refresh: LimitInput::Number(Some(1)),
-                ..Default::default()
-            },
-        )
+        .app("web", Reg::refresh(LimitInput::Number(Some(1))))
         .await;
     let alice = w.user("alice").await;
     let req = AuthorizeRequest {
@@ -46,13 +40,7 @@ async fn authorization_code_flow_issues_tokens_for_the_approved_scope() {
 async fn authorization_code_is_single_use_and_reuse_revokes_the_family() {
     let w = world().await;
     let web = w
-        .app(
-            "web",
-            Reg {
-                refresh: LimitInput::Number(Some(3)),
-                ..Default::default()
-            },
-        )
+        .app("web", Reg::refresh(LimitInput::Number(Some(3))))
         .await;
     let alice = w.user("alice").await;
     let code = w.code_for(&web, &alice).await;
@@ -208,15 +196,7 @@ async fn a_code_dies_with_its_users_or_clients_epoch() {
 #[tokio::test]
 async fn pkce_verifier_cases() {
     let w = world().await;
-    let spa = w
-        .app(
-            "spa",
-            Reg {
-                public: true,
-                ..Default::default()
-            },
-        )
-        .await;
+    let spa = w.app("spa", Reg::public()).await;
     let alice = w.user("alice").await;
     let cases: [(&str, Option<String>, Result<(), &str>); 5] = [
         ("right verifier", Some(VERIFIER.into()), Ok(())),

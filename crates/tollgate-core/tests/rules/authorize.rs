@@ -16,24 +16,10 @@ enum Outcome {
 async fn authorize_request_cases() {
     let w = world().await;
     let web = w
-        .app(
-            "web",
-            Reg {
-                grants: &["authorization_code", "implicit"],
-                ..Default::default()
-            },
-        )
+        .app("web", Reg::grants(&["authorization_code", "implicit"]))
         .await;
     let code_only = w.app("code-only", Reg::default()).await;
-    let spa = w
-        .app(
-            "spa",
-            Reg {
-                public: true,
-                ..Default::default()
-            },
-        )
-        .await;
+    let spa = w.app("spa", Reg::public()).await;
     let gone = w.app("gone", Reg::default()).await;
     w.s.clients
         .set_active(&admin(), &gone.client.client_id, false, None)
@@ -189,15 +175,7 @@ async fn authorize_request_cases() {
 #[tokio::test]
 async fn implicit_grant_puts_the_token_in_the_fragment() {
     let w = world().await;
-    let web = w
-        .app(
-            "web",
-            Reg {
-                grants: &["implicit"],
-                ..Default::default()
-            },
-        )
-        .await;
+    let web = w.app("web", Reg::grants(&["implicit"])).await;
     let alice = w.user("alice").await;
     let req = AuthorizeRequest {
         response_type: Some("token".into()),

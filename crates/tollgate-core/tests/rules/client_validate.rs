@@ -667,26 +667,10 @@ fn every_field_fails_in_one_call() {
 }
 
 fn stored(s: ClientSettings) -> Client {
-    let t = chrono::DateTime::from_timestamp(0, 0).unwrap_or_default();
     Client {
         client_id: "c1".into(),
-        name: s.name,
-        version: s.version,
-        description: s.description,
-        client_type: s.client_type,
-        grant_types: s.grant_types,
-        redirect_uris: s.redirect_uris,
-        scopes: s.scopes,
-        access_token_lifetime: s.access_token_lifetime,
-        refresh_count: s.refresh_count,
-        active: s.active,
-        secret_hash: None,
-        previous_secret_hash: None,
-        previous_secret_expires_at: None,
-        token_epoch: 0,
         revision: 1,
-        created_at: t,
-        updated_at: t,
+        ..s.into_client()
     }
 }
 

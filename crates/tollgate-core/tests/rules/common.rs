@@ -81,6 +81,36 @@ impl Default for Reg<'_> {
     }
 }
 
+impl Reg<'static> {
+    /// A confidential client of these grants.
+    pub(crate) fn grants(grants: &'static [&'static str]) -> Self {
+        Self {
+            grants,
+            ..Default::default()
+        }
+    }
+
+    /// A confidential client of the code flow, with this refresh count.
+    pub(crate) fn refresh(refresh: LimitInput) -> Self {
+        Self {
+            refresh,
+            ..Default::default()
+        }
+    }
+
+    /// A public client of the code flow.
+    pub(crate) fn public() -> Self {
+        Self {
+            public: true,
+            ..Default::default()
+        }
+    }
+}
+
+pub(crate) fn unlimited() -> LimitInput {
+    LimitInput::keyword("unlimited")
+}
+
 pub(crate) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }

@@ -9,9 +9,8 @@ async fn introspection_cases() {
         .app(
             "svc",
             Reg {
-                grants: &["client_credentials"],
                 lifetime: LimitInput::Number(Some(60)),
-                ..Default::default()
+                ..Reg::grants(&["client_credentials"])
             },
         )
         .await;
@@ -54,10 +53,7 @@ async fn introspection_cases() {
 #[tokio::test]
 async fn introspection_describes_another_clients_token_as_that_clients() {
     let w = world().await;
-    let reg = || Reg {
-        grants: &["client_credentials"],
-        ..Default::default()
-    };
+    let reg = || Reg::grants(&["client_credentials"]);
     let a = w.app("a", reg()).await;
     w.app("b", reg()).await;
     let t = w.token(&a, cc(Some("read"))).await.unwrap().access_token;
@@ -71,10 +67,7 @@ async fn introspection_describes_another_clients_token_as_that_clients() {
 #[tokio::test]
 async fn revocation_is_idempotent_and_ignores_unknown_and_foreign_tokens() {
     let w = world().await;
-    let reg = || Reg {
-        grants: &["client_credentials"],
-        ..Default::default()
-    };
+    let reg = || Reg::grants(&["client_credentials"]);
     let a = w.app("a", reg()).await;
     let b = w.app("b", reg()).await;
     let t = w.token(&a, cc(None)).await.unwrap().access_token;
@@ -97,15 +90,7 @@ async fn revocation_is_idempotent_and_ignores_unknown_and_foreign_tokens() {
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_family() {
     let w = world().await;
-    let web = w
-        .app(
-            "web",
-            Reg {
-                refresh: LimitInput::keyword("unlimited"),
-                ..Default::default()
-            },
-        )
-        .await;
+    let web = w.app("web", Reg::refresh(unlimited())).await;
     let alice = w.user("alice").await;
     let one = w.code_flow(&web, &alice).await;
     let two = w.code_flow(&web, &alice).await;

@@ -17,15 +17,7 @@ async fn refresh_count_allows_exactly_that_many_refreshes() {
     ];
     for (i, (count, allowed)) in cases.into_iter().enumerate() {
         let label = format!("{count:?}");
-        let app = w
-            .app(
-                &format!("app{i}"),
-                Reg {
-                    refresh: count,
-                    ..Default::default()
-                },
-            )
-            .await;
+        let app = w.app(&format!("app{i}"), Reg::refresh(count)).await;
         let mut r = w.code_flow(&app, &alice).await;
         let (mut done, mut last) = (0, None);
         while let Some(rt) = r.refresh_token.take() {
@@ -55,15 +47,7 @@ async fn refresh_count_allows_exactly_that_many_refreshes() {
 #[tokio::test]
 async fn refresh_rotation_detects_reuse_and_revokes_the_family() {
     let w = world().await;
-    let web = w
-        .app(
-            "web",
-            Reg {
-                refresh: LimitInput::keyword("unlimited"),
-                ..Default::default()
-            },
-        )
-        .await;
+    let web = w.app("web", Reg::refresh(unlimited())).await;
     let alice = w.user("alice").await;
     let first = w.code_flow(&web, &alice).await;
     let rt1 = first.refresh_token.unwrap();
@@ -86,24 +70,8 @@ async fn refresh_rotation_detects_reuse_and_revokes_the_family() {
 #[tokio::test]
 async fn refresh_request_cases() {
     let w = world().await;
-    let web = w
-        .app(
-            "web",
-            Reg {
-                refresh: LimitInput::keyword("unlimited"),
-                ..Default::default()
-            },
-        )
-        .await;
-    let other = w
-        .app(
-            "other",
-            Reg {
-                refresh: LimitInput::keyword("unlimited"),
-                ..Default::default()
-            },
-        )
-        .await;
+    let web = w.app("web", Reg::refresh(unlimited())).await;
+    let other = w.app("other", Reg::refresh(unlimited())).await;
     let alice = w.user("alice").await;
     // (case, asked by the other client, scope, the scope granted or the error)
     type Case<'a> = (&'a str, bool, Option<&'a str>, Result<&'a str, &'a str>);
@@ -160,9 +128,8 @@ async fn refresh_follows_the_clients_current_scopes_and_grants() {
         .app(
             "web",
             Reg {
-                grants: &["authorization_code", "client_credentials"],
                 refresh: LimitInput::keyword("unlimited"),
-                ..Default::default()
+                ..Reg::grants(&["authorization_code", "client_credentials"])
             },
         )
         .await;
@@ -209,10 +176,7 @@ async fn refresh_follows_the_clients_current_scopes_and_grants() {
 #[tokio::test]
 async fn refresh_after_an_epoch_change_is_invalid_grant() {
     let w = world().await;
-    let reg = || Reg {
-        refresh: LimitInput::keyword("unlimited"),
-        ..Default::default()
-    };
+    let reg = || Reg::refresh(unlimited());
     let off = || UserChange {
         active: Some(false),
         ..Default::default()

@@ -6,15 +6,7 @@ use crate::common::*;
 #[tokio::test]
 async fn client_credentials_issues_an_access_token_only_for_the_narrowed_scope() {
     let w = world().await;
-    let app = w
-        .app(
-            "svc",
-            Reg {
-                grants: &["client_credentials"],
-                ..Default::default()
-            },
-        )
-        .await;
+    let app = w.app("svc", Reg::grants(&["client_credentials"])).await;
     let r = w.token(&app, cc(Some("write read write"))).await.unwrap();
     assert_eq!(r.scope, "write read");
     assert_eq!(r.expires_in, Some(3600));
@@ -47,9 +39,8 @@ async fn never_expiring_tokens_have_no_expires_in_and_no_exp() {
         .app(
             "svc",
             Reg {
-                grants: &["client_credentials"],
                 lifetime: LimitInput::keyword("never"),
-                ..Default::default()
+                ..Reg::grants(&["client_credentials"])
             },
         )
         .await;
@@ -65,25 +56,9 @@ async fn never_expiring_tokens_have_no_expires_in_and_no_exp() {
 #[tokio::test]
 async fn token_requests_are_refused_with_the_rfc_6749_code() {
     let w = world().await;
-    let svc = w
-        .app(
-            "svc",
-            Reg {
-                grants: &["client_credentials"],
-                ..Default::default()
-            },
-        )
-        .await;
+    let svc = w.app("svc", Reg::grants(&["client_credentials"])).await;
     let web = w.app("web", Reg::default()).await;
-    let legacy = w
-        .app(
-            "legacy",
-            Reg {
-                grants: &["password"],
-                ..Default::default()
-            },
-        )
-        .await;
+    let legacy = w.app("legacy", Reg::grants(&["password"])).await;
     w.user("alice").await;
     let wrong_secret = App {
         client: svc.client.clone(),
@@ -219,15 +194,7 @@ async fn token_requests_are_refused_with_the_rfc_6749_code() {
 #[tokio::test]
 async fn a_deactivated_client_cannot_authenticate_and_its_tokens_die() {
     let w = world().await;
-    let svc = w
-        .app(
-            "svc",
-            Reg {
-                grants: &["client_credentials"],
-                ..Default::default()
-            },
-        )
-        .await;
+    let svc = w.app("svc", Reg::grants(&["client_credentials"])).await;
     let t = w.token(&svc, cc(None)).await.unwrap().access_token;
     let id = &svc.client.client_id;
     w.s.clients
@@ -249,15 +216,7 @@ async fn a_deactivated_client_cannot_authenticate_and_its_tokens_die() {
 #[tokio::test]
 async fn a_public_client_authenticates_with_its_id_alone_and_never_with_a_secret() {
     let w = world().await;
-    let spa = w
-        .app(
-            "spa",
-            Reg {
-                public: true,
-                ..Default::default()
-            },
-        )
-        .await;
+    let spa = w.app("spa", Reg::public()).await;
     assert!(spa.creds.secret.is_none());
     let ok =
         w.s.oauth
@@ -286,9 +245,8 @@ async fn password_grant_issues_a_user_token_without_refresh_until_the_user_is_de
         .app(
             "legacy",
             Reg {
-                grants: &["password"],
                 refresh: LimitInput::keyword("unlimited"),
-                ..Default::default()
+                ..Reg::grants(&["password"])
             },
         )
         .await;
