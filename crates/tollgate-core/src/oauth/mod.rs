@@ -330,7 +330,7 @@ impl OAuthService {
 
     /// A new token and the record to store for it.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn mint(
+    fn mint(
         &self,
         kind: TokenKind,
         client: &Client,
