@@ -87,12 +87,10 @@ impl ClientCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{ClientType, GrantSet, RefreshCount, TokenLifetime};
-    use chrono::Utc;
+    use crate::client::{ClientSettings, ClientType, GrantSet, RefreshCount, TokenLifetime};
 
     fn client(name: &str) -> Client {
-        Client {
-            client_id: "c1".into(),
+        let settings = ClientSettings {
             name: name.into(),
             version: "1".into(),
             description: None,
@@ -103,13 +101,11 @@ mod tests {
             access_token_lifetime: TokenLifetime::Seconds(3600),
             refresh_count: RefreshCount::Unlimited,
             active: true,
-            secret_hash: None,
-            previous_secret_hash: None,
-            previous_secret_expires_at: None,
-            token_epoch: 0,
+        };
+        Client {
+            client_id: "c1".into(),
             revision: 1,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            ..settings.into_client()
         }
     }
 

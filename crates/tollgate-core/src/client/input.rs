@@ -96,6 +96,34 @@ impl ClientSettings {
     }
 }
 
+impl ClientSettings {
+    /// A client with these settings and nothing else yet: no id, secret or history, which
+    /// the caller fills in.
+    pub fn into_client(self) -> Client {
+        let never = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        Client {
+            client_id: String::new(),
+            name: self.name,
+            version: self.version,
+            description: self.description,
+            client_type: self.client_type,
+            grant_types: self.grant_types,
+            redirect_uris: self.redirect_uris,
+            scopes: self.scopes,
+            access_token_lifetime: self.access_token_lifetime,
+            refresh_count: self.refresh_count,
+            active: self.active,
+            secret_hash: None,
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
+            token_epoch: 0,
+            revision: 0,
+            created_at: never,
+            updated_at: never,
+        }
+    }
+}
+
 /// Validates `input` on its own (create, `existing == None`) or as a change to `existing`.
 /// Returns every problem found, not just the first.
 pub fn validate(
@@ -426,30 +454,57 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), (&'static str, String)> {
 }
 
 fn parse_redirect_uris(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
-    if list.len() > REDIRECT_URIS_MAX {
-        errs.push(FieldError::new(
-            "redirect_uris",
-            "too_many",
-            format!("at most {REDIRECT_URIS_MAX} redirect URIs are allowed"),
-        ));
-        return Vec::new();
-    }
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for (i, uri) in list.iter().enumerate() {
-        let field = format!("redirect_uris[{i}]");
-        if let Err((code, msg)) = check_redirect_uri(uri) {
-            errs.push(FieldError::new(field, code, format!("redirect URI {msg}")));
-        } else if out.contains(uri) {
+    const RULE: ListRule = ListRule {
+        field: "redirect_uris",
+        max: REDIRECT_URIS_MAX,
+        noun: ("redirect URI", "redirect URIs"),
+    };
+    RULE.parse(errs, list, |uri| {
+        check_redirect_uri(uri).map_err(|(code, msg)| (code, format!("redirect URI {msg}")))
+    })
+}
+
+/// A list field (`redirect_uris`, `scopes`): at most `max` entries, each checked on its
+/// own and named by its index, none twice.
+struct ListRule {
+    field: &'static str,
+    max: usize,
+    /// How messages call one entry, and several.
+    noun: (&'static str, &'static str),
+}
+
+impl ListRule {
+    fn parse(
+        &self,
+        errs: &mut Vec<FieldError>,
+        list: &[String],
+        check: impl Fn(&str) -> Result<(), (&'static str, String)>,
+    ) -> Vec<String> {
+        if list.len() > self.max {
             errs.push(FieldError::new(
-                field,
-                "duplicate",
-                format!("redirect URI {uri:?} is listed twice"),
+                self.field,
+                "too_many",
+                format!("at most {} {} are allowed", self.max, self.noun.1),
             ));
-        } else {
-            out.push(uri.clone());
+            return Vec::new();
         }
+        let mut out: Vec<String> = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            let field = format!("{}[{i}]", self.field);
+            if let Err((code, msg)) = check(v) {
+                errs.push(FieldError::new(field, code, msg));
+            } else if out.contains(v) {
+                errs.push(FieldError::new(
+                    field,
+                    "duplicate",
+                    format!("{} {v:?} is listed twice", self.noun.0),
+                ));
+            } else {
+                out.push(v.clone());
+            }
+        }
+        out
     }
-    out
 }
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -460,225 +515,88 @@ pub fn is_scope_token(s: &str) -> bool {
 }
 
 fn parse_scopes(errs: &mut Vec<FieldError>, list: &[String]) -> Vec<String> {
-    if list.len() > SCOPES_MAX {
-        errs.push(FieldError::new(
-            "scopes",
-            "too_many",
-            format!("at most {SCOPES_MAX} scopes are allowed"),
-        ));
-        return Vec::new();
-    }
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for (i, s) in list.iter().enumerate() {
-        let field = format!("scopes[{i}]");
+    const RULE: ListRule = ListRule {
+        field: "scopes",
+        max: SCOPES_MAX,
+        noun: ("scope", "scopes"),
+    };
+    RULE.parse(errs, list, |s| {
         if s.len() > SCOPE_LEN_MAX {
-            errs.push(FieldError::new(
-                field,
+            Err((
                 "too_long",
                 format!("scope must be at most {SCOPE_LEN_MAX} characters"),
-            ));
+            ))
         } else if !is_scope_token(s) {
-            errs.push(FieldError::new(
-                field,
+            Err((
                 "invalid",
                 format!("{s:?} is not a valid scope: use printable ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3)"),
-            ));
-        } else if out.contains(s) {
-            errs.push(FieldError::new(
-                field,
-                "duplicate",
-                format!("scope {s:?} is listed twice"),
-            ));
+            ))
         } else {
-            out.push(s.clone());
+            Ok(())
         }
-    }
-    out
+    })
 }
 
 fn parse_lifetime(errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<TokenLifetime> {
-    match v {
-        LimitInput::Text(s) if s == "never" => Some(TokenLifetime::Never),
-        LimitInput::Number(n) => match *n {
-            Some(s) if (1..=LIFETIME_MAX).contains(&s) => {
-                u32::try_from(s).ok().map(TokenLifetime::Seconds)
-            }
-            _ => {
-                errs.push(FieldError::new(
-                    "access_token_lifetime",
-                    "out_of_range",
-                    format!("access_token_lifetime must be a whole number of seconds from 1 to {LIFETIME_MAX}, or \"never\""),
-                ));
-                None
-            }
-        },
-        _ => {
-            errs.push(FieldError::new(
-                "access_token_lifetime",
-                "invalid",
-                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not {}", v.shown()),
-            ));
-            None
-        }
-    }
+    let rule = LimitRule {
+        field: "access_token_lifetime",
+        keyword: ("never", TokenLifetime::Never),
+        range: 1..=LIFETIME_MAX,
+        number: TokenLifetime::Seconds,
+        out_of_range: format!("access_token_lifetime must be a whole number of seconds from 1 to {LIFETIME_MAX}, or \"never\""),
+        invalid: format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}"),
+    };
+    rule.parse(errs, v)
 }
 
 fn parse_refresh_count(errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<RefreshCount> {
-    match v {
-        LimitInput::Text(s) if s == "unlimited" => Some(RefreshCount::Unlimited),
-        LimitInput::Number(n) => match *n {
-            Some(c) if (0..=REFRESH_COUNT_MAX).contains(&c) => {
-                u32::try_from(c).ok().map(RefreshCount::Limited)
+    let rule = LimitRule {
+        field: "refresh_count",
+        keyword: ("unlimited", RefreshCount::Unlimited),
+        range: 0..=REFRESH_COUNT_MAX,
+        number: RefreshCount::Limited,
+        out_of_range: format!(
+            "refresh_count must be a whole number from 0 to {REFRESH_COUNT_MAX}, or \"unlimited\""
+        ),
+        invalid: "refresh_count must be \"unlimited\" or a whole number ≥ 0".to_owned(),
+    };
+    rule.parse(errs, v)
+}
+
+/// A limit field: its keyword, or a whole number in `range`. A number outside it is
+/// `out_of_range`, anything else `invalid` (the message then says what was given).
+struct LimitRule<T> {
+    field: &'static str,
+    keyword: (&'static str, T),
+    range: std::ops::RangeInclusive<i64>,
+    number: fn(u32) -> T,
+    out_of_range: String,
+    invalid: String,
+}
+
+impl<T> LimitRule<T> {
+    fn parse(self, errs: &mut Vec<FieldError>, v: &LimitInput) -> Option<T> {
+        match v {
+            LimitInput::Text(s) if *s == self.keyword.0 => Some(self.keyword.1),
+            LimitInput::Number(Some(n)) if self.range.contains(n) => {
+                u32::try_from(*n).ok().map(self.number)
             }
-            _ => {
+            LimitInput::Number(_) => {
                 errs.push(FieldError::new(
-                    "refresh_count",
+                    self.field,
                     "out_of_range",
-                    format!("refresh_count must be a whole number from 0 to {REFRESH_COUNT_MAX}, or \"unlimited\""),
+                    self.out_of_range,
                 ));
                 None
             }
-        },
-        _ => {
-            errs.push(FieldError::new(
-                "refresh_count",
-                "invalid",
-                format!(
-                    "refresh_count must be \"unlimited\" or a whole number ≥ 0, not {}",
-                    v.shown()
-                ),
-            ));
-            None
+            _ => {
+                errs.push(FieldError::new(
+                    self.field,
+                    "invalid",
+                    format!("{}, not {}", self.invalid, v.shown()),
+                ));
+                None
+            }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// What an administrator types becomes a number only when it is one; the rules then
-    /// name what is wrong with it.
-    #[test]
-    fn typed_limits_are_numbers_or_text() {
-        assert_eq!(LimitInput::typed(" 3600 "), LimitInput::Number(Some(3600)));
-        assert_eq!(LimitInput::typed("-1"), LimitInput::Number(Some(-1)));
-        assert_eq!(LimitInput::typed("never"), LimitInput::keyword("never"));
-        assert_eq!(LimitInput::typed("1.5"), LimitInput::Text("1.5".into()));
-        let input = |l: LimitInput| ClientInput {
-            access_token_lifetime: Some(l),
-            ..Default::default()
-        };
-        let message = |l: LimitInput| {
-            validate(&input(l), None, Policy::default())
-                .unwrap_err()
-                .into_iter()
-                .find(|e| e.field == "access_token_lifetime")
-                .map(|e| (e.code, e.message))
-        };
-        assert_eq!(
-            message(LimitInput::Text("forever".into())),
-            Some((
-                "invalid",
-                format!("access_token_lifetime must be \"never\" or a whole number of seconds from 1 to {LIFETIME_MAX}, not \"forever\"")
-            ))
-        );
-        assert_eq!(
-            message(LimitInput::Other("true".into())).map(|m| m.1.ends_with("not true")),
-            Some(true)
-        );
-        assert_eq!(
-            message(LimitInput::Number(None)).map(|m| m.0),
-            Some("out_of_range")
-        );
-    }
-
-    fn input() -> ClientInput {
-        ClientInput {
-            name: Some("App".into()),
-            version: Some("1.0".into()),
-            client_type: Some("confidential".into()),
-            grant_types: Some(vec!["client_credentials".into()]),
-            ..Default::default()
-        }
-    }
-
-    fn codes(r: Result<ClientSettings, Vec<FieldError>>) -> Vec<(String, &'static str)> {
-        r.err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| (e.field, e.code))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_apply() {
-        let s = validate(&input(), None, Policy::default()).unwrap();
-        assert_eq!(s.access_token_lifetime, TokenLifetime::Seconds(3600));
-        assert_eq!(s.refresh_count, RefreshCount::Limited(0));
-        assert!(s.active);
-        assert!(s.scopes.is_empty());
-    }
-
-    #[test]
-    fn all_errors_are_reported_together() {
-        let bad = ClientInput {
-            name: Some("  ".into()),
-            version: Some("x".repeat(33)),
-            client_type: Some("secret".into()),
-            grant_types: Some(vec!["magic".into()]),
-            access_token_lifetime: Some(LimitInput::Number(Some(0))),
-            refresh_count: Some(LimitInput::Number(Some(-1))),
-            ..Default::default()
-        };
-        let c = codes(validate(&bad, None, Policy::default()));
-        assert_eq!(
-            c,
-            vec![
-                ("name".into(), "blank"),
-                ("version".into(), "too_long"),
-                ("type".into(), "invalid"),
-                ("grant_types[0]".into(), "invalid"),
-                ("access_token_lifetime".into(), "out_of_range"),
-                ("refresh_count".into(), "out_of_range"),
-            ]
-        );
-    }
-
-    #[test]
-    fn redirect_uri_rules() {
-        assert!(check_redirect_uri("https://app.example.com/cb").is_ok());
-        assert!(check_redirect_uri("http://localhost:3000/cb").is_ok());
-        assert!(check_redirect_uri("http://127.0.0.1/cb").is_ok());
-        assert!(check_redirect_uri("http://[::1]:8080/cb").is_ok());
-        assert!(check_redirect_uri("com.example.app:/cb").is_ok());
-        assert_eq!(
-            check_redirect_uri("http://example.com/cb").unwrap_err().0,
-            "insecure_scheme"
-        );
-        assert_eq!(
-            check_redirect_uri("https://a.example/cb#x").unwrap_err().0,
-            "fragment"
-        );
-        assert_eq!(check_redirect_uri("/cb").unwrap_err().0, "not_absolute");
-        assert_eq!(
-            check_redirect_uri("javascript:alert(1)").unwrap_err().0,
-            "insecure_scheme"
-        );
-        assert_eq!(
-            check_redirect_uri("http://localhost.evil.com/cb")
-                .unwrap_err()
-                .0,
-            "insecure_scheme"
-        );
-    }
-
-    #[test]
-    fn scope_tokens_follow_rfc6749() {
-        assert!(is_scope_token("api:read"));
-        assert!(!is_scope_token("a b"));
-        assert!(!is_scope_token("a\"b"));
-        assert!(!is_scope_token("a\\b"));
-        assert!(!is_scope_token(""));
     }
 }

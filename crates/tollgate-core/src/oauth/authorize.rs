@@ -1,10 +1,10 @@
 //! RFC 6749 §4.1.1 / §4.2.1: the authorization endpoint's rules, without the HTML. The HTTP
 //! layer handles sessions and pages and calls `validate_authorize`, then `approve` or `deny`.
 
-use super::{pkce, user_tuple, OAuthError, OAuthService};
+use super::{pkce, OAuthError, OAuthService};
 use crate::client::{Client, GrantType};
 use crate::secret::{random_string, Secret};
-use crate::token::{AuthCode, TokenKind};
+use crate::token::AuthCode;
 use crate::user::User;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -286,25 +286,15 @@ impl OAuthService {
                 params.push(("code", code.expose().to_owned()));
             }
             ResponseType::Token => {
-                let (token, rec) = self.mint(
-                    TokenKind::Access,
-                    &v.client,
-                    Some(user_tuple(user)),
-                    &v.scopes,
-                    GrantType::Implicit,
-                    None,
-                    None,
-                    now,
-                )?;
-                self.store()
-                    .insert_tokens(std::slice::from_ref(&rec))
+                let token = self
+                    .issue_access(&v.client, Some(user), GrantType::Implicit, &v.scopes)
                     .await?;
-                params.push(("access_token", token.expose().to_owned()));
+                params.push(("access_token", token.access_token.expose().to_owned()));
                 params.push(("token_type", "Bearer".into()));
-                if let Some(s) = Self::expires_in(&v.client) {
+                if let Some(s) = token.expires_in {
                     params.push(("expires_in", s.to_string()));
                 }
-                params.push(("scope", v.scopes.join(" ")));
+                params.push(("scope", token.scope));
             }
         }
         if let Some(s) = &v.state {
@@ -320,16 +310,10 @@ impl OAuthService {
 
     /// The user said no (RFC 6749 §4.1.2.1 `access_denied`).
     pub fn deny(&self, v: &ValidatedAuthorize) -> String {
-        let err = OAuthError::AccessDenied("the user denied the request".into());
-        match error_redirect(
-            &v.redirect_uri,
-            v.response_type == ResponseType::Token,
-            v.state.as_deref(),
-            &err,
-        ) {
-            AuthorizeError::Redirect(url) => url,
-            _ => v.redirect_uri.clone(),
-        }
+        self.refuse(
+            v,
+            &OAuthError::AccessDenied("the user denied the request".into()),
+        )
     }
 
     /// An error for a request already validated (client and redirect URI known good): the

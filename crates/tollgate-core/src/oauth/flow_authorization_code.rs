@@ -1,9 +1,9 @@
 //! RFC 6749 §4.1.3: exchanging an authorization code, with PKCE (RFC 7636 §4.6).
 
-use super::{pkce, OAuthError, OAuthService, TokenResponse};
+use super::{pkce, user_tuple, OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::details;
-use crate::token::{Owner, RefreshAllowance, TokenKind};
+use crate::token::{Owner, RefreshAllowance};
 
 impl OAuthService {
     pub(super) async fn authorization_code(
@@ -35,13 +35,9 @@ impl OAuthService {
         // authorization server MUST deny the request and SHOULD revoke (when possible) all
         // tokens previously issued based on that authorization code."
         if stored.used_at.is_some() {
-            self.revoke_family_for_reuse(
-                &stored.family_id,
-                &client.client_id,
-                "authorization code reuse",
-            )
-            .await?;
-            return Err(invalid());
+            return Err(self
+                .replayed(Some(&stored.family_id), client, CODE_REUSE, invalid())
+                .await);
         }
         if now >= stored.expires_at {
             return Err(invalid());
@@ -104,60 +100,41 @@ impl OAuthService {
                 "the client's tokens were revoked after this code was issued".into(),
             ));
         }
-        let u = (user.id.as_str(), user.username.as_str(), user.token_epoch);
-        let (access, access_rec) = self.mint(
-            TokenKind::Access,
+        let refresh = RefreshAllowance::initial(client.refresh_count)
+            .map(|left| (left, stored.scopes.as_slice()));
+        let (response, records) = self.issue(
             client,
-            Some(u),
-            &stored.scopes,
+            Some(user_tuple(&user)),
             GrantType::AuthorizationCode,
             Some(&stored.family_id),
-            None,
+            &stored.scopes,
+            refresh,
             now,
         )?;
-        let mut records = vec![access_rec];
-        let mut refresh = None;
-        if let Some(left) = RefreshAllowance::initial(client.refresh_count) {
-            let (secret, rec) = self.mint(
-                TokenKind::Refresh,
-                client,
-                Some(u),
-                &stored.scopes,
-                GrantType::AuthorizationCode,
-                Some(&stored.family_id),
-                Some(left),
-                now,
-            )?;
-            records.push(rec);
-            refresh = Some(secret);
-        }
         // Exactly one of several concurrent redemptions gets here with `true`.
         if !self.store().redeem_code(&code_hash, now, &records).await? {
-            self.revoke_family_for_reuse(
-                &stored.family_id,
-                &client.client_id,
-                "authorization code reuse",
-            )
-            .await?;
-            return Err(invalid());
+            return Err(self
+                .replayed(Some(&stored.family_id), client, CODE_REUSE, invalid())
+                .await);
         }
-        Ok(TokenResponse {
-            access_token: access,
-            expires_in: Self::expires_in(client),
-            refresh_token: refresh,
-            scope: stored.scopes.join(" "),
-        })
+        Ok(response)
     }
 
-    /// Revokes every token of an authorization whose code or refresh token was replayed,
-    /// and records why in the audit log.
-    pub(super) async fn revoke_family_for_reuse(
+    /// A code or refresh token presented again, or the loser of a race to redeem one (the
+    /// same thing): revokes every token of its authorization, records why in the audit log,
+    /// and returns `refusal` for the request (or the store's error, if revoking failed).
+    pub(super) async fn replayed(
         &self,
-        family_id: &str,
-        client_id: &str,
+        family_id: Option<&str>,
+        client: &Client,
         reason: &str,
-    ) -> Result<(), OAuthError> {
+        refusal: OAuthError,
+    ) -> OAuthError {
+        let Some(family_id) = family_id else {
+            return refusal;
+        };
         let now = self.now();
+        let client_id = client.client_id.as_str();
         let audit = crate::audit::AuditEvent::new(
             &crate::audit::Actor::new("system", None),
             now,
@@ -166,16 +143,24 @@ impl OAuthService {
             client_id,
             details! { "family_id" => family_id, "reason" => reason },
         );
-        let n = self
+        match self
             .store()
             .revoke_family(family_id, now, Some(&audit))
-            .await?;
-        tracing::warn!(
-            client_id,
-            revoked = n,
-            reason,
-            "replay detected: authorization revoked"
-        );
-        Ok(())
+            .await
+        {
+            Ok(n) => {
+                tracing::warn!(
+                    client_id,
+                    revoked = n,
+                    reason,
+                    "replay detected: authorization revoked"
+                );
+                refusal
+            }
+            Err(e) => e.into(),
+        }
     }
 }
+
+/// Why the authorization was revoked, in the audit log.
+const CODE_REUSE: &str = "authorization code reuse";

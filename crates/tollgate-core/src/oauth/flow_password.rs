@@ -1,9 +1,8 @@
 //! RFC 6749 §4.3: the resource owner password credentials grant (legacy; SPEC §1).
 
-use super::{user_tuple, OAuthError, OAuthService, TokenResponse};
+use super::{OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::service::Origin;
-use crate::token::TokenKind;
 use std::net::IpAddr;
 
 impl OAuthService {
@@ -36,26 +35,8 @@ impl OAuthService {
                 ))
             }
         };
-        let now = self.now();
         // SPEC §2: only the authorization code grant returns refresh tokens.
-        let (access, record) = self.mint(
-            TokenKind::Access,
-            client,
-            Some(user_tuple(&user)),
-            &scopes,
-            GrantType::Password,
-            None,
-            None,
-            now,
-        )?;
-        self.store()
-            .insert_tokens(std::slice::from_ref(&record))
-            .await?;
-        Ok(TokenResponse {
-            access_token: access,
-            expires_in: Self::expires_in(client),
-            refresh_token: None,
-            scope: scopes.join(" "),
-        })
+        self.issue_access(client, Some(&user), GrantType::Password, &scopes)
+            .await
     }
 }

@@ -5,6 +5,9 @@ use super::{scope, OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::token::{RefreshAllowance, TokenKind, TokenStatus};
 
+/// Why the authorization was revoked, in the audit log.
+const REFRESH_REUSE: &str = "refresh token reuse";
+
 impl OAuthService {
     pub(super) async fn refresh(
         &self,
@@ -31,11 +34,10 @@ impl OAuthService {
         if t.consumed_at.is_some() && t.revoked_at.is_none() {
             // A consumed refresh token presented again: someone holds a copy. Revoke the
             // whole authorization (SPEC §2 reuse detection).
-            if let Some(f) = &t.family_id {
-                self.revoke_family_for_reuse(f, &client.client_id, "refresh token reuse")
-                    .await?;
-            }
-            return Err(invalid());
+            let family = t.family_id.as_deref();
+            return Err(self
+                .replayed(family, client, REFRESH_REUSE, invalid())
+                .await);
         }
         if state.status(now) != TokenStatus::Active {
             return Err(invalid());
@@ -52,47 +54,27 @@ impl OAuthService {
             (Some(id), Some(name), Some(epoch)) => Some((id.as_str(), name.as_str(), epoch)),
             _ => None,
         };
-        let (access, access_rec) = self.mint(
-            TokenKind::Access,
+        // This refresh used one of the token's allowance; its successor gets the rest.
+        let refresh = RefreshAllowance::from_stored(t.refreshes_left)
+            .next()
+            .map(|left| (left, kept.as_slice()));
+        let family = t.family_id.as_deref();
+        let (response, records) = self.issue(
             client,
             user,
-            &scopes,
             GrantType::RefreshToken,
-            t.family_id.as_deref(),
-            None,
+            family,
+            &scopes,
+            refresh,
             now,
         )?;
-        let mut records = vec![access_rec];
-        // This refresh used one of the token's allowance; its successor gets the rest.
-        let mut refresh = None;
-        if let Some(left) = RefreshAllowance::from_stored(t.refreshes_left).next() {
-            let (secret, rec) = self.mint(
-                TokenKind::Refresh,
-                client,
-                user,
-                &kept,
-                GrantType::RefreshToken,
-                t.family_id.as_deref(),
-                Some(left),
-                now,
-            )?;
-            records.push(rec);
-            refresh = Some(secret);
-        }
         if !self.store().rotate_refresh(&t.id, now, &records).await? {
             // Lost a race with a concurrent refresh of the same token: that is a reuse.
-            if let Some(f) = &t.family_id {
-                self.revoke_family_for_reuse(f, &client.client_id, "refresh token reuse")
-                    .await?;
-            }
-            return Err(invalid());
+            return Err(self
+                .replayed(family, client, REFRESH_REUSE, invalid())
+                .await);
         }
-        Ok(TokenResponse {
-            access_token: access,
-            expires_in: Self::expires_in(client),
-            refresh_token: refresh,
-            scope: scopes.join(" "),
-        })
+        Ok(response)
     }
 
     /// RFC 6749 §6: the scope of a refreshed access token is at most what the family was

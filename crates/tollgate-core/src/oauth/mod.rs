@@ -330,7 +330,7 @@ impl OAuthService {
 
     /// A new token and the record to store for it.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn mint(
+    fn mint(
         &self,
         kind: TokenKind,
         client: &Client,
@@ -369,6 +369,73 @@ impl OAuthService {
             consumed_at: None,
         };
         Ok((secret, record))
+    }
+
+    /// The tokens of one grant: an access token for `scopes` and, when `refresh` gives an
+    /// allowance, a refresh token carrying it for the scopes given with it. Returns the
+    /// response and the records, which the caller stores (with its single-use claim, if any).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn issue(
+        &self,
+        client: &Client,
+        user: Option<(&str, &str, i64)>,
+        grant: GrantType,
+        family_id: Option<&str>,
+        scopes: &[String],
+        refresh: Option<(RefreshAllowance, &[String])>,
+        now: DateTime<Utc>,
+    ) -> Result<(TokenResponse, Vec<TokenRecord>), OAuthError> {
+        let (access_token, access) = self.mint(
+            TokenKind::Access,
+            client,
+            user,
+            scopes,
+            grant,
+            family_id,
+            None,
+            now,
+        )?;
+        let mut records = vec![access];
+        let refresh_token = match refresh {
+            Some((left, kept)) => {
+                let (secret, record) = self.mint(
+                    TokenKind::Refresh,
+                    client,
+                    user,
+                    kept,
+                    grant,
+                    family_id,
+                    Some(left),
+                    now,
+                )?;
+                records.push(record);
+                Some(secret)
+            }
+            None => None,
+        };
+        let response = TokenResponse {
+            access_token,
+            expires_in: Self::expires_in(client),
+            refresh_token,
+            scope: scopes.join(" "),
+        };
+        Ok((response, records))
+    }
+
+    /// A grant of one access token with nothing to claim (client credentials, password,
+    /// implicit): issued now and stored, one write.
+    pub(crate) async fn issue_access(
+        &self,
+        client: &Client,
+        user: Option<&User>,
+        grant: GrantType,
+        scopes: &[String],
+    ) -> Result<TokenResponse, OAuthError> {
+        let user = user.map(user_tuple);
+        let (response, records) =
+            self.issue(client, user, grant, None, scopes, None, self.now())?;
+        self.store().insert_tokens(&records).await?;
+        Ok(response)
     }
 
     pub(crate) fn expires_in(client: &Client) -> Option<u32> {

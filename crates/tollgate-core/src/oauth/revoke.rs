@@ -28,31 +28,25 @@ impl OAuthService {
         }
         let now = self.now();
         let actor = Actor::new(format!("client:{}", client.client_id), source_ip);
-        match (t.kind, &t.family_id) {
-            // RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate the access
-            // tokens of the same authorization.
-            (TokenKind::Refresh, Some(family)) => {
-                let audit = AuditEvent::new(
-                    &actor,
-                    now,
-                    "token.revoke",
-                    "token",
-                    &t.id,
-                    details! { "kind" => "refresh", "family" => true },
-                );
+        // RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate the access tokens
+        // of the same authorization.
+        let family = match (t.kind, &t.family_id) {
+            (TokenKind::Refresh, Some(family)) => Some(family),
+            _ => None,
+        };
+        let details = match family {
+            Some(_) => details! { "kind" => "refresh", "family" => true },
+            None => details! { "kind" => t.kind.as_str() },
+        };
+        let audit = AuditEvent::new(&actor, now, "token.revoke", "token", &t.id, details);
+        // What it revoked does not change the answer (RFC 7009 §2.2).
+        match family {
+            Some(family) => {
                 self.store()
                     .revoke_family(family, now, Some(&audit))
                     .await?;
             }
-            _ => {
-                let audit = AuditEvent::new(
-                    &actor,
-                    now,
-                    "token.revoke",
-                    "token",
-                    &t.id,
-                    details! { "kind" => t.kind.as_str() },
-                );
+            None => {
                 self.store().revoke_token(&t.id, now, Some(&audit)).await?;
             }
         }

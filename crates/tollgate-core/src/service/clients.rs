@@ -1,6 +1,6 @@
 use super::{check_limit, decode_cursor, Page};
 use crate::audit::{Actor, AuditEvent};
-use crate::client::{self, Client, ClientInput, ClientSettings, ClientType, Endpoints};
+use crate::client::{self, Client, ClientInput, ClientType, Endpoints};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::details;
@@ -86,7 +86,7 @@ impl ClientService {
             revision: 1,
             created_at: now,
             updated_at: now,
-            ..from_settings(s)
+            ..s.into_client()
         };
         let audit = AuditEvent::new(
             actor,
@@ -161,7 +161,7 @@ impl ClientService {
                 revision: existing.revision + 1,
                 created_at: existing.created_at,
                 updated_at: now,
-                ..from_settings(s)
+                ..s.into_client()
             };
             match (existing.client_type, next.client_type) {
                 (ClientType::Public, ClientType::Confidential) => {
@@ -381,29 +381,6 @@ impl ClientService {
         Ok(client
             .secret_matches(&self.hasher, presented_secret, self.clock.now())
             .then_some(client))
-    }
-}
-
-fn from_settings(s: ClientSettings) -> Client {
-    Client {
-        client_id: String::new(),
-        name: s.name,
-        version: s.version,
-        description: s.description,
-        client_type: s.client_type,
-        grant_types: s.grant_types,
-        redirect_uris: s.redirect_uris,
-        scopes: s.scopes,
-        access_token_lifetime: s.access_token_lifetime,
-        refresh_count: s.refresh_count,
-        active: s.active,
-        secret_hash: None,
-        previous_secret_hash: None,
-        previous_secret_expires_at: None,
-        token_epoch: 0,
-        revision: 0,
-        created_at: DateTime::<Utc>::UNIX_EPOCH,
-        updated_at: DateTime::<Utc>::UNIX_EPOCH,
     }
 }
 

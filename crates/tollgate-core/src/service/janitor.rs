@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use crate::error::ServiceError;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use chrono::Duration;
 use std::sync::Arc;
 
@@ -66,60 +66,49 @@ impl Janitor {
     pub async fn run_once(&self) -> Result<Purged, ServiceError> {
         let now = self.clock.now();
         let cutoff = now - self.retention;
-        let mut p = Purged::default();
+        let store = &*self.store;
+        // One batch size for the whole pass: what the last kind learnt about the database's
+        // speed holds for the next.
         let mut size = JANITOR_BATCH;
         // Tokens killed by an epoch change get their revocation time recorded first, so
         // they too are purged once the retention period has passed.
-        loop {
-            let started = std::time::Instant::now();
-            let n = self.store.mark_epoch_revoked(now, size).await?;
-            if n < u64::from(size) {
-                break;
-            }
-            let took = started.elapsed();
-            pace(took).await;
-            size = next_batch(size, took);
+        drain(&mut size, "epoch_revoked", |n| {
+            store.mark_epoch_revoked(now, n)
+        })
+        .await?;
+        Ok(Purged {
+            tokens: drain(&mut size, "tokens", |n| store.purge_tokens(cutoff, n)).await?,
+            codes: drain(&mut size, "codes", |n| store.purge_codes(cutoff, n)).await?,
+            sessions: drain(&mut size, "sessions", |n| store.purge_sessions(cutoff, n)).await?,
+        })
+    }
+}
+
+/// Runs `batch` with the adapting `size` until a batch comes back short (nothing of that
+/// kind is left), resting after each full one; returns how many rows the batches touched.
+async fn drain<F, Fut>(size: &mut u32, kind: &'static str, mut batch: F) -> Result<u64, StoreError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, StoreError>>,
+{
+    let mut total = 0;
+    loop {
+        let started = std::time::Instant::now();
+        let n = batch(*size).await?;
+        total += n;
+        let took = started.elapsed();
+        tracing::trace!(
+            kind,
+            size = *size,
+            purged = n,
+            micros = took.as_micros() as u64,
+            "janitor batch"
+        );
+        if n < u64::from(*size) {
+            return Ok(total);
         }
-        loop {
-            let started = std::time::Instant::now();
-            let n = self.store.purge_tokens(cutoff, size).await?;
-            p.tokens += n;
-            let took = started.elapsed();
-            tracing::trace!(
-                size,
-                purged = n,
-                micros = took.as_micros() as u64,
-                "token purge batch"
-            );
-            if n < u64::from(size) {
-                break;
-            }
-            pace(took).await;
-            size = next_batch(size, took);
-        }
-        loop {
-            let started = std::time::Instant::now();
-            let n = self.store.purge_codes(cutoff, size).await?;
-            p.codes += n;
-            if n < u64::from(size) {
-                break;
-            }
-            let took = started.elapsed();
-            pace(took).await;
-            size = next_batch(size, took);
-        }
-        loop {
-            let started = std::time::Instant::now();
-            let n = self.store.purge_sessions(cutoff, size).await?;
-            p.sessions += n;
-            if n < u64::from(size) {
-                break;
-            }
-            let took = started.elapsed();
-            pace(took).await;
-            size = next_batch(size, took);
-        }
-        Ok(p)
+        pace(took).await;
+        *size = next_batch(*size, took);
     }
 }
 
