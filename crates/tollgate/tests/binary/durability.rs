@@ -56,10 +56,9 @@ async fn spawn(db_url: &str, port: u16) -> Child {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
-    for db in tollgate_testkit::each_backend().await {
-        let n = db.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    serial async fn tokens_acknowledged_before_kill_9_survive_the_restart(db: TestDb) {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut server = spawn(&db.url, port).await;
@@ -139,7 +138,7 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
         let tokens = acked.lock().unwrap().clone();
         assert!(
             tokens.len() >= 100,
-            "[{n}] only {} tokens issued before the kill",
+            "only {} tokens issued before the kill",
             tokens.len()
         );
 
@@ -166,12 +165,9 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
         assert_eq!(
             lost,
             0,
-            "[{n}] {lost} of {} acknowledged tokens lost",
+            "{lost} of {} acknowledged tokens lost",
             tokens.len()
         );
-        eprintln!(
-            "[{n}] {} acknowledged tokens all survived kill -9",
-            tokens.len()
-        );
+        eprintln!("{} acknowledged tokens all survived kill -9", tokens.len());
     }
 }
