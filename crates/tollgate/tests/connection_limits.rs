@@ -68,7 +68,7 @@ async fn until_closed<S: AsyncRead + Unpin>(
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn unfinished_headers_are_closed_after_the_header_read_timeout(db: TestDb) {
+    async fn unfinished_headers_are_closed_after_the_header_read_timeout(db: TestDb) {
         let http = HttpSettings {
             header_read_timeout: Duration::from_secs(1),
             ..slow()
@@ -98,7 +98,7 @@ backends! {
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn an_unfinished_body_gets_408_after_the_request_body_timeout(db: TestDb) {
+    async fn an_unfinished_body_gets_408_after_the_request_body_timeout(db: TestDb) {
         let http = HttpSettings {
             request_body_timeout: Duration::from_secs(1),
             ..slow()
@@ -133,7 +133,7 @@ backends! {
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout(db: TestDb) {
+    async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout(db: TestDb) {
         // Idle longer than the header timeout: the idle limit, not the header one, applies
         // between requests.
         let http = HttpSettings {
@@ -158,7 +158,7 @@ backends! {
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn headers_over_max_header_bytes_get_431_and_others_are_still_served(db: TestDb) {
+    async fn headers_over_max_header_bytes_get_431_and_others_are_still_served(db: TestDb) {
         let s = server(db, slow()).await;
         let c = TcpStream::connect(addr(&s)).await.unwrap();
         let (mut r, mut w) = c.into_split();
@@ -185,7 +185,7 @@ backends! {
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn connections_beyond_max_connections_wait_until_one_closes(db: TestDb) {
+    async fn connections_beyond_max_connections_wait_until_one_closes(db: TestDb) {
         let http = HttpSettings {
             max_connections: 2,
             ..slow()
@@ -251,7 +251,7 @@ async fn tls_server(
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn the_tls_listener_applies_the_handshake_and_header_read_timeouts(db: TestDb) {
+    async fn the_tls_listener_applies_the_handshake_and_header_read_timeouts(db: TestDb) {
         let http = HttpSettings {
             header_read_timeout: Duration::from_secs(1),
             tls_handshake_timeout: Duration::from_secs(1),
@@ -286,7 +286,7 @@ backends! {
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn hsts_is_sent_when_the_issuer_is_https_and_not_over_plain_http(db: TestDb) {
+    async fn hsts_is_sent_when_the_issuer_is_https_and_not_over_plain_http(db: TestDb) {
         let plain = crate::common::harness::another(&db).await;
         let (s, _, pem) = tls_server(db, slow()).await;
         let http = reqwest::Client::builder()

@@ -107,7 +107,7 @@ fn assert_throttled(what: &str, (st, retry, v): &(u16, Option<u64>, Value)) -> u
 
 backends! {
     #[tokio::test]
-    serial async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
+    async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
         let limits = ThrottleSettings {
             client: budget(1, 3),
             ..generous()
@@ -170,7 +170,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn right_secrets_spend_no_budget(db: TestDb) {
+    async fn right_secrets_spend_no_budget(db: TestDb) {
         let limits = ThrottleSettings {
             client: budget(1, 2),
             address: budget(1, 2),
@@ -191,7 +191,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn an_exhausted_address_blocks_that_address_only(db: TestDb) {
+    async fn an_exhausted_address_blocks_that_address_only(db: TestDb) {
         let limits = ThrottleSettings {
             address: budget(1, 3),
             ..generous()
@@ -219,7 +219,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn a_block_lifts_after_retry_after(db: TestDb) {
+    async fn a_block_lifts_after_retry_after(db: TestDb) {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let s = start_with(
             db,
@@ -257,7 +257,7 @@ async fn sign_in(browser: &Browser, user: &str, password: &str) -> (u16, Option<
 
 backends! {
     #[tokio::test]
-    serial async fn failed_sign_ins_block_that_user_with_a_friendly_page(db: TestDb) {
+    async fn failed_sign_ins_block_that_user_with_a_friendly_page(db: TestDb) {
         let limits = ThrottleSettings {
             user: budget(1, 2),
             ..generous()
@@ -312,7 +312,7 @@ async fn password_grant(
 
 backends! {
     #[tokio::test]
-    serial async fn password_grant_failures_count_against_the_user(db: TestDb) {
+    async fn password_grant_failures_count_against_the_user(db: TestDb) {
         let limits = ThrottleSettings {
             user: budget(1, 2),
             ..generous()
@@ -338,7 +338,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn successful_flows_are_never_throttled(db: TestDb) {
+    async fn successful_flows_are_never_throttled(db: TestDb) {
         // Budgets of one failure: any success that spent budget would trip them.
         let limits = ThrottleSettings {
             client: budget(1, 1),
@@ -444,7 +444,7 @@ backends! {
     /// Issue 13, finding 2: 40 parallel wrong passwords plus the right one, against a burst of
     /// 10, were all verified. Now a verification is reserved before Argon2id runs.
     #[tokio::test]
-    serial async fn concurrent_sign_ins_never_verify_more_than_the_budget(db: TestDb) {
+    async fn concurrent_sign_ins_never_verify_more_than_the_budget(db: TestDb) {
         let limits = ThrottleSettings {
             user: budget(1, 10),
             ..generous()
@@ -473,7 +473,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn concurrent_password_grants_never_verify_more_than_the_budget(db: TestDb) {
+    async fn concurrent_password_grants_never_verify_more_than_the_budget(db: TestDb) {
         let limits = ThrottleSettings {
             user: budget(1, 10),
             ..generous()
@@ -500,7 +500,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn concurrent_bad_secrets_never_exceed_the_budget(db: TestDb) {
+    async fn concurrent_bad_secrets_never_exceed_the_budget(db: TestDb) {
         let limits = ThrottleSettings {
             client: budget(1, 10),
             ..generous()
@@ -521,7 +521,7 @@ backends! {
     /// Issue 13, finding 3: client ids are public, so bad secrets from one address made the
     /// right secret fail from every other address.
     #[tokio::test]
-    serial async fn bad_secrets_from_elsewhere_never_block_the_client(db: TestDb) {
+    async fn bad_secrets_from_elsewhere_never_block_the_client(db: TestDb) {
         let limits = ThrottleSettings {
             client: budget(1, 3),
             ..generous()
@@ -546,7 +546,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn requests_of_a_public_client_are_never_counted_as_guesses(db: TestDb) {
+    async fn requests_of_a_public_client_are_never_counted_as_guesses(db: TestDb) {
         let limits = ThrottleSettings {
             client: budget(1, 1),
             address: budget(1, 1),
@@ -604,7 +604,7 @@ backends! {
     /// With the production budgets, the owner signs in from their own address, and from the
     /// browser they used before even once their account is under attack from everywhere.
     #[tokio::test]
-    serial async fn a_guesser_cannot_lock_the_owner_out(db: TestDb) {
+    async fn a_guesser_cannot_lock_the_owner_out(db: TestDb) {
         let s = server(db, ThrottleSettings::default()).await;
         s.create_user("root", "root-password").await;
         // The owner's usual browser, known from an earlier sign-in.
@@ -644,7 +644,7 @@ backends! {
 
 backends! {
     #[tokio::test]
-    serial async fn a_known_browser_has_a_budget_of_its_own(db: TestDb) {
+    async fn a_known_browser_has_a_budget_of_its_own(db: TestDb) {
         let limits = ThrottleSettings {
             user: budget(1, 2),
             ..generous()

@@ -58,7 +58,7 @@ async fn spawn(db_url: &str, port: u16) -> Child {
 
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    serial async fn tokens_acknowledged_before_kill_9_survive_the_restart(db: TestDb) {
+    async fn tokens_acknowledged_before_kill_9_survive_the_restart(db: TestDb) {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut server = spawn(&db.url, port).await;

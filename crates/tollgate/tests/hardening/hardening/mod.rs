@@ -215,41 +215,41 @@ backends! {
         // Signed out: the sign-in page, its failures, the error page, the signed-out page.
         let anon = Browser::new(&s.base);
         let res = anon.get("/login").await;
-        assert_html_page(&res, &format!("GET /login"));
+        assert_html_page(&res, "GET /login");
         let mut form = hidden_inputs(&res.text().await.unwrap());
         form.extend(pairs(&[("username", "ada"), ("password", "wrong")]));
         let res = anon.post_form("/login", &form).await;
         assert_eq!(res.status(), 401);
-        assert_html_page(&res, &format!("wrong password"));
+        assert_html_page(&res, "wrong password");
         let res = anon
             .post_form("/login", &pairs(&[("csrf", "x"), ("username", "ada")]))
             .await;
         assert_eq!(res.status(), 403);
-        assert_html_page(&res, &format!("login without CSRF"));
+        assert_html_page(&res, "login without CSRF");
         let res = anon.get("/oauth2/authorize?client_id=nope").await;
         assert_eq!(res.status(), 400);
-        assert_html_page(&res, &format!("authorize error page"));
+        assert_html_page(&res, "authorize error page");
         let res = anon.post_form("/logout", &[]).await;
-        assert_html_page(&res, &format!("signed-out page"));
+        assert_html_page(&res, "signed-out page");
 
         // A resource owner: signed-in page, consent page, consent refusal, sign-out.
         let bob = signed_in(&s, "bob").await;
         let res = bob.get("/login").await;
-        assert_html_page(&res, &format!("signed-in page"));
+        assert_html_page(&res, "signed-in page");
         let res = bob.get(&code_request(&f.client_id)).await;
         assert_eq!(res.status(), 200);
-        assert_html_page(&res, &format!("consent page"));
+        assert_html_page(&res, "consent page");
         let res = bob
             .post_form("/oauth2/consent", &pairs(&[("csrf", "wrong")]))
             .await;
         assert_eq!(res.status(), 403);
-        assert_html_page(&res, &format!("consent refusal"));
+        assert_html_page(&res, "consent refusal");
         let res = bob.get("/console/clients").await;
         assert_eq!(res.status(), 403);
-        assert_html_page(&res, &format!("console, not an administrator"));
+        assert_html_page(&res, "console, not an administrator");
         let res = bob.post_form("/logout", &pairs(&[("csrf", "x")])).await;
         assert_eq!(res.status(), 403);
-        assert_html_page(&res, &format!("sign-out refusal"));
+        assert_html_page(&res, "sign-out refusal");
 
         // Every console page, and the pages console forms answer with.
         let ada = signed_in(&s, "ada").await;
@@ -313,7 +313,7 @@ backends! {
             .post_form("/console/users", &pairs(&[("csrf", "wrong")]))
             .await;
         assert_eq!(res.status(), 403);
-        assert_html_page(&res, &format!("console CSRF refusal"));
+        assert_html_page(&res, "console CSRF refusal");
     }
 }
 
@@ -477,7 +477,7 @@ async fn check_cookie_flags(s: &TestServer, base: &str, secure: bool) {
     let http = &s.http;
     let url = |p: &str| format!("{base}{p}");
     let res = http.get(url("/login")).send().await.unwrap();
-    let set = assert_cookie_flags(&res, secure, &format!("GET /login"));
+    let set = assert_cookie_flags(&res, secure, "GET /login");
     assert_eq!(set.len(), 1, "the sign-in nonce cookie: {set:?}");
     let nonce = set[0].clone();
     let mut form = hidden_inputs(&res.text().await.unwrap());
@@ -490,7 +490,7 @@ async fn check_cookie_flags(s: &TestServer, base: &str, secure: bool) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    assert_cookie_flags(&res, secure, &format!("failed sign-in"));
+    assert_cookie_flags(&res, secure, "failed sign-in");
     form.retain(|(k, _)| k != "password");
     form.push(("password".into(), PASSWORD.into()));
     let res = http
@@ -501,7 +501,7 @@ async fn check_cookie_flags(s: &TestServer, base: &str, secure: bool) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let set = assert_cookie_flags(&res, secure, &format!("sign-in"));
+    let set = assert_cookie_flags(&res, secure, "sign-in");
     let session = set
         .iter()
         .find(|c| c.starts_with("tollgate_session=") && c.len() > "tollgate_session=".len())
@@ -531,7 +531,7 @@ async fn check_cookie_flags(s: &TestServer, base: &str, secure: bool) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let set = assert_cookie_flags(&res, secure, &format!("sign-out"));
+    let set = assert_cookie_flags(&res, secure, "sign-out");
     assert_eq!(set, ["tollgate_session="], "session cleared");
 }
 #[derive(Clone, Copy, Debug)]
