@@ -80,6 +80,19 @@ pub async fn token_request(
     (st, res.json().await.unwrap())
 }
 
+/// The authorization code grant (RFC 6749 §4.1.3): redeems `code`, naming `redirect_uri`
+/// when given; the status and JSON body.
+pub async fn redeem(
+    s: &TestServer,
+    basic: Option<(&str, &str)>,
+    code: &str,
+    redirect_uri: Option<&str>,
+) -> (u16, Value) {
+    let mut form = vec![("grant_type", "authorization_code"), ("code", code)];
+    form.extend(redirect_uri.map(|r| ("redirect_uri", r)));
+    token_request(s, basic, &form).await
+}
+
 /// The body of a token response with `status`; every token response is `no-store`
 /// (RFC 6749 §5.1).
 pub async fn token_json(res: reqwest::Response, status: u16) -> Value {

@@ -139,104 +139,79 @@ backends! {
             .starts_with("Basic"));
         let v = token_json(res, 401).await;
         assert_eq!(v["error"], "invalid_client");
-        // Unknown client, and wrong secret in the body.
-        let v = token_json(
-            s.oauth_post("/oauth2/token", Some(("nope", "x")), &cc)
-                .await,
-            401,
-        )
-        .await;
-        assert_eq!(v["error"], "invalid_client");
-        let v = token_json(
-            s.oauth_post(
-                "/oauth2/token",
+        // Unknown client, and wrong secret in the body; a confidential client without its
+        // secret; both methods at once; a grant not allowed for the client; an unknown
+        // grant; a bad scope; a missing grant_type.
+        // (Basic credentials, form, status, error)
+        type Case<'a> = (
+            Option<(&'a str, &'a str)>,
+            &'a [(&'a str, &'a str)],
+            u16,
+            &'a str,
+        );
+        let cases: [Case; 8] = [
+            (Some(("nope", "x")), &cc, 401, "invalid_client"),
+            (
                 None,
                 &[
                     ("grant_type", "client_credentials"),
                     ("client_id", &id),
                     ("client_secret", "bad"),
                 ],
-            )
-            .await,
-            401,
-        )
-        .await;
-        assert_eq!(v["error"], "invalid_client");
-        // A confidential client without its secret.
-        let v = token_json(
-            s.oauth_post(
-                "/oauth2/token",
+                401,
+                "invalid_client",
+            ),
+            (
                 None,
                 &[("grant_type", "client_credentials"), ("client_id", &id)],
-            )
-            .await,
-            401,
-        )
-        .await;
-        assert_eq!(v["error"], "invalid_client");
-        // Both methods at once.
-        let v = token_json(
-            s.oauth_post(
-                "/oauth2/token",
+                401,
+                "invalid_client",
+            ),
+            (
                 Some((&id, &secret)),
                 &[
                     ("grant_type", "client_credentials"),
                     ("client_secret", &secret),
                 ],
-            )
-            .await,
-            400,
-        )
-        .await;
-        assert_eq!(v["error"], "invalid_request");
-        // Grant not allowed for the client; unknown grant; bad scope; missing grant_type.
-        let v = token_json(
-            s.oauth_post(
-                "/oauth2/token",
+                400,
+                "invalid_request",
+            ),
+            (
                 Some((&id, &secret)),
                 &[
                     ("grant_type", "password"),
                     ("username", "a"),
                     ("password", "b"),
                 ],
-            )
-            .await,
-            400,
-        )
-        .await;
-        assert_eq!(v["error"], "unauthorized_client");
-        let v = token_json(
-            s.oauth_post(
-                "/oauth2/token",
+                400,
+                "unauthorized_client",
+            ),
+            (
                 Some((&id, &secret)),
                 &[("grant_type", "magic")],
-            )
-            .await,
-            400,
-        )
-        .await;
-        assert_eq!(v["error"], "unsupported_grant_type");
-        let v = token_json(
-            s.oauth_post(
-                "/oauth2/token",
+                400,
+                "unsupported_grant_type",
+            ),
+            (
                 Some((&id, &secret)),
                 &[
                     ("grant_type", "client_credentials"),
                     ("scope", "api:read admin"),
                 ],
-            )
-            .await,
-            400,
-        )
-        .await;
-        assert_eq!(v["error"], "invalid_scope");
-        let v = token_json(
-            s.oauth_post("/oauth2/token", Some((&id, &secret)), &[("scope", "x")])
-                .await,
-            400,
-        )
-        .await;
-        assert_eq!(v["error"], "invalid_request");
+                400,
+                "invalid_scope",
+            ),
+            (
+                Some((&id, &secret)),
+                &[("scope", "x")],
+                400,
+                "invalid_request",
+            ),
+        ];
+        for (basic, form, status, error) in cases {
+            let v = token_json(token_response(&s, basic, form).await, status).await;
+            assert_eq!(v["error"], error, "{form:?}");
+        }
         // Repeated parameter (RFC 6749 §3.1) and a JSON body.
         let res = s
             .http

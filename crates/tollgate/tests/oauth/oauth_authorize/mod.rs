@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::browser::{hidden_inputs, location, params_of, Browser, Outcome};
-use crate::common::oauth::{authorize_url, client, get_code, token_request, ALICE, REDIRECT};
+use crate::common::oauth::{
+    authorize_url, client, get_code, redeem, token_request, ALICE, REDIRECT,
+};
 use crate::common::TestServer;
 use chrono::Duration;
 use oauth2::PkceCodeChallenge;

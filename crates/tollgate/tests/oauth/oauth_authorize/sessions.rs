@@ -178,16 +178,7 @@ backends! {
 
         // Another registered redirect URI of the same client.
         let code = get_code(&browser, &params).await;
-        let (st, v) = token_request(
-            &s,
-            Some((&a_id, &a_secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_2),
-            ],
-        )
-        .await;
+        let (st, v) = redeem(&s, Some((&a_id, &a_secret)), &code, Some(REDIRECT_2)).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
@@ -196,12 +187,7 @@ backends! {
 
         // Omitted although the authorization request had one (RFC 6749 §4.1.3).
         let code = get_code(&browser, &params).await;
-        let (st, v) = token_request(
-            &s,
-            Some((&a_id, &a_secret)),
-            &[("grant_type", "authorization_code"), ("code", &code)],
-        )
-        .await;
+        let (st, v) = redeem(&s, Some((&a_id, &a_secret)), &code, None).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_request")),
@@ -210,16 +196,7 @@ backends! {
 
         // Presented by another client, with that client's valid credentials.
         let code = get_code(&browser, &params).await;
-        let (st, v) = token_request(
-            &s,
-            Some((&b_id, &b_secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
+        let (st, v) = redeem(&s, Some((&b_id, &b_secret)), &code, Some(REDIRECT)).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
@@ -229,16 +206,7 @@ backends! {
 
         // The correct request works (the codes above were good ones).
         let code = get_code(&browser, &params).await;
-        let (st, v) = token_request(
-            &s,
-            Some((&a_id, &a_secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
+        let (st, v) = redeem(&s, Some((&a_id, &a_secret)), &code, Some(REDIRECT)).await;
         assert_eq!(st, 200, "{v}");
         assert_eq!(
             s.introspect(v["access_token"].as_str().unwrap()).await["client_id"],
@@ -264,18 +232,7 @@ backends! {
         let redeem = |code: String| {
             let (id, secret) = (id.clone(), secret.clone());
             let s = &s;
-            async move {
-                token_request(
-                    s,
-                    Some((&id, &secret)),
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("code", &code),
-                        ("redirect_uri", REDIRECT),
-                    ],
-                )
-                .await
-            }
+            async move { redeem(s, Some((&id, &secret)), &code, Some(REDIRECT)).await }
         };
 
         // 59 s after issue: still good.
@@ -674,16 +631,7 @@ backends! {
             ],
         )
         .await;
-        let (st, v) = token_request(
-            &s,
-            Some((&id, &secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
+        let (st, v) = redeem(&s, Some((&id, &secret)), &code, Some(REDIRECT)).await;
         assert_eq!(st, 200, "{v}");
         let code_token = v["access_token"].as_str().unwrap().to_owned();
         let refresh_token = v["refresh_token"].as_str().unwrap().to_owned();
@@ -757,16 +705,7 @@ backends! {
             (400, Some("invalid_grant")),
             "refresh for a deactivated user: {v}"
         );
-        let (st, v) = token_request(
-            &s,
-            Some((&id, &secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &pending_code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
+        let (st, v) = redeem(&s, Some((&id, &secret)), &pending_code, Some(REDIRECT)).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
