@@ -231,29 +231,7 @@ backends! {
                 .await;
             created.insert(c["client_id"].as_str().unwrap().to_owned());
         }
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let mut path = "/clients?limit=5".to_owned();
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={c}"));
-            }
-            let page: Value = s.get(&path).await.json().await.unwrap();
-            pages += 1;
-            let items = page["items"].as_array().unwrap();
-            assert!(items.len() <= 5);
-            seen.extend(
-                items
-                    .iter()
-                    .map(|c| c["client_id"].as_str().unwrap().to_owned()),
-            );
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-            assert!(pages < 10, "pagination does not end");
-        }
+        let (pages, seen) = common::walk_pages(&s, "/clients?limit=5", 5, "client_id").await;
         assert_eq!(pages, 5, "23 clients in pages of 5");
         assert_eq!(seen.len(), 23, "duplicates or gaps");
         assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);

@@ -143,6 +143,39 @@ pub async fn manual_clock_server(db: TestDb) -> (TestServer, Arc<tollgate_core::
     manual_clock_server_at(db, chrono::Utc::now()).await
 }
 
+/// Follows `next_cursor` from `first` (a list path with `limit=limit`), checking each page
+/// holds at most `limit` items and that the walk ends; the pages walked and `key` of every
+/// item in order.
+pub async fn walk_pages(
+    s: &TestServer,
+    first: &str,
+    limit: usize,
+    key: &str,
+) -> (usize, Vec<String>) {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            None => first.to_owned(),
+            Some(c) => format!("{first}&cursor={c}"),
+        };
+        let res = s.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let page: Value = res.json().await.unwrap();
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit, "{page}");
+        seen.extend(items.iter().map(|i| i[key].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    (pages, seen)
+}
+
 impl TestServer {
     pub fn name(&self) -> &'static str {
         self.db.name()

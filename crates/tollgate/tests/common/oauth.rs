@@ -60,6 +60,17 @@ pub async fn get_code(browser: &Browser, params: &[(&str, &str)]) -> String {
     }
 }
 
+/// `get_code` for the plain request of the code flow: `client_id`, `REDIRECT`, a state.
+pub async fn code_of(browser: &Browser, client_id: &str) -> String {
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+    ];
+    get_code(browser, &params).await
+}
+
 /// POSTs a token request.
 pub async fn token_response(
     s: &TestServer,

@@ -447,16 +447,7 @@ backends! {
         let (id, secret) = client(&s, code_client("Once", json!(1))).await;
         let secret = secret.unwrap();
         let browser = Browser::new(&s.base);
-        let code = get_code(
-            &browser,
-            &[
-                ("response_type", "code"),
-                ("client_id", &id),
-                ("redirect_uri", REDIRECT),
-                ("state", "xyz"),
-            ],
-        )
-        .await;
+        let code = code_of(&browser, &id).await;
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -496,16 +487,7 @@ backends! {
         let (id, secret) = client(&s, code_client("Race", json!(1))).await;
         let secret = secret.unwrap();
         let browser = Browser::new(&s.base);
-        let code = get_code(
-            &browser,
-            &[
-                ("response_type", "code"),
-                ("client_id", &id),
-                ("redirect_uri", REDIRECT),
-                ("state", "xyz"),
-            ],
-        )
-        .await;
+        let code = code_of(&browser, &id).await;
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
         let mut tasks = Vec::new();
         for _ in 0..20 {

@@ -330,29 +330,8 @@ backends! {
                 .await
                 .unwrap();
         }
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let path = match &cursor {
-                None => "/users?q=u-&limit=2".to_owned(),
-                Some(c) => format!("/users?q=u-&limit=2&cursor={c}"),
-            };
-            let page = json_of(s.get(&path).await, 200).await;
-            pages += 1;
-            let items = page["items"].as_array().unwrap();
-            assert!(items.len() <= 2, "{page}");
-            seen.extend(
-                items
-                    .iter()
-                    .map(|u| u["username"].as_str().unwrap().to_owned()),
-            );
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-            assert!(pages < 10, "pagination does not end");
-        }
+        let (pages, seen) =
+            crate::common::walk_pages(&s, "/users?q=u-&limit=2", 2, "username").await;
         assert_eq!(seen, ["U-A", "u-b", "u-c", "u-d", "u-e"]);
         assert_eq!(pages, 3);
     }

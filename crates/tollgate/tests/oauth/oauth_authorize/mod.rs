@@ -7,7 +7,7 @@
 
 use crate::common::browser::{hidden_inputs, location, params_of, Browser, Outcome};
 use crate::common::oauth::{
-    authorize_url, client, get_code, redeem, token_request, ALICE, REDIRECT,
+    authorize_url, client, code_of, get_code, redeem, token_request, ALICE, REDIRECT,
 };
 use crate::common::TestServer;
 use chrono::Duration;

@@ -456,16 +456,7 @@ backends! {
         // A verifier for a code that had no challenge (confidential client): a downgrade.
         let (conf, secret) = client(&s, code_client("Conf")).await;
         let secret = secret.unwrap();
-        let code = get_code(
-            &browser,
-            &[
-                ("response_type", "code"),
-                ("client_id", &conf),
-                ("redirect_uri", REDIRECT),
-                ("state", "st-1"),
-            ],
-        )
-        .await;
+        let code = code_of(&browser, &conf).await;
         let (_, verifier) = PkceCodeChallenge::new_random_sha256();
         let (st, v) = token_request(
             &s,

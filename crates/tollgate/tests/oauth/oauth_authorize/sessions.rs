@@ -621,31 +621,13 @@ backends! {
         let bob_token = v["access_token"].as_str().unwrap().to_owned();
 
         let browser = Browser::new(&s.base);
-        let code = get_code(
-            &browser,
-            &[
-                ("response_type", "code"),
-                ("client_id", &id),
-                ("redirect_uri", REDIRECT),
-                ("state", "st-1"),
-            ],
-        )
-        .await;
+        let code = code_of(&browser, &id).await;
         let (st, v) = redeem(&s, Some((&id, &secret)), &code, Some(REDIRECT)).await;
         assert_eq!(st, 200, "{v}");
         let code_token = v["access_token"].as_str().unwrap().to_owned();
         let refresh_token = v["refresh_token"].as_str().unwrap().to_owned();
         // A code issued before deactivation, not yet redeemed.
-        let pending_code = get_code(
-            &browser,
-            &[
-                ("response_type", "code"),
-                ("client_id", &id),
-                ("redirect_uri", REDIRECT),
-                ("state", "st-1"),
-            ],
-        )
-        .await;
+        let pending_code = code_of(&browser, &id).await;
         for t in [&pw_token, &code_token, &refresh_token] {
             assert_eq!(s.introspect(t).await["active"], true);
         }
