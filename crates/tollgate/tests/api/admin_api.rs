@@ -558,15 +558,7 @@ backends! {
         assert_eq!(h.status(), 200);
         let r = s.http.get(s.url("/readyz")).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        let doc: Value = s
-            .http
-            .get(s.url("/admin/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc: Value = common::send_json(s.http.get(s.url("/admin/api/v1/openapi.json"))).await;
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
         for p in [
             "/clients",

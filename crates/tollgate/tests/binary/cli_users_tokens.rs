@@ -443,15 +443,7 @@ backends! {
         // The table: headers, and per row the EXPIRES and REFRESHES LEFT columns (the last
         // two words of the row).
         let table = ok(&server, &key, &["token", "list"]);
-        for h in [
-            "ID",
-            "KIND",
-            "CLIENT",
-            "USER",
-            "STATUS",
-            "EXPIRES",
-            "REFRESHES LEFT",
-        ] {
+        for h in "ID,KIND,CLIENT,USER,STATUS,EXPIRES,REFRESHES LEFT".split(',') {
             assert!(table.contains(h), "{h} missing: {table}");
         }
         let row = |id: &str| -> Vec<String> {

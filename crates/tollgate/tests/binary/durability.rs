@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::common;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,16 +75,7 @@ backends! {
         .trim()
         .to_owned();
         let http = reqwest::Client::new();
-        let c: Value = http
-            .post(format!("{base}/admin/api/v1/clients"))
-            .bearer_auth(&key)
-            .json(&json!({"name": "Durable", "version": "1", "type": "confidential", "grant_types": ["client_credentials"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c: Value = common::send_json(http.post(format!("{base}/admin/api/v1/clients")).bearer_auth(&key).json(&json!({"name": "Durable", "version": "1", "type": "confidential", "grant_types": ["client_credentials"]}))).await;
         let (id, secret) = (
             c["client_id"].as_str().unwrap().to_owned(),
             c["client_secret"].as_str().unwrap().to_owned(),
@@ -146,16 +138,12 @@ backends! {
         let mut server = spawn(&db.url, port2).await;
         let mut lost = 0;
         for t in &tokens {
-            let v: Value = http
-                .post(format!("http://127.0.0.1:{port2}/oauth2/introspect"))
-                .bearer_auth(&key)
-                .form(&[("token", t.as_str())])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v: Value = common::send_json(
+                http.post(format!("http://127.0.0.1:{port2}/oauth2/introspect"))
+                    .bearer_auth(&key)
+                    .form(&[("token", t.as_str())]),
+            )
+            .await;
             if v["active"] != true {
                 lost += 1;
             }

@@ -143,6 +143,11 @@ pub async fn manual_clock_server(db: TestDb) -> (TestServer, Arc<tollgate_core::
     manual_clock_server_at(db, chrono::Utc::now()).await
 }
 
+/// Sends `req` and reads its JSON body.
+pub async fn send_json(req: RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 /// Follows `next_cursor` from `first` (a list path with `limit=limit`), checking each page
 /// holds at most `limit` items and that the walk ends; the pages walked and `key` of every
 /// item in order.
@@ -345,6 +350,18 @@ impl TestServer {
             )
             .await
             .unwrap()
+    }
+
+    /// How many clients exist, read through the service.
+    pub async fn client_count(&self) -> usize {
+        self.state
+            .services
+            .clients
+            .list(&Default::default(), None, None)
+            .await
+            .unwrap()
+            .items
+            .len()
     }
 
     /// POSTs a form to an OAuth endpoint, optionally with HTTP Basic credentials.

@@ -11,17 +11,6 @@ use serde_json::Value;
 use tollgate_core::audit::Actor;
 use tollgate_core::service::UserChange;
 
-async fn client_count(s: &TestServer) -> usize {
-    s.state
-        .services
-        .clients
-        .list(&Default::default(), None, None)
-        .await
-        .unwrap()
-        .items
-        .len()
-}
-
 /// An access token of a new client-credentials client; returns (client_id, token).
 async fn issued_token(s: &TestServer, name: &str) -> (String, String) {
     let c = s.create_client(&confidential(name)).await;
@@ -88,14 +77,14 @@ backends! {
         ] {
             let res = b.post_form("/console/clients", &client_form(token)).await;
             assert_eq!(res.status(), 403, "create client with {what} CSRF token");
-            assert_eq!(client_count(&s).await, 0, "{what} token created a client");
+            assert_eq!(s.client_count().await, 0, "{what} token created a client");
         }
         // The same form with the token works, so the refusals were about the token.
         let res = b
             .post_form("/console/clients", &client_form(Some(&csrf)))
             .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-        assert_eq!(client_count(&s).await, 1);
+        assert_eq!(s.client_count().await, 1);
 
         // Every other kind of console form, without a token: refused, nothing changes.
         let (client_id, token) = issued_token(&s, "Api").await;
@@ -387,7 +376,7 @@ backends! {
             let res = bob.post_form(&path, &form).await;
             assert_eq!(res.status(), 403, "non-admin POST {path}");
         }
-        assert_eq!(client_count(&s).await, 1);
+        assert_eq!(s.client_count().await, 1);
         assert!(
             s.state
                 .services

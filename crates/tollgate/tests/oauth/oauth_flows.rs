@@ -34,15 +34,8 @@ fn code_client(name: &str, refresh_count: Value) -> Value {
 backends! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn metadata_follows_rfc8414(s: TestServer) {
-        let m: Value = s
-            .http
-            .get(s.url("/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let m: Value =
+            common::send_json(s.http.get(s.url("/.well-known/oauth-authorization-server"))).await;
         assert_eq!(m["issuer"], s.base);
         assert_eq!(m["token_endpoint"], s.url("/oauth2/token"));
         assert_eq!(m["authorization_endpoint"], s.url("/oauth2/authorize"));
