@@ -356,12 +356,7 @@ backends! {
             .json()
             .await
             .unwrap();
-        let actions: Vec<&str> = log["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
+        let actions = crate::common::audit_actions(&log);
         assert_eq!(
             actions,
             [

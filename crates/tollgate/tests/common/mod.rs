@@ -143,6 +143,16 @@ pub async fn manual_clock_server(db: TestDb) -> (TestServer, Arc<tollgate_core::
     manual_clock_server_at(db, chrono::Utc::now()).await
 }
 
+/// The `action` of every entry of an audit page, in order.
+pub fn audit_actions(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
+}
+
 /// Sends `req` and reads its JSON body.
 pub async fn send_json(req: RequestBuilder) -> Value {
     req.send().await.unwrap().json().await.unwrap()

@@ -5,6 +5,7 @@
 
 use crate::common::browser::{hidden_inputs, location, Browser};
 use crate::common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
+use crate::common::oauth::introspect_active;
 use crate::common::{confidential, TestServer};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
 use serde_json::Value;
@@ -35,10 +36,6 @@ async fn token_id(s: &TestServer, client_id: &str) -> String {
         .await
         .unwrap();
     v["items"][0]["id"].as_str().unwrap().to_owned()
-}
-
-async fn active(s: &TestServer, token: &str) -> bool {
-    s.introspect(token).await["active"] == Value::Bool(true)
 }
 
 backends! {
@@ -140,7 +137,7 @@ backends! {
         assert!(c.active, "deactivated without a CSRF token");
         assert_eq!(c.version, "1.0", "edited without a CSRF token");
         assert!(
-            active(&s, &token).await,
+            introspect_active(&s, &token).await,
             "token revoked without a CSRF token"
         );
         let audit_after = s
@@ -179,7 +176,7 @@ backends! {
                 .unwrap()
                 .active
         );
-        assert!(!active(&s, &token).await);
+        assert!(!introspect_active(&s, &token).await);
     }
 }
 

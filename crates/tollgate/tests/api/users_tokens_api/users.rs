@@ -162,12 +162,7 @@ backends! {
 
         // Every change is in the audit log.
         let audit = json_of(s.get(&format!("/audit?target_id={id}")).await, 200).await;
-        let actions: Vec<&str> = audit["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
+        let actions = crate::common::audit_actions(&audit);
         assert_eq!(
             actions,
             ["user.delete", "user.update", "user.update", "user.create"],
