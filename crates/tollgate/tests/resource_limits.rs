@@ -5,9 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
-use common::binary::{backends, spawn_server_env};
+use common::binary::spawn_server_env;
 use common::browser::{hidden_inputs, Browser};
 use std::time::{Duration, Instant};
 
@@ -21,10 +22,9 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn a_burst_of_sign_ins_keeps_memory_bounded_and_sheds_the_excess() {
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    serial fn a_burst_of_sign_ins_keeps_memory_bounded_and_sheds_the_excess(db: TestDb) {
         // The brute-force limits are off, so that only the hashing gate stands between the
         // burst and the memory.
         let server = spawn_server_env(
@@ -65,20 +65,20 @@ fn a_burst_of_sign_ins_keeps_memory_bounded_and_sheds_the_excess() {
         let verified = statuses.iter().filter(|(s, _)| *s == 401).count();
         let shed = statuses.iter().filter(|(s, r)| *s == 503 && *r).count();
         eprintln!(
-            "[{n}] 150 sign-ins: {verified} verified, {shed} shed, peak RSS {} -> {} MiB, {elapsed:?}",
+            "150 sign-ins: {verified} verified, {shed} shed, peak RSS {} -> {} MiB, {elapsed:?}",
             before / 1024,
             after / 1024
         );
         assert_eq!(
             verified + shed,
             150,
-            "[{n}] only 401 or 503 + Retry-After: {statuses:?}"
+            "only 401 or 503 + Retry-After: {statuses:?}"
         );
-        assert!(verified >= 2, "[{n}] the slots were used");
-        assert!(shed >= 100, "[{n}] the excess is shed at once: {shed}");
+        assert!(verified >= 2, "the slots were used");
+        assert!(shed >= 100, "the excess is shed at once: {shed}");
         // Two computations of 19 MiB (one block per hashing thread, reused), plus slack;
         // unbounded, this was gigabytes.
-        assert!(grew_mib < 60, "[{n}] peak RSS grew by {grew_mib} MiB");
-        assert!(elapsed < Duration::from_secs(20), "[{n}] took {elapsed:?}");
+        assert!(grew_mib < 60, "peak RSS grew by {grew_mib} MiB");
+        assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
     }
 }

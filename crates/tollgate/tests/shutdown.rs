@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
-use common::binary::{backends, spawn_server, tollgate, Server};
+use common::binary::{spawn_server, tollgate, Server};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -110,10 +111,9 @@ impl HalfSent {
     }
 }
 
-#[test]
-fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token() {
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    serial fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token(db: TestDb) {
         let mut server = spawn_server(&db.url, Some(PASSWORD));
         let (key, id, secret) = setup(&db.url, &server);
 
@@ -160,14 +160,14 @@ fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token() {
         // Stopped accepting: the listener is closed while the request above is in flight.
         assert!(
             TcpStream::connect(addr(&server)).is_err(),
-            "[{n}] a new connection was accepted after SIGTERM"
+            "a new connection was accepted after SIGTERM"
         );
         assert!(
             server.child.try_wait().unwrap().is_none(),
-            "[{n}] the server exited with a request in flight"
+            "the server exited with a request in flight"
         );
         let (status, body) = in_flight.finish();
-        assert_eq!(status, 200, "[{n}] the in-flight request: {body}");
+        assert_eq!(status, 200, "the in-flight request: {body}");
         acked
             .lock()
             .unwrap()
@@ -179,14 +179,14 @@ fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token() {
         for w in workers {
             w.join().unwrap();
         }
-        let exit = exit.unwrap_or_else(|| panic!("[{n}] still running {took:?} after SIGTERM"));
-        eprintln!("[{n}] exited {exit} {} ms after SIGTERM", took.as_millis());
-        assert_eq!(exit.code(), Some(0), "[{n}] exit status {exit}");
+        let exit = exit.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM"));
+        eprintln!("exited {exit} {} ms after SIGTERM", took.as_millis());
+        assert_eq!(exit.code(), Some(0), "exit status {exit}");
         // Nothing was left in flight but the request held open on purpose.
-        assert!(took < Duration::from_secs(3), "[{n}] took {took:?} to exit");
+        assert!(took < Duration::from_secs(3), "took {took:?} to exit");
 
         let tokens = acked.lock().unwrap().clone();
-        assert!(tokens.len() >= 50, "[{n}] only {} tokens", tokens.len());
+        assert!(tokens.len() >= 50, "only {} tokens", tokens.len());
         drop(server);
         let server = spawn_server(&db.url, None);
         let http = reqwest::blocking::Client::new();
@@ -205,13 +205,10 @@ fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token() {
             })
             .count();
         eprintln!(
-            "[{n}] {} tokens acknowledged before the exit, {lost} not active after the restart",
+            "{} tokens acknowledged before the exit, {lost} not active after the restart",
             tokens.len()
         );
-        assert_eq!(
-            lost, 0,
-            "[{n}] acknowledged tokens lost over a graceful shutdown"
-        );
+        assert_eq!(lost, 0, "acknowledged tokens lost over a graceful shutdown");
     }
 }
 

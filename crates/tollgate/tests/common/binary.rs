@@ -106,8 +106,3 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
-
-pub fn backends() -> Vec<tollgate_testkit::TestDb> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(tollgate_testkit::each_backend())
-}

@@ -2,10 +2,13 @@
 //! 127.0.0.1:0 against a fresh database, and talks to it over HTTP with reqwest.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+pub mod harness;
 pub mod binary;
 pub mod browser;
 pub mod chrome;
 pub mod console;
+pub mod oauth;
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -17,7 +20,7 @@ use tollgate::http::AppState;
 use tollgate_core::audit::Actor;
 use tollgate_core::service::ThrottleSettings;
 use tollgate_core::{Clock, Policy, SystemClock};
-use tollgate_testkit::TestDb;
+pub use tollgate_testkit::TestDb;
 
 pub struct TestServer {
     pub base: String,
@@ -118,18 +121,74 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     }
 }
 
-/// One started server per backend (SQLite, and PostgreSQL when configured).
-pub async fn servers() -> Vec<TestServer> {
-    servers_with(Options::default).await
+/// A server on `db` whose clock the test moves, starting at `at`: the server and its clock.
+pub async fn manual_clock_server_at(
+    db: TestDb,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (TestServer, Arc<tollgate_core::ManualClock>) {
+    let clock = Arc::new(tollgate_core::ManualClock::new(at));
+    let s = start_with(
+        db,
+        Options {
+            clock: clock.clone(),
+            ..Options::default()
+        },
+    )
+    .await;
+    (s, clock)
 }
 
-/// One server per backend, each started with the options `opts` makes.
-pub async fn servers_with(opts: impl Fn() -> Options) -> Vec<TestServer> {
-    let mut v = Vec::new();
-    for db in tollgate_testkit::each_backend().await {
-        v.push(start_with(db, opts()).await);
+/// `manual_clock_server_at` now.
+pub async fn manual_clock_server(db: TestDb) -> (TestServer, Arc<tollgate_core::ManualClock>) {
+    manual_clock_server_at(db, chrono::Utc::now()).await
+}
+
+/// The `action` of every entry of an audit page, in order.
+pub fn audit_actions(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
+}
+
+/// Sends `req` and reads its JSON body.
+pub async fn send_json(req: RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+/// Follows `next_cursor` from `first` (a list path with `limit=limit`), checking each page
+/// holds at most `limit` items and that the walk ends; the pages walked and `key` of every
+/// item in order.
+pub async fn walk_pages(
+    s: &TestServer,
+    first: &str,
+    limit: usize,
+    key: &str,
+) -> (usize, Vec<String>) {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            None => first.to_owned(),
+            Some(c) => format!("{first}&cursor={c}"),
+        };
+        let res = s.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let page: Value = res.json().await.unwrap();
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit, "{page}");
+        seen.extend(items.iter().map(|i| i[key].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
     }
-    v
+    (pages, seen)
 }
 
 impl TestServer {
@@ -176,7 +235,7 @@ impl TestServer {
         let res = self.post("/clients", body).await;
         let status = res.status();
         let v: Value = res.json().await.unwrap();
-        assert_eq!(status, 201, "[{}] create failed: {v}", self.name());
+        assert_eq!(status, 201, "create failed: {v}");
         v
     }
 
@@ -241,21 +300,46 @@ pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Asserts `res` has `status` and is an RFC 9457 problem; returns the body.
+pub async fn expect_problem(res: Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "expected {status}, got {got}: {text}");
+    assert_eq!(
+        ct.as_deref(),
+        Some("application/problem+json"),
+        "a {status} must be application/problem+json: {text}"
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["status"], status, "problem status: {v}");
+    assert!(v["type"].is_string(), "problem type: {v}");
+    assert!(v["title"].is_string(), "problem title: {v}");
+    assert!(
+        v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "problem detail: {v}"
+    );
+    v
+}
+
 /// Asserts `res` is a 422 problem naming `field` with `code`; returns the body.
-pub async fn expect_field_error(res: Response, field: &str, code: &str, backend: &str) -> Value {
+pub async fn expect_field_error(res: Response, field: &str, code: &str) -> Value {
     let status = res.status();
     let ct = res
         .headers()
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned());
     let v: Value = res.json().await.unwrap();
-    assert_eq!(status, 422, "[{backend}] expected 422, got {status}: {v}");
+    assert_eq!(status, 422, "expected 422, got {status}: {v}");
     assert_eq!(ct.as_deref(), Some("application/problem+json"));
     assert!(
         field_errors(&v)
             .iter()
             .any(|(f, c)| f == field && c == code),
-        "[{backend}] expected error {field}/{code} in {v}"
+        "expected error {field}/{code} in {v}"
     );
     v
 }
@@ -276,6 +360,18 @@ impl TestServer {
             )
             .await
             .unwrap()
+    }
+
+    /// How many clients exist, read through the service.
+    pub async fn client_count(&self) -> usize {
+        self.state
+            .services
+            .clients
+            .list(&Default::default(), None, None)
+            .await
+            .unwrap()
+            .items
+            .len()
     }
 
     /// POSTs a form to an OAuth endpoint, optionally with HTTP Basic credentials.

@@ -4,20 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::browser::{hidden_inputs, location, params_of, Browser};
-use common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
+use crate::common;
+use crate::common::browser::{hidden_inputs, location, params_of, Browser};
+use crate::common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
 use serde_json::json;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
-/// Finding 11: `?notice=` on any console URL showed attacker-chosen text inside the real
-/// console. Notices are now signed for the session they were made for.
-#[tokio::test]
-async fn console_notices_cannot_be_chosen_by_a_link() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 11: `?notice=` on any console URL showed attacker-chosen text inside the real
+    /// console. Notices are now signed for the session they were made for.
+    #[tokio::test]
+    async fn console_notices_cannot_be_chosen_by_a_link(s: TestServer) {
         user(&s, "boss", true).await;
         user(&s, "deputy", true).await;
         let b = signed_in(&s, "boss").await;
@@ -32,10 +30,7 @@ async fn console_notices_cannot_be_chosen_by_a_link() {
                 .append_pair("notice", bait)
                 .finish();
             let page = b.get(&format!("{path}?{q}")).await.text().await.unwrap();
-            assert!(
-                !page.contains("call +1 555"),
-                "[{n}] {path} showed the bait"
-            );
+            assert!(!page.contains("call +1 555"), "{path} showed the bait");
         }
         // The console's own notice after a change is shown ...
         let csrf = csrf_of(&b, "/console/users").await;
@@ -49,26 +44,25 @@ async fn console_notices_cannot_be_chosen_by_a_link() {
                 ]),
             )
             .await;
-        assert_eq!(res.status(), 303, "[{n}]");
+        assert_eq!(res.status(), 303);
         let to = location(&res);
         let page = b.get(&to).await.text().await.unwrap();
-        assert!(page.contains("User newcomer created."), "[{n}] {page}");
+        assert!(page.contains("User newcomer created."), "{page}");
         // ... but only to the session it was made for: the link is no bait either.
         let other = signed_in(&s, "deputy").await;
         let page = other.get(&to).await.text().await.unwrap();
         assert!(
             !page.contains("newcomer created"),
-            "[{n}] shown to another session"
+            "shown to another session"
         );
     }
 }
 
-/// Finding 12: an authorization request over ~4 KB lost the flow at sign-in (the
-/// `return_to` was dropped silently). It now fails visibly, to the client, before sign-in.
-#[tokio::test]
-async fn an_authorize_request_too_long_to_resume_fails_visibly() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 12: an authorization request over ~4 KB lost the flow at sign-in (the
+    /// `return_to` was dropped silently). It now fails visibly, to the client, before sign-in.
+    #[tokio::test]
+    async fn an_authorize_request_too_long_to_resume_fails_visibly(s: TestServer) {
         let c = s
             .create_client(&json!({
                 "name": "Web", "version": "1", "type": "confidential",
@@ -88,29 +82,29 @@ async fn an_authorize_request_too_long_to_resume_fails_visibly() {
         let b = Browser::new(&s.base);
         // Long, but short enough: the sign-in page brings the user back to it.
         let res = b.get(&url(&"s".repeat(3000))).await;
-        assert_eq!(res.status(), 303, "[{n}]");
+        assert_eq!(res.status(), 303);
         let to = location(&res);
-        assert!(to.starts_with("/login?return_to="), "[{n}] {to}");
+        assert!(to.starts_with("/login?return_to="), "{to}");
         let page = b.get(&to).await.text().await.unwrap();
         let back = hidden_inputs(&page)
             .into_iter()
             .find(|(k, _)| k == "return_to")
             .map(|(_, v)| v)
             .unwrap_or_default();
-        assert!(back.contains(&"s".repeat(3000)), "[{n}] the flow is kept");
+        assert!(back.contains(&"s".repeat(3000)), "the flow is kept");
         // Too long to carry through sign-in: the client hears of it at once.
         let state = "t".repeat(5000);
         let res = b.get(&url(&state)).await;
-        assert_eq!(res.status(), 303, "[{n}]");
+        assert_eq!(res.status(), 303);
         let to = location(&res);
         assert!(
             to.starts_with(REDIRECT),
-            "[{n}] to the client, not to sign-in: {to}"
+            "to the client, not to sign-in: {to}"
         );
         let p = params_of(&to, false);
-        assert_eq!(p["error"], "invalid_request", "[{n}] {p:?}");
-        assert_eq!(p["state"], state, "[{n}]");
-        assert!(p["error_description"].contains("too long"), "[{n}] {p:?}");
+        assert_eq!(p["error"], "invalid_request", "{p:?}");
+        assert_eq!(p["state"], state);
+        assert!(p["error_description"].contains("too long"), "{p:?}");
     }
 }
 
@@ -171,54 +165,44 @@ async fn signed_in_as(s: &common::TestServer, session: &str) -> Option<String> {
     })
 }
 
-/// Finding 14: signing in again left the previous session valid.
-#[tokio::test]
-async fn signing_in_again_ends_the_previous_session() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 14: signing in again left the previous session valid.
+    #[tokio::test]
+    async fn signing_in_again_ends_the_previous_session(s: TestServer) {
         user(&s, "hana", false).await;
         user(&s, "ivan", false).await;
         let first = sign_in_with(&s, "hana", None).await;
-        assert_eq!(
-            signed_in_as(&s, &first).await.as_deref(),
-            Some("hana"),
-            "[{n}]"
-        );
+        assert_eq!(signed_in_as(&s, &first).await.as_deref(), Some("hana"));
         // Another browser's session is its own business.
         let elsewhere = sign_in_with(&s, "hana", None).await;
         // The same browser signs in again (here as someone else): its old session ends.
         let second = sign_in_with(&s, "ivan", Some(&first)).await;
-        assert_ne!(first, second, "[{n}]");
+        assert_ne!(first, second);
         assert_eq!(
             signed_in_as(&s, &first).await,
             None,
-            "[{n}] the old session is over"
+            "the old session is over"
         );
-        assert_eq!(
-            signed_in_as(&s, &second).await.as_deref(),
-            Some("ivan"),
-            "[{n}]"
-        );
+        assert_eq!(signed_in_as(&s, &second).await.as_deref(), Some("ivan"));
         assert_eq!(
             signed_in_as(&s, &elsewhere).await.as_deref(),
             Some("hana"),
-            "[{n}] other browsers stay signed in"
+            "other browsers stay signed in"
         );
     }
 }
 
-/// Finding 14: raw UTF-8 went into `Location` headers.
-#[tokio::test]
-async fn locations_are_ascii() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 14: raw UTF-8 went into `Location` headers.
+    #[tokio::test]
+    async fn locations_are_ascii(s: TestServer) {
         user(&s, "jun", true).await;
         let b = Browser::new(&s.base);
         // Unsigned in: the console sends the browser to sign in, coming back to the path.
         let res = b.get("/console/clients/ümlaut").await;
-        assert_eq!(res.status(), 303, "[{n}]");
+        assert_eq!(res.status(), 303);
         let raw = res.headers()["location"].as_bytes().to_vec();
-        assert!(raw.iter().all(|c| c.is_ascii_graphic()), "[{n}] {raw:?}");
+        assert!(raw.iter().all(|c| c.is_ascii_graphic()), "{raw:?}");
         // After sign-in, to a return_to with non-ASCII characters.
         let page = b.get("/login").await.text().await.unwrap();
         let mut form = hidden_inputs(&page);
@@ -227,18 +211,17 @@ async fn locations_are_ascii() {
         form.push(("username".into(), "jun".into()));
         form.push(("password".into(), PASSWORD.into()));
         let res = b.post_form("/login", &form).await;
-        assert_eq!(res.status(), 303, "[{n}]");
+        assert_eq!(res.status(), 303);
         let raw = res.headers()["location"].as_bytes().to_vec();
-        assert_eq!(raw, b"/console/clients/%C3%A9", "[{n}]");
+        assert_eq!(raw, b"/console/clients/%C3%A9");
     }
 }
 
-/// Finding 13: the audit log named admin keys by their name, which is not unique. The actor
-/// now leads with the key's id.
-#[tokio::test]
-async fn the_audit_log_tells_two_keys_of_one_name_apart() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 13: the audit log named admin keys by their name, which is not unique. The actor
+    /// now leads with the key's id.
+    #[tokio::test]
+    async fn the_audit_log_tells_two_keys_of_one_name_apart(s: TestServer) {
         let twin: serde_json::Value = s
             .post("/admin-keys", &json!({"name": "test"}))
             .await
@@ -247,7 +230,7 @@ async fn the_audit_log_tells_two_keys_of_one_name_apart() {
             .unwrap();
         let twin_id = twin["id"].as_str().unwrap();
         let twin_actor = format!("admin-key:{twin_id} (test)");
-        assert_ne!(twin_actor, s.actor, "[{n}]");
+        assert_ne!(twin_actor, s.actor);
         let client = |name: &str| {
             json!({"name": name, "version": "1", "type": "confidential",
                    "grant_types": ["client_credentials"]})
@@ -260,7 +243,7 @@ async fn the_audit_log_tells_two_keys_of_one_name_apart() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 201, "[{n}]");
+        assert_eq!(res.status(), 201);
         assert_eq!(
             s.post("/clients", &client("By The First")).await.status(),
             201
@@ -277,27 +260,22 @@ async fn the_audit_log_tells_two_keys_of_one_name_apart() {
             .iter()
             .map(|e| e["actor"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            actors,
-            [s.actor.as_str(), twin_actor.as_str()],
-            "[{n}] {log}"
-        );
+        assert_eq!(actors, [s.actor.as_str(), twin_actor.as_str()], "{log}");
         let q = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("actor", &twin_actor)
             .finish();
         let only: serde_json::Value = s.get(&format!("/audit?{q}")).await.json().await.unwrap();
         let items = only["items"].as_array().unwrap();
-        assert_eq!(items.len(), 1, "[{n}] filtered by the twin: {only}");
-        assert_eq!(items[0]["details"]["name"], "By The Twin", "[{n}] {only}");
+        assert_eq!(items.len(), 1, "filtered by the twin: {only}");
+        assert_eq!(items[0]["details"]["name"], "By The Twin", "{only}");
     }
 }
 
-/// Finding 14: PATCH with `null` for a field that cannot be null was silently ignored. Now
-/// it is a 422 naming the field, and nothing changes; `null` still clears the description.
-#[tokio::test]
-async fn patch_with_null_for_a_required_field_is_refused() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 14: PATCH with `null` for a field that cannot be null was silently ignored. Now
+    /// it is a 422 naming the field, and nothing changes; `null` still clears the description.
+    #[tokio::test]
+    async fn patch_with_null_for_a_required_field_is_refused(s: TestServer) {
         let c: serde_json::Value = s
             .create_client(&json!({
                 "name": "Nulls", "version": "1", "type": "confidential",
@@ -308,29 +286,25 @@ async fn patch_with_null_for_a_required_field_is_refused() {
         let path = format!("/clients/{}", c["client_id"].as_str().unwrap());
         for field in ["type", "grant_types", "redirect_uris", "scopes", "active"] {
             let res = s.patch(&path, &json!({ field: null })).await;
-            common::expect_field_error(res, field, "invalid", n).await;
+            common::expect_field_error(res, field, "invalid").await;
         }
         let now: serde_json::Value = s.get(&path).await.json().await.unwrap();
-        assert_eq!(now["type"], "confidential", "[{n}] {now}");
-        assert_eq!(now["active"], true, "[{n}] {now}");
-        assert_eq!(
-            now["updated_at"], c["updated_at"],
-            "[{n}] nothing was written"
-        );
+        assert_eq!(now["type"], "confidential", "{now}");
+        assert_eq!(now["active"], true, "{now}");
+        assert_eq!(now["updated_at"], c["updated_at"], "nothing was written");
         let res = s.patch(&path, &json!({"description": null})).await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let now: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(now["description"], serde_json::Value::Null, "[{n}] {now}");
+        assert_eq!(now["description"], serde_json::Value::Null, "{now}");
     }
 }
 
-/// Finding 7: "last active administrator" was check-then-act, so two concurrent
-/// deactivations left none. Now one conditional write: of two concurrent changes that would
-/// each remove one of the last two admins, exactly one wins, every round.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_changes_never_remove_the_last_active_administrator() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 7: "last active administrator" was check-then-act, so two concurrent
+    /// deactivations left none. Now one conditional write: of two concurrent changes that would
+    /// each remove one of the last two admins, exactly one wins, every round.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_changes_never_remove_the_last_active_administrator(s: TestServer) {
         let mut ids = Vec::new();
         for name in ["root-a", "root-b"] {
             let u: serde_json::Value = s
@@ -352,7 +326,7 @@ async fn concurrent_changes_never_remove_the_last_active_administrator() {
             let (a, b) = tokio::join!(s.patch(&ids[0], &off), s.patch(&ids[1], second));
             let mut codes = [a.status().as_u16(), b.status().as_u16()];
             codes.sort_unstable();
-            assert_eq!(codes, [200, 409], "[{n}] round {round}");
+            assert_eq!(codes, [200, 409], "round {round}");
             let admins: serde_json::Value = s.get("/users").await.json().await.unwrap();
             let active_admins = admins["items"]
                 .as_array()
@@ -360,17 +334,17 @@ async fn concurrent_changes_never_remove_the_last_active_administrator() {
                 .iter()
                 .filter(|u| u["admin"] == true && u["active"] == true)
                 .count();
-            assert_eq!(active_admins, 1, "[{n}] round {round}: {admins}");
+            assert_eq!(active_admins, 1, "round {round}: {admins}");
             for id in &ids {
                 let res = s.patch(id, &json!({"active": true, "admin": true})).await;
-                assert_eq!(res.status(), 200, "[{n}] restore");
+                assert_eq!(res.status(), 200, "restore");
             }
         }
         // Deleting both at once: one stays.
         let (a, b) = tokio::join!(s.delete(&ids[0]), s.delete(&ids[1]));
         let mut codes = [a.status().as_u16(), b.status().as_u16()];
         codes.sort_unstable();
-        assert_eq!(codes, [204, 409], "[{n}] concurrent deletes");
+        assert_eq!(codes, [204, 409], "concurrent deletes");
     }
 }
 
@@ -380,13 +354,12 @@ fn within_the_description_charset(d: &str) -> bool {
         .all(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E'))
 }
 
-/// Finding 10: `scope=<script>…` was echoed into the redirect to the client, and several
-/// descriptions held `"`, `§` or U+FFFD. Descriptions now never echo request input and stay
-/// within RFC 6749's character set, on the redirect, the error page and the token endpoint.
-#[tokio::test]
-async fn error_descriptions_echo_nothing_and_stay_within_the_rfc_charset() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    /// Finding 10: `scope=<script>…` was echoed into the redirect to the client, and several
+    /// descriptions held `"`, `§` or U+FFFD. Descriptions now never echo request input and stay
+    /// within RFC 6749's character set, on the redirect, the error page and the token endpoint.
+    #[tokio::test]
+    async fn error_descriptions_echo_nothing_and_stay_within_the_rfc_charset(s: TestServer) {
         let c = s
             .create_client(&json!({
                 "name": "Echo", "version": "1", "type": "confidential",
@@ -410,12 +383,12 @@ async fn error_descriptions_echo_nothing_and_stay_within_the_rfc_charset() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 303, "[{n}]");
+        assert_eq!(res.status(), 303);
         let p = params_of(&location(&res), false);
-        assert_eq!(p["error"], "invalid_scope", "[{n}] {p:?}");
+        assert_eq!(p["error"], "invalid_scope", "{p:?}");
         let d = &p["error_description"];
-        assert!(within_the_description_charset(d), "[{n}] {d:?}");
-        assert!(!d.contains("script"), "[{n}] echoed: {d:?}");
+        assert!(within_the_description_charset(d), "{d:?}");
+        assert!(!d.contains("script"), "echoed: {d:?}");
 
         // The token endpoint: an unsupported grant type, a bad scope, a duplicate and an
         // unknown parameter named with markup, and messages that used to carry `§`.
@@ -440,11 +413,11 @@ async fn error_descriptions_echo_nothing_and_stay_within_the_rfc_charset() {
             let res = s
                 .oauth_post("/oauth2/token", Some((id, secret)), &form)
                 .await;
-            assert_eq!(res.status(), 400, "[{n}] {form:?}");
+            assert_eq!(res.status(), 400, "{form:?}");
             let v: serde_json::Value = res.json().await.unwrap();
             let d = v["error_description"].as_str().unwrap_or_default();
-            assert!(within_the_description_charset(d), "[{n}] {form:?}: {d:?}");
-            assert!(!d.contains("script"), "[{n}] {form:?} echoed: {d:?}");
+            assert!(within_the_description_charset(d), "{form:?}: {d:?}");
+            assert!(!d.contains("script"), "{form:?} echoed: {d:?}");
         }
     }
 }

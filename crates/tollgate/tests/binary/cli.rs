@@ -3,20 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::binary::{
-    backends, create_key, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
+use crate::common;
+use crate::common::binary::{
+    create_key, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
 };
 
 use serde_json::Value;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-#[test]
-fn serve_creates_the_admin_and_create_key_prints_only_the_key() {
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    fn serve_creates_the_admin_and_create_key_prints_only_the_key(db: TestDb) {
         let server = spawn_server(&db.url, None);
         // First start on an empty database: a generated password, printed once.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -28,20 +26,20 @@ fn serve_creates_the_admin_and_create_key_prints_only_the_key() {
                 }
             }
         }
-        let line = found.unwrap_or_else(|| panic!("[{n}] no generated admin password printed"));
+        let line = found.unwrap_or_else(|| panic!("no generated admin password printed"));
         let password = line.rsplit(": ").next().unwrap().trim();
-        assert!(password.len() >= 20, "[{n}] {line}");
+        assert!(password.len() >= 20, "{line}");
 
         let out = run(tollgate(&db.url).args(["admin", "create-key", "--name", "ci"]));
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(out.status.success(), "{}", stderr(&out));
         let key = stdout(&out);
         assert_eq!(
             key.lines().count(),
             1,
-            "[{n}] stdout must be the key alone: {key:?}"
+            "stdout must be the key alone: {key:?}"
         );
         let key = key.trim();
-        assert!(key.starts_with("tga_"), "[{n}] {key}");
+        assert!(key.starts_with("tga_"), "{key}");
 
         // The key works against the running server: the README's curl, in Rust.
         let res = reqwest::blocking::Client::new()
@@ -50,19 +48,16 @@ fn serve_creates_the_admin_and_create_key_prints_only_the_key() {
             .json(&common::confidential("From Binary"))
             .send()
             .unwrap();
-        assert_eq!(res.status(), 201, "[{n}]");
+        assert_eq!(res.status(), 201);
         let c: Value = res.json().unwrap();
-        assert!(
-            c["client_secret"].as_str().unwrap().len() >= 43,
-            "[{n}] {c}"
-        );
+        assert!(c["client_secret"].as_str().unwrap().len() >= 43, "{c}");
         for e in ["authorization", "token", "refresh_token"] {
             assert!(
                 c["endpoints"][e]
                     .as_str()
                     .unwrap()
                     .starts_with(&server.base),
-                "[{n}] {c}"
+                "{c}"
             );
         }
         drop(server);
@@ -71,7 +66,7 @@ fn serve_creates_the_admin_and_create_key_prints_only_the_key() {
         let again = spawn_server(&db.url, None);
         std::thread::sleep(Duration::from_millis(300));
         while let Ok(line) = again.stderr_lines.try_recv() {
-            assert!(!line.contains("generated password"), "[{n}] {line}");
+            assert!(!line.contains("generated password"), "{line}");
         }
     }
 }
@@ -125,13 +120,13 @@ fn bad_configuration_stops_start_up_naming_the_setting() {
     assert!(stderr(&out).contains("database_url"), "{}", stderr(&out));
 }
 
-#[test]
-fn migrate_applies_migrations_and_exits() {
-    for db in backends() {
+backends! {
+    #[test]
+    fn migrate_applies_migrations_and_exits(db: TestDb) {
         let out = run(tollgate(&db.url).arg("migrate"));
-        assert!(out.status.success(), "[{}] {}", db.name(), stderr(&out));
+        assert!(out.status.success(), "{}", stderr(&out));
         let again = run(tollgate(&db.url).arg("migrate"));
-        assert!(again.status.success(), "[{}] idempotent", db.name());
+        assert!(again.status.success(), "idempotent");
     }
 }
 
@@ -143,10 +138,9 @@ fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
         .args(args))
 }
 
-#[test]
-fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server() {
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server(db: TestDb) {
         let server = spawn_server(&db.url, Some("pw-123456"));
         let key = create_key(&db.url, "cli");
 
@@ -177,31 +171,31 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
                 "unlimited",
             ],
         );
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(out.status.success(), "{}", stderr(&out));
         let c: Value = serde_json::from_slice(&out.stdout).unwrap();
         let id = c["client_id"].as_str().unwrap().to_owned();
-        assert!(c["client_secret"].is_string(), "[{n}]");
+        assert!(c["client_secret"].is_string());
         assert_eq!(c["access_token_lifetime"], "never");
         assert_eq!(c["refresh_count"], "unlimited");
         assert_eq!(c["scopes"], serde_json::json!(["read", "write"]));
 
         // Human table output.
         let out = cli(&server, &key, &["client", "list"]);
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(out.status.success(), "{}", stderr(&out));
         let table = stdout(&out);
         assert!(
             table.contains("CLIENT ID") && table.contains(&id) && table.contains("CLI App"),
-            "[{n}] {table}"
+            "{table}"
         );
 
         let out = cli(&server, &key, &["client", "show", &id]);
-        assert!(out.status.success(), "[{n}]");
+        assert!(out.status.success());
         let shown = stdout(&out);
         assert!(
             shown.contains("token endpoint") && shown.contains("/oauth2/token"),
-            "[{n}] {shown}"
+            "{shown}"
         );
-        assert!(shown.contains("never"), "[{n}] {shown}");
+        assert!(shown.contains("never"), "{shown}");
 
         let out = cli(
             &server,
@@ -215,7 +209,7 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
                 "--json",
             ],
         );
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(out.status.success(), "{}", stderr(&out));
         let u: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(u["description"], "via cli");
 
@@ -224,25 +218,25 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
             &key,
             &["client", "rotate-secret", &id, "--grace", "60"],
         );
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
-        assert!(stdout(&out).contains("client_secret: "), "[{n}]");
-        assert!(stdout(&out).contains("keeps working until"), "[{n}]");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("client_secret: "));
+        assert!(stdout(&out).contains("keeps working until"));
 
         let out = cli(&server, &key, &["client", "deactivate", &id]);
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
-        assert!(stdout(&out).contains("inactive"), "[{n}]");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("inactive"));
         let out = cli(&server, &key, &["client", "show", &id, "--json"]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["active"], false, "[{n}]");
+        assert_eq!(v["active"], false);
         let out = cli(
             &server,
             &key,
             &["client", "list", "--active", "false", "--json"],
         );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v.as_array().unwrap().len(), 1, "[{n}]");
+        assert_eq!(v.as_array().unwrap().len(), 1);
         let out = cli(&server, &key, &["client", "activate", &id]);
-        assert!(out.status.success(), "[{n}]");
+        assert!(out.status.success());
 
         // Errors: non-zero exit and one line naming the problem.
         let out = cli(
@@ -261,12 +255,12 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
                 "client_credentials",
             ],
         );
-        assert!(!out.status.success(), "[{n}] duplicate must fail");
+        assert!(!out.status.success(), "duplicate must fail");
         let err = stderr(&out);
-        assert_eq!(err.trim().lines().count(), 1, "[{n}] {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(
             err.contains("409") && err.contains("already exists"),
-            "[{n}] {err}"
+            "{err}"
         );
 
         let out = cli(
@@ -287,21 +281,18 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
         );
         assert!(!out.status.success());
         let err = stderr(&out);
-        assert_eq!(err.trim().lines().count(), 1, "[{n}] {err}");
-        assert!(
-            err.contains("name") && err.contains("grant_types"),
-            "[{n}] {err}"
-        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("name") && err.contains("grant_types"), "{err}");
 
         let out = cli(&server, "tga_wrong", &["client", "list"]);
         assert!(!out.status.success());
-        assert!(stderr(&out).contains("401"), "[{n}] {}", stderr(&out));
+        assert!(stderr(&out).contains("401"), "{}", stderr(&out));
 
         let out = cli(&server, &key, &["client", "delete", &id]);
-        assert!(out.status.success(), "[{n}]");
+        assert!(out.status.success());
         let out = cli(&server, &key, &["client", "show", &id]);
         assert!(!out.status.success());
-        assert!(stderr(&out).contains("404"), "[{n}]");
+        assert!(stderr(&out).contains("404"));
     }
 }
 

@@ -4,9 +4,8 @@
 //! reverse-proxy mode: `X-Forwarded-For` counts only from a configured trusted proxy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::binary;
+use crate::common;
+use crate::common::binary;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -45,10 +44,9 @@ impl Drop for Killed {
     }
 }
 
-#[test]
-fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
-    for db in binary::backends() {
-        let be = db.name();
+backends! {
+    #[test]
+    fn https_serves_a_token_to_a_client_that_trusts_the_certificate(db: TestDb) {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key, cert_pem) = certificate(dir.path(), "server");
         let admin_key = binary::stdout(&binary::run(binary::tollgate(&db.url).args([
@@ -80,9 +78,9 @@ fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
             if let Ok(Some(status)) = server.0.try_wait() {
                 let mut err = String::new();
                 std::io::Read::read_to_string(server.0.stderr.as_mut().unwrap(), &mut err).unwrap();
-                panic!("[{be}] tollgate serve exited: {status}: {err}");
+                panic!("tollgate serve exited: {status}: {err}");
             }
-            assert!(Instant::now() < deadline, "[{be}] no HTTPS answer");
+            assert!(Instant::now() < deadline, "no HTTPS answer");
             std::thread::sleep(Duration::from_millis(50));
         }
 
@@ -93,7 +91,7 @@ fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
             .unwrap()
             .json()
             .unwrap();
-        assert_eq!(meta["issuer"], base, "[{be}]");
+        assert_eq!(meta["issuer"], base);
         let c: Value = http
             .post(format!("{base}/admin/api/v1/clients"))
             .bearer_auth(&admin_key)
@@ -111,7 +109,7 @@ fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
             .form(&[("grant_type", "client_credentials")])
             .send()
             .unwrap();
-        assert_eq!(res.status(), 200, "[{be}]");
+        assert_eq!(res.status(), 200);
         let token: Value = res.json().unwrap();
         let access = token["access_token"].as_str().unwrap();
         let intro: Value = http
@@ -122,12 +120,12 @@ fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
             .unwrap()
             .json()
             .unwrap();
-        assert_eq!(intro["active"], true, "[{be}] {intro}");
+        assert_eq!(intro["active"], true, "{intro}");
 
         // The sign-in cookie is Secure: the issuer is https.
         let res = http.get(format!("{base}/login")).send().unwrap();
         let cookie = res.headers()["set-cookie"].to_str().unwrap();
-        assert!(cookie.contains("Secure"), "[{be}] {cookie}");
+        assert!(cookie.contains("Secure"), "{cookie}");
 
         // A client that does not trust the certificate gets no connection, and neither
         // does plain HTTP on the TLS port.
@@ -139,11 +137,11 @@ fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
             .send();
         assert!(
             plain.map(|r| r.status() != 200).unwrap_or(true),
-            "[{be}] plain HTTP answered on the TLS port"
+            "plain HTTP answered on the TLS port"
         );
         // Still serving after the failed handshakes.
         let res = http.get(format!("{base}/healthz")).send().unwrap();
-        assert_eq!(res.status(), 200, "[{be}]");
+        assert_eq!(res.status(), 200);
 
         // SIGTERM: graceful shutdown works over TLS as over TCP, exit status 0.
         let pid = server.0.id().to_string();
@@ -157,10 +155,10 @@ fn https_serves_a_token_to_a_client_that_trusts_the_certificate() {
             if let Some(s) = server.0.try_wait().unwrap() {
                 break s;
             }
-            assert!(Instant::now() < deadline, "[{be}] no exit after SIGTERM");
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         };
-        assert!(status.success(), "[{be}] {status}");
+        assert!(status.success(), "{status}");
     }
 }
 
@@ -240,10 +238,9 @@ fn bad_tls_settings_stop_start_up_naming_the_setting() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forwarded_for_counts_only_from_a_trusted_proxy() {
-    for s in common::servers().await {
-        let be = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forwarded_for_counts_only_from_a_trusted_proxy(s: TestServer) {
         // The same services behind a second listener that trusts 127.0.0.1 as a proxy.
         let mut state = s.state.clone();
         state.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()].into();
@@ -270,7 +267,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(res.status(), 201, "[{be}]");
+            assert_eq!(res.status(), 201);
             let audit: Value = s.get("/audit").await.json().await.unwrap();
             let entry = audit["items"]
                 .as_array()
@@ -279,7 +276,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
                 .find(|e| e["action"].as_str().unwrap_or("").contains("create"))
                 .unwrap()
                 .clone();
-            assert_eq!(entry["source_ip"], expected, "[{be}] {name}: {entry}");
+            assert_eq!(entry["source_ip"], expected, "{name}: {entry}");
         }
     }
 }

@@ -3,12 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common::console::{signed_in, user};
 
-use common::console::{signed_in, user};
-
-use common::browser::{hidden_inputs, location, Browser};
-use common::TestServer;
+use crate::common::browser::{hidden_inputs, location, Browser};
+use crate::common::TestServer;
 
 async fn admin_browser(s: &TestServer, name: &str) -> Browser {
     user(s, name, true).await;
@@ -67,23 +65,17 @@ async fn create(b: &Browser, name: &str) -> (String, String) {
     (path, html)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn created_client_matches_the_form_and_its_secret_is_shown_once() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestServer) {
         let b = admin_browser(&s, "root").await;
         let (path, html) = create(&b, "Console App").await;
         let id = path.rsplit('/').next().unwrap().to_owned();
         let c = s.state.services.clients.get(&id).await.unwrap();
-        assert_eq!(
-            c.description.as_deref(),
-            Some("made in the console"),
-            "[{n}]"
-        );
+        assert_eq!(c.description.as_deref(), Some("made in the console"));
         assert_eq!(
             c.redirect_uris,
-            ["https://app.example.com/cb", "http://localhost:3000/cb"],
-            "[{n}]"
+            ["https://app.example.com/cb", "http://localhost:3000/cb"]
         );
         assert_eq!(c.scopes, ["read", "write"]);
         assert_eq!(
@@ -96,21 +88,19 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once() {
         );
         let start = html.find("id=\"client-secret\">").unwrap() + 19;
         let secret = &html[start..start + html[start..].find('<').unwrap()];
-        assert!(
-            s.state
-                .services
-                .clients
-                .authenticate(&id, secret)
-                .await
-                .unwrap()
-                .is_some(),
-            "[{n}]"
-        );
-        assert!(html.contains("shown only this once"), "[{n}]");
+        assert!(s
+            .state
+            .services
+            .clients
+            .authenticate(&id, secret)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(html.contains("shown only this once"));
         // A later visit never shows it.
         let again = b.get(&path).await.text().await.unwrap();
-        assert!(!again.contains(secret), "[{n}] secret shown again");
-        assert!(!again.contains("id=\"client-secret\""), "[{n}]");
+        assert!(!again.contains(secret), "secret shown again");
+        assert!(!again.contains("id=\"client-secret\""));
         // The page shows the endpoints and curl commands for its grants.
         for needle in [
             "/oauth2/token",
@@ -120,16 +110,15 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once() {
             "grant_type=refresh_token",
             &id,
         ] {
-            assert!(again.contains(needle), "[{n}] page lacks {needle}");
+            assert!(again.contains(needle), "page lacks {needle}");
         }
-        assert!(again.contains("readonly"), "[{n}] name is read-only");
+        assert!(again.contains("readonly"), "name is read-only");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validation_errors_appear_beside_their_fields_with_the_input_kept() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn validation_errors_appear_beside_their_fields_with_the_input_kept(s: TestServer) {
         let b = admin_browser(&s, "root").await;
         let page = b.get("/console/clients/new").await.text().await.unwrap();
         let csrf = field(&hidden_inputs(&page), "csrf");
@@ -153,7 +142,7 @@ async fn validation_errors_appear_beside_their_fields_with_the_input_kept() {
                 ),
             )
             .await;
-        assert_eq!(res.status(), 422, "[{n}]");
+        assert_eq!(res.status(), 422);
         let html = res.text().await.unwrap();
         for id in [
             "version-error",
@@ -161,30 +150,24 @@ async fn validation_errors_appear_beside_their_fields_with_the_input_kept() {
             "redirect-0-error",
             "access_token_lifetime-error",
         ] {
-            assert!(html.contains(&format!("id=\"{id}\"")), "[{n}] no {id}");
+            assert!(html.contains(&format!("id=\"{id}\"")), "no {id}");
         }
-        assert!(html.contains("value=\"Kept Name\""), "[{n}] name kept");
+        assert!(html.contains("value=\"Kept Name\""), "name kept");
         assert!(
             html.contains("value=\"http://evil.example.com/cb\""),
-            "[{n}] uri kept"
+            "uri kept"
         );
-        assert!(html.contains("value=\"abc\""), "[{n}] lifetime kept");
-        assert!(html.contains("aria-invalid=\"true\""), "[{n}]");
-        let list = s
-            .state
-            .services
-            .clients
-            .list(&Default::default(), None, None)
-            .await
-            .unwrap();
-        assert!(list.items.is_empty(), "[{n}] nothing created");
+        assert!(html.contains("value=\"abc\""), "lifetime kept");
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert_eq!(s.client_count().await, 0, "nothing created");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_message() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_message(
+        s: TestServer,
+    ) {
         let a = admin_browser(&s, "anna").await;
         let b = admin_browser(&s, "bert").await;
         let (path, _) = create(&a, "Shared").await;
@@ -209,27 +192,26 @@ async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_messag
             )
         };
         let first = a.post_form(&path, &base(&form_a, "from anna")).await;
-        assert_eq!(first.status(), 303, "[{n}]");
+        assert_eq!(first.status(), 303);
         assert!(location(&first).starts_with(&path));
         let second = b.post_form(&path, &base(&form_b, "from bert")).await;
-        assert_eq!(second.status(), 409, "[{n}]");
+        assert_eq!(second.status(), 409);
         let html = second.text().await.unwrap();
-        assert!(html.contains("Someone else changed this client"), "[{n}]");
-        assert!(html.contains("from bert"), "[{n}] bert's input is kept");
+        assert!(html.contains("Someone else changed this client"));
+        assert!(html.contains("from bert"), "bert's input is kept");
         let id = path.rsplit('/').next().unwrap();
         let c = s.state.services.clients.get(id).await.unwrap();
         assert_eq!(
             c.description.as_deref(),
             Some("from anna"),
-            "[{n}] anna's change stands"
+            "anna's change stands"
         );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_forms_without_the_csrf_token_change_nothing() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_forms_without_the_csrf_token_change_nothing(s: TestServer) {
         let b = admin_browser(&s, "root").await;
         let res = b
             .post_form(
@@ -242,7 +224,7 @@ async fn console_forms_without_the_csrf_token_change_nothing() {
                 ],
             )
             .await;
-        assert_eq!(res.status(), 403, "[{n}]");
+        assert_eq!(res.status(), 403);
         let res = b
             .post_form(
                 "/console/admin-keys",
@@ -252,20 +234,12 @@ async fn console_forms_without_the_csrf_token_change_nothing() {
                 ],
             )
             .await;
-        assert_eq!(res.status(), 403, "[{n}]");
-        assert!(s
-            .state
-            .services
-            .clients
-            .list(&Default::default(), None, None)
-            .await
-            .unwrap()
-            .items
-            .is_empty());
+        assert_eq!(res.status(), 403);
+        assert_eq!(s.client_count().await, 0);
         assert_eq!(
             s.state.services.admin_keys.list().await.unwrap().len(),
             1,
-            "[{n}] only the test's key"
+            "only the test's key"
         );
     }
 }

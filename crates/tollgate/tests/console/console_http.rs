@@ -3,26 +3,14 @@
 //! SPEC §9, and only signed-in administrators get in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::browser::{hidden_inputs, location, Browser};
-use common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
-use common::{confidential, servers, TestServer};
+use crate::common::browser::{hidden_inputs, location, Browser};
+use crate::common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
+use crate::common::oauth::introspect_active;
+use crate::common::{confidential, TestServer};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
 use serde_json::Value;
 use tollgate_core::audit::Actor;
 use tollgate_core::service::UserChange;
-
-async fn client_count(s: &TestServer) -> usize {
-    s.state
-        .services
-        .clients
-        .list(&Default::default(), None, None)
-        .await
-        .unwrap()
-        .items
-        .len()
-}
 
 /// An access token of a new client-credentials client; returns (client_id, token).
 async fn issued_token(s: &TestServer, name: &str) -> (String, String) {
@@ -50,24 +38,16 @@ async fn token_id(s: &TestServer, client_id: &str) -> String {
     v["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn active(s: &TestServer, token: &str) -> bool {
-    s.introspect(token).await["active"] == Value::Bool(true)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_forms_without_the_session_csrf_token_are_refused() {
-    for s in servers().await {
-        let be = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer) {
         user(&s, "ada", true).await;
         let b = signed_in(&s, "ada").await;
         let csrf = csrf_of(&b, "/console/clients/new").await;
         // Another session of the same administrator has another token.
         let other = signed_in(&s, "ada").await;
         let other_csrf = csrf_of(&other, "/console/clients/new").await;
-        assert_ne!(
-            csrf, other_csrf,
-            "[{be}] CSRF token not bound to the session"
-        );
+        assert_ne!(csrf, other_csrf, "CSRF token not bound to the session");
 
         let client_form = |csrf: Option<&str>| {
             let mut f = pairs(&[
@@ -93,23 +73,15 @@ async fn console_forms_without_the_session_csrf_token_are_refused() {
             ("another session's", Some(other_csrf.as_str())),
         ] {
             let res = b.post_form("/console/clients", &client_form(token)).await;
-            assert_eq!(
-                res.status(),
-                403,
-                "[{be}] create client with {what} CSRF token"
-            );
-            assert_eq!(
-                client_count(&s).await,
-                0,
-                "[{be}] {what} token created a client"
-            );
+            assert_eq!(res.status(), 403, "create client with {what} CSRF token");
+            assert_eq!(s.client_count().await, 0, "{what} token created a client");
         }
         // The same form with the token works, so the refusals were about the token.
         let res = b
             .post_form("/console/clients", &client_form(Some(&csrf)))
             .await;
-        assert_eq!(res.status(), 200, "[{be}] {}", res.text().await.unwrap());
-        assert_eq!(client_count(&s).await, 1);
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        assert_eq!(s.client_count().await, 1);
 
         // Every other kind of console form, without a token: refused, nothing changes.
         let (client_id, token) = issued_token(&s, "Api").await;
@@ -157,16 +129,16 @@ async fn console_forms_without_the_session_csrf_token_are_refused() {
             .len();
         for (path, form) in &attempts {
             let res = b.post_form(path, form).await;
-            assert_eq!(res.status(), 403, "[{be}] POST {path} without CSRF token");
+            assert_eq!(res.status(), 403, "POST {path} without CSRF token");
             let body = res.text().await.unwrap();
-            assert!(body.contains("CSRF"), "[{be}] POST {path}: {body}");
+            assert!(body.contains("CSRF"), "POST {path}: {body}");
         }
         let c = s.state.services.clients.get(&client_id).await.unwrap();
-        assert!(c.active, "[{be}] deactivated without a CSRF token");
-        assert_eq!(c.version, "1.0", "[{be}] edited without a CSRF token");
+        assert!(c.active, "deactivated without a CSRF token");
+        assert_eq!(c.version, "1.0", "edited without a CSRF token");
         assert!(
-            active(&s, &token).await,
-            "[{be}] token revoked without a CSRF token"
+            introspect_active(&s, &token).await,
+            "token revoked without a CSRF token"
         );
         let audit_after = s
             .state
@@ -179,12 +151,12 @@ async fn console_forms_without_the_session_csrf_token_are_refused() {
             .len();
         assert_eq!(
             audit_before, audit_after,
-            "[{be}] a refused form changed something"
+            "a refused form changed something"
         );
         let users = s.state.services.users.list(None, None, None).await.unwrap();
         assert!(
             users.items.iter().all(|u| u.username != "mallory"),
-            "[{be}] user created without a CSRF token"
+            "user created without a CSRF token"
         );
 
         // The right token works for those too (deactivation, here).
@@ -194,7 +166,7 @@ async fn console_forms_without_the_session_csrf_token_are_refused() {
                 &pairs(&[("active", "false"), ("csrf", &csrf)]),
             )
             .await;
-        assert_eq!(res.status(), 303, "[{be}]");
+        assert_eq!(res.status(), 303);
         assert!(
             !s.state
                 .services
@@ -204,14 +176,13 @@ async fn console_forms_without_the_session_csrf_token_are_refused() {
                 .unwrap()
                 .active
         );
-        assert!(!active(&s, &token).await);
+        assert!(!introspect_active(&s, &token).await);
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_pages_send_the_security_headers() {
-    for s in servers().await {
-        let be = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_pages_send_the_security_headers(s: TestServer) {
         user(&s, "ada", true).await;
         let b = Browser::new(&s.base);
         // The sign-in answer sets the session cookie HttpOnly and SameSite=Lax.
@@ -225,17 +196,17 @@ async fn console_pages_send_the_security_headers() {
         form.push(("username".into(), "ada".into()));
         form.push(("password".into(), PASSWORD.into()));
         let res = b.post_form("/login", &form).await;
-        assert_eq!(res.status(), 303, "[{be}]");
-        assert_eq!(location(&res), "/console", "[{be}]");
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), "/console");
         let cookie = res
             .headers()
             .get_all(SET_COOKIE)
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .find(|c| c.starts_with("tollgate_session="))
-            .unwrap_or_else(|| panic!("[{be}] no session cookie"));
-        assert!(cookie.contains("HttpOnly"), "[{be}] {cookie}");
-        assert!(cookie.contains("SameSite=Lax"), "[{be}] {cookie}");
+            .unwrap_or_else(|| panic!("no session cookie"));
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
 
         let (client_id, _) = issued_token(&s, "Api").await;
         for path in [
@@ -254,7 +225,7 @@ async fn console_pages_send_the_security_headers() {
             let status = res.status().as_u16();
             assert!(
                 status == 200 || (path.ends_with("no-such-client") && status == 404),
-                "[{be}] GET {path}: {status}"
+                "GET {path}: {status}"
             );
             let h = res.headers().clone();
             let get = |n| {
@@ -264,10 +235,10 @@ async fn console_pages_send_the_security_headers() {
             };
             assert!(
                 get(CONTENT_TYPE).starts_with("text/html"),
-                "[{be}] {path}: {}",
+                "{path}: {}",
                 get(CONTENT_TYPE)
             );
-            assert_eq!(get(X_CONTENT_TYPE_OPTIONS), "nosniff", "[{be}] {path}");
+            assert_eq!(get(X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
             let csp = get(CONTENT_SECURITY_POLICY);
             let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
             for d in [
@@ -275,17 +246,14 @@ async fn console_pages_send_the_security_headers() {
                 "frame-ancestors 'none'",
                 "script-src 'self'",
             ] {
-                assert!(
-                    directives.contains(&d),
-                    "[{be}] {path}: CSP lacks {d}: {csp}"
-                );
+                assert!(directives.contains(&d), "{path}: CSP lacks {d}: {csp}");
             }
-            assert!(!csp.contains("unsafe"), "[{be}] {path}: {csp}");
+            assert!(!csp.contains("unsafe"), "{path}: {csp}");
             // What that policy would block must not be on the page.
             let body = res.text().await.unwrap();
             assert!(
                 !body.contains("<script>") && !body.contains(" style=") && !body.contains("<style"),
-                "[{be}] {path} has inline script or style, which the CSP blocks"
+                "{path} has inline script or style, which the CSP blocks"
             );
         }
         // The page that shows a new secret is never cached.
@@ -296,33 +264,29 @@ async fn console_pages_send_the_security_headers() {
                 &pairs(&[("grace_seconds", "0"), ("csrf", &csrf)]),
             )
             .await;
-        assert_eq!(res.status(), 200, "[{be}]");
+        assert_eq!(res.status(), 200);
         let cc = res
             .headers()
             .get("cache-control")
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
-        assert!(
-            cc.contains("no-store"),
-            "[{be}] secret page cache-control: {cc}"
-        );
+        assert!(cc.contains("no-store"), "secret page cache-control: {cc}");
         // Static assets are not HTML and so carry no page policy, but are nosniff.
         for asset in ["/console/static/console.css", "/console/static/console.js"] {
             let res = b.get(asset).await;
-            assert_eq!(res.status(), 200, "[{be}] {asset}");
+            assert_eq!(res.status(), 200, "{asset}");
             assert_eq!(
                 res.headers().get(X_CONTENT_TYPE_OPTIONS).unwrap(),
                 "nosniff",
-                "[{be}] {asset}"
+                "{asset}"
             );
         }
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_pages_refuse_everyone_but_signed_in_administrators() {
-    for s in servers().await {
-        let be = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServer) {
         let (client_id, _) = issued_token(&s, "Api").await;
         let pages = [
             "/console/clients".to_owned(),
@@ -338,7 +302,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
         let anon = Browser::new(&s.base);
         for p in &pages {
             let res = anon.get(p).await;
-            assert_eq!(res.status(), 303, "[{be}] anonymous GET {p}");
+            assert_eq!(res.status(), 303, "anonymous GET {p}");
             let to = location(&res);
             let expected = format!(
                 "/login?{}",
@@ -346,7 +310,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
                     .append_pair("return_to", p)
                     .finish()
             );
-            assert_eq!(to, expected, "[{be}] anonymous GET {p}");
+            assert_eq!(to, expected, "anonymous GET {p}");
         }
         // An admin API key is not a console session.
         let res = s
@@ -356,22 +320,22 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 303, "[{be}] admin key on the console");
+        assert_eq!(res.status(), 303, "admin key on the console");
 
         // A signed-in user who is not an administrator: 403 on every page.
         user(&s, "bob", false).await;
         let bob = signed_in(&s, "bob").await;
         for p in &pages {
             let res = bob.get(p).await;
-            assert_eq!(res.status(), 403, "[{be}] non-admin GET {p}");
+            assert_eq!(res.status(), 403, "non-admin GET {p}");
             let body = res.text().await.unwrap();
             assert!(
                 body.contains("Administrators only"),
-                "[{be}] non-admin GET {p}: {body}"
+                "non-admin GET {p}: {body}"
             );
             assert!(
                 !body.contains(&client_id),
-                "[{be}] non-admin GET {p} shows console data"
+                "non-admin GET {p} shows console data"
             );
         }
         // Even with a valid CSRF token of their own session (from the "Signed in" page),
@@ -407,9 +371,9 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
             ),
         ] {
             let res = bob.post_form(&path, &form).await;
-            assert_eq!(res.status(), 403, "[{be}] non-admin POST {path}");
+            assert_eq!(res.status(), 403, "non-admin POST {path}");
         }
-        assert_eq!(client_count(&s).await, 1, "[{be}]");
+        assert_eq!(s.client_count().await, 1);
         assert!(
             s.state
                 .services
@@ -420,7 +384,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
                 .active
         );
         let keys = s.state.services.admin_keys.list().await.unwrap();
-        assert!(keys.iter().all(|k| k.name != "bobs-key"), "[{be}]");
+        assert!(keys.iter().all(|k| k.name != "bobs-key"));
 
         // Rights follow the user record, not the moment of sign-in: an administrator who
         // loses the role (or is deactivated) is refused on the next request. (Another
@@ -428,11 +392,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
         user(&s, "ada", true).await;
         let carol = user(&s, "carol", true).await;
         let carol_b = signed_in(&s, "carol").await;
-        assert_eq!(
-            carol_b.get("/console/clients").await.status(),
-            200,
-            "[{be}]"
-        );
+        assert_eq!(carol_b.get("/console/clients").await.status(), 200);
         s.state
             .services
             .users
@@ -449,11 +409,11 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
         assert_eq!(
             carol_b.get("/console/clients").await.status(),
             403,
-            "[{be}] a demoted administrator still gets in"
+            "a demoted administrator still gets in"
         );
         let dave = user(&s, "dave", true).await;
         let dave_b = signed_in(&s, "dave").await;
-        assert_eq!(dave_b.get("/console/users").await.status(), 200, "[{be}]");
+        assert_eq!(dave_b.get("/console/users").await.status(), 200);
         s.state
             .services
             .users
@@ -470,16 +430,15 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators() {
         let res = dave_b.get("/console/users").await;
         assert!(
             res.status() == 303 || res.status() == 403,
-            "[{be}] a deactivated administrator still gets in: {}",
+            "a deactivated administrator still gets in: {}",
             res.status()
         );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_edit_keeps_the_name_whatever_is_submitted() {
-    for s in servers().await {
-        let be = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
         user(&s, "ada", true).await;
         let b = signed_in(&s, "ada").await;
         let (client_id, _) = issued_token(&s, "Api").await;
@@ -489,7 +448,7 @@ async fn console_edit_keeps_the_name_whatever_is_submitted() {
             .into_iter()
             .find(|(k, _)| k == "revision")
             .map(|(_, v)| v)
-            .unwrap_or_else(|| panic!("[{be}] no revision field"));
+            .unwrap_or_else(|| panic!("no revision field"));
         let csrf = csrf_of(&b, &path).await;
         let res = b
             .post_form(
@@ -508,12 +467,8 @@ async fn console_edit_keeps_the_name_whatever_is_submitted() {
                 ]),
             )
             .await;
-        assert_eq!(res.status(), 303, "[{be}] {}", res.text().await.unwrap());
+        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
         let c = s.state.services.clients.get(&client_id).await.unwrap();
-        assert_eq!(
-            (c.name.as_str(), c.version.as_str()),
-            ("Api", "2.0"),
-            "[{be}]"
-        );
+        assert_eq!((c.name.as_str(), c.version.as_str()), ("Api", "2.0"));
     }
 }

@@ -6,14 +6,13 @@
 //! under `CI`. Each test saves screenshots of the pages it visits to `docs/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common::console::{user, PASSWORD};
 
-use common::console::{user, PASSWORD};
-
-use common::chrome::Chrome;
-use common::{start_with, Options, TestServer};
+use crate::common::chrome::Chrome;
+use crate::common::oauth::{cc_token, introspect_active, tok};
+use crate::common::{start_with, Options, TestServer};
 use fantoccini::Locator;
-use serde_json::{json, Value};
+use serde_json::json;
 use tollgate_core::client::{RefreshCount, TokenLifetime};
 
 const ADMIN: &str = "ada";
@@ -82,25 +81,6 @@ async fn sign_in_page_renders_and_signs_in_in_chromium() {
     assert_eq!(chrome.text("h1").await, "Sign in");
 
     chrome.quit().await;
-}
-
-/// Issues a client-credentials access token; panics unless the token endpoint answers 200.
-async fn client_credentials_token(s: &TestServer, client_id: &str, secret: &str) -> String {
-    let res = s
-        .oauth_post(
-            "/oauth2/token",
-            Some((client_id, secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    let status = res.status();
-    let v: Value = res.json().await.unwrap();
-    assert_eq!(status, 200, "token request failed: {v}");
-    v["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn introspect_active(s: &TestServer, token: &str) -> bool {
-    s.introspect(token).await["active"] == json!(true)
 }
 
 /// `(token id, status text)` of each row of the Token Management table.
@@ -326,8 +306,8 @@ async fn console_session_in_chromium() {
     assert_eq!(c.refresh_count, RefreshCount::Limited(5));
     assert!(c.active);
     // The secret shown is the real one.
-    let t1 = client_credentials_token(&s, &client_id, &secret).await;
-    let t2 = client_credentials_token(&s, &client_id, &secret).await;
+    let t1 = tok(&cc_token(&s, &client_id, &secret).await, "access_token");
+    let t2 = tok(&cc_token(&s, &client_id, &secret).await, "access_token");
     chrome.screenshot("client-secret").await;
 
     // ---- Reloading does not show it again.
@@ -383,8 +363,10 @@ async fn console_session_in_chromium() {
         }))
         .await;
     let other_id = other["client_id"].as_str().unwrap().to_owned();
-    let t3 =
-        client_credentials_token(&s, &other_id, other["client_secret"].as_str().unwrap()).await;
+    let t3 = tok(
+        &cc_token(&s, &other_id, other["client_secret"].as_str().unwrap()).await,
+        "access_token",
+    );
 
     // ---- Token Management: revoke one token.
     chrome

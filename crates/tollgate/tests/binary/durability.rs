@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::common;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,10 +57,9 @@ async fn spawn(db_url: &str, port: u16) -> Child {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
-    for db in tollgate_testkit::each_backend().await {
-        let n = db.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_acknowledged_before_kill_9_survive_the_restart(db: TestDb) {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut server = spawn(&db.url, port).await;
@@ -75,16 +75,7 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
         .trim()
         .to_owned();
         let http = reqwest::Client::new();
-        let c: Value = http
-            .post(format!("{base}/admin/api/v1/clients"))
-            .bearer_auth(&key)
-            .json(&json!({"name": "Durable", "version": "1", "type": "confidential", "grant_types": ["client_credentials"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c: Value = common::send_json(http.post(format!("{base}/admin/api/v1/clients")).bearer_auth(&key).json(&json!({"name": "Durable", "version": "1", "type": "confidential", "grant_types": ["client_credentials"]}))).await;
         let (id, secret) = (
             c["client_id"].as_str().unwrap().to_owned(),
             c["client_secret"].as_str().unwrap().to_owned(),
@@ -139,7 +130,7 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
         let tokens = acked.lock().unwrap().clone();
         assert!(
             tokens.len() >= 100,
-            "[{n}] only {} tokens issued before the kill",
+            "only {} tokens issued before the kill",
             tokens.len()
         );
 
@@ -147,16 +138,12 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
         let mut server = spawn(&db.url, port2).await;
         let mut lost = 0;
         for t in &tokens {
-            let v: Value = http
-                .post(format!("http://127.0.0.1:{port2}/oauth2/introspect"))
-                .bearer_auth(&key)
-                .form(&[("token", t.as_str())])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v: Value = common::send_json(
+                http.post(format!("http://127.0.0.1:{port2}/oauth2/introspect"))
+                    .bearer_auth(&key)
+                    .form(&[("token", t.as_str())]),
+            )
+            .await;
             if v["active"] != true {
                 lost += 1;
             }
@@ -166,12 +153,9 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart() {
         assert_eq!(
             lost,
             0,
-            "[{n}] {lost} of {} acknowledged tokens lost",
+            "{lost} of {} acknowledged tokens lost",
             tokens.len()
         );
-        eprintln!(
-            "[{n}] {} acknowledged tokens all survived kill -9",
-            tokens.len()
-        );
+        eprintln!("{} acknowledged tokens all survived kill -9", tokens.len());
     }
 }

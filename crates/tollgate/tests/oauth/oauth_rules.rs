@@ -4,18 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use chrono::{Duration, Utc};
-use common::browser::{params_of, Browser, Outcome};
-use common::{start_with, Options, TestServer};
+use crate::common;
+use crate::common::browser::{Browser, Outcome};
+use crate::common::oauth::{cc_token, code_flow, refresh, tok, ALICE, REDIRECT};
+use crate::common::TestServer;
+use chrono::Duration;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tollgate_core::store::TokenFilter;
-use tollgate_core::ManualClock;
-
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const ALICE: (&str, &str) = ("alice", "alice-password");
 
 async fn client(s: &TestServer, body: Value) -> (String, String) {
     let c = s.create_client(&body).await;
@@ -44,107 +39,11 @@ fn cc_client(name: &str, lifetime: Value) -> Value {
     })
 }
 
-async fn token_request(
-    s: &TestServer,
-    basic: Option<(&str, &str)>,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let res = s.oauth_post("/oauth2/token", basic, form).await;
-    let st = res.status().as_u16();
-    (st, res.json().await.unwrap())
-}
-
-/// A client credentials token; panics unless 200.
-async fn cc_token(s: &TestServer, id: &str, secret: &str) -> Value {
-    let (st, v) = token_request(
-        s,
-        Some((id, secret)),
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
-    assert_eq!(st, 200, "[{}] client credentials: {v}", s.name());
-    v
-}
-
-/// The code flow for a confidential client (alice signs in and allows); returns the token
-/// response JSON.
-async fn code_flow(
-    s: &TestServer,
-    browser: &Browser,
-    id: &str,
-    secret: &str,
-    scope: Option<&str>,
-) -> Value {
-    let n = s.name();
-    let mut ser = url::form_urlencoded::Serializer::new(String::new());
-    ser.append_pair("response_type", "code")
-        .append_pair("client_id", id)
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("state", "st");
-    if let Some(sc) = scope {
-        ser.append_pair("scope", sc);
-    }
-    let url = format!("/oauth2/authorize?{}", ser.finish());
-    let code = match browser.authorize(&url, Some(ALICE), true).await {
-        Outcome::Redirect(loc) => params_of(&loc, false)
-            .get("code")
-            .unwrap_or_else(|| panic!("[{n}] no code in {loc}"))
-            .clone(),
-        Outcome::Page(st, body) => panic!("[{n}] authorize showed a page {st}: {body}"),
-    };
-    let (st, v) = token_request(
-        s,
-        Some((id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
-    assert_eq!(st, 200, "[{n}] code redemption: {v}");
-    v
-}
-
-async fn refresh(
-    s: &TestServer,
-    id: &str,
-    secret: &str,
-    rt: &str,
-    scope: Option<&str>,
-) -> (u16, Value) {
-    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", rt)];
-    if let Some(sc) = scope {
-        form.push(("scope", sc));
-    }
-    token_request(s, Some((id, secret)), &form).await
-}
-
-fn tok(v: &Value, field: &str) -> String {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {field} in {v}"))
-        .to_owned()
-}
-
 async fn revoke(s: &TestServer, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> u16 {
     s.oauth_post("/oauth2/revoke", basic, form)
         .await
         .status()
         .as_u16()
-}
-
-async fn manual_server(db: tollgate_testkit::TestDb) -> (TestServer, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let s = start_with(
-        db,
-        Options {
-            clock: clock.clone(),
-            ..Default::default()
-        },
-    )
-    .await;
-    (s, clock)
 }
 
 /// Every stored token of a client, whatever its status.
@@ -175,67 +74,62 @@ fn inactive() -> Value {
 // Lifetimes
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn never_expiring_token_has_no_expires_in_no_exp_and_is_active_ten_years_later() {
-    for db in tollgate_testkit::each_backend().await {
-        let (s, clock) = manual_server(db).await;
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn never_expiring_token_has_no_expires_in_no_exp_and_is_active_ten_years_later(
+        db: TestDb,
+    ) {
+        let (s, clock) = common::manual_clock_server(db).await;
         let (id, secret) = client(&s, cc_client("Forever", json!("never"))).await;
         let v = cc_token(&s, &id, &secret).await;
         assert!(
             v.get("expires_in").is_none(),
-            "[{n}] never-expiring: no expires_in in {v}"
+            "never-expiring: no expires_in in {v}"
         );
-        assert_eq!(v["token_type"], "Bearer", "[{n}]");
+        assert_eq!(v["token_type"], "Bearer");
         let at = tok(&v, "access_token");
         let intro = s.introspect(&at).await;
-        assert_eq!(intro["active"], true, "[{n}] {intro}");
-        assert!(intro.get("exp").is_none(), "[{n}] no exp: {intro}");
-        assert!(intro["iat"].is_i64(), "[{n}] iat is still there: {intro}");
+        assert_eq!(intro["active"], true, "{intro}");
+        assert!(intro.get("exp").is_none(), "no exp: {intro}");
+        assert!(intro["iat"].is_i64(), "iat is still there: {intro}");
 
         clock.advance(Duration::days(3653));
         let intro = s.introspect(&at).await;
-        assert_eq!(intro["active"], true, "[{n}] ten years later: {intro}");
-        assert!(intro.get("exp").is_none(), "[{n}]");
+        assert_eq!(intro["active"], true, "ten years later: {intro}");
+        assert!(intro.get("exp").is_none());
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_token_is_active_until_its_lifetime_ends_then_only_active_false() {
-    for db in tollgate_testkit::each_backend().await {
-        let (s, clock) = manual_server(db).await;
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn access_token_is_active_until_its_lifetime_ends_then_only_active_false(db: TestDb) {
+        let (s, clock) = common::manual_clock_server(db).await;
         let (id, secret) = client(&s, cc_client("Minute", json!(60))).await;
         let v = cc_token(&s, &id, &secret).await;
-        assert_eq!(v["expires_in"], 60, "[{n}] {v}");
+        assert_eq!(v["expires_in"], 60, "{v}");
         let at = tok(&v, "access_token");
         let intro = s.introspect(&at).await;
         assert_eq!(
             intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
             60,
-            "[{n}] {intro}"
+            "{intro}"
         );
 
         clock.advance(Duration::seconds(59));
-        assert_eq!(
-            s.introspect(&at).await["active"],
-            true,
-            "[{n}] 59 s after issue"
-        );
+        assert_eq!(s.introspect(&at).await["active"], true, "59 s after issue");
         clock.advance(Duration::seconds(2));
         assert_eq!(
             s.introspect(&at).await,
             inactive(),
-            "[{n}] 61 s after issue: only active=false"
+            "61 s after issue: only active=false"
         );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterwards() {
-    for db in tollgate_testkit::each_backend().await {
-        let (s, clock) = manual_server(db).await;
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterwards(db: TestDb) {
+        let (s, clock) = common::manual_clock_server(db).await;
         let (id, secret) = client(&s, cc_client("Changing", json!(3600))).await;
         let old = cc_token(&s, &id, &secret).await;
         let old_at = tok(&old, "access_token");
@@ -247,33 +141,33 @@ async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterward
                 &json!({"access_token_lifetime": 60}),
             )
             .await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let new = cc_token(&s, &id, &secret).await;
-        assert_eq!(new["expires_in"], 60, "[{n}] {new}");
+        assert_eq!(new["expires_in"], 60, "{new}");
         let new_at = tok(&new, "access_token");
         let new_intro = s.introspect(&new_at).await;
         assert_eq!(
             new_intro["exp"].as_i64().unwrap() - new_intro["iat"].as_i64().unwrap(),
             60,
-            "[{n}] {new_intro}"
+            "{new_intro}"
         );
         let intro = s.introspect(&old_at).await;
         assert_eq!(
             intro["exp"], old_intro["exp"],
-            "[{n}] the old token keeps its exp"
+            "the old token keeps its exp"
         );
         assert_eq!(
             intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
             3600,
-            "[{n}] {intro}"
+            "{intro}"
         );
 
         clock.advance(Duration::seconds(61));
-        assert_eq!(s.introspect(&new_at).await, inactive(), "[{n}] new: 60 s");
+        assert_eq!(s.introspect(&new_at).await, inactive(), "new: 60 s");
         assert_eq!(
             s.introspect(&old_at).await["active"],
             true,
-            "[{n}] old token still within its 3600 s"
+            "old token still within its 3600 s"
         );
 
         // To "never": the old token still expires when it was going to.
@@ -283,24 +177,23 @@ async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterward
                 &json!({"access_token_lifetime": "never"}),
             )
             .await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let forever = cc_token(&s, &id, &secret).await;
-        assert!(forever.get("expires_in").is_none(), "[{n}] {forever}");
+        assert!(forever.get("expires_in").is_none(), "{forever}");
         assert_eq!(
             s.introspect(&old_at).await["exp"],
             old_intro["exp"],
-            "[{n}] old exp unchanged"
+            "old exp unchanged"
         );
         clock.advance(Duration::seconds(3600));
         assert_eq!(
             s.introspect(&old_at).await,
             inactive(),
-            "[{n}] the old token expires on its original schedule"
+            "the old token expires on its original schedule"
         );
         assert_eq!(
             s.introspect(&tok(&forever, "access_token")).await["active"],
-            true,
-            "[{n}]"
+            true
         );
     }
 }
@@ -327,10 +220,9 @@ async fn introspect_as(
     (st, res.json().await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn introspection_requires_an_active_confidential_client_or_an_admin_key() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn introspection_requires_an_active_confidential_client_or_an_admin_key(s: TestServer) {
         let (id, secret) = client(&s, cc_client("Resource server", json!(3600))).await;
         let (public_id, _) = client(&s, common::public("Public app")).await;
         let (gone_id, gone_secret) = client(&s, cc_client("Deactivated", json!(3600))).await;
@@ -338,7 +230,7 @@ async fn introspection_requires_an_active_confidential_client_or_an_admin_key() 
         let res = s
             .patch(&format!("/clients/{gone_id}"), &json!({"active": false}))
             .await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
 
         let refused: Vec<(&str, (u16, Value))> = vec![
             (
@@ -369,14 +261,14 @@ async fn introspection_requires_an_active_confidential_client_or_an_admin_key() 
             ),
         ];
         for (what, (st, v)) in refused {
-            assert_eq!(st, 401, "[{n}] {what}: {v}");
-            assert_eq!(v["error"], "invalid_client", "[{n}] {what}: {v}");
-            assert!(v.get("active").is_none(), "[{n}] {what}: {v}");
+            assert_eq!(st, 401, "{what}: {v}");
+            assert_eq!(v["error"], "invalid_client", "{what}: {v}");
+            assert!(v.get("active").is_none(), "{what}: {v}");
         }
 
         let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
-        assert_eq!(st, 200, "[{n}] Basic: {v}");
-        assert_eq!(v["active"], true, "[{n}] Basic: {v}");
+        assert_eq!(st, 200, "Basic: {v}");
+        assert_eq!(v["active"], true, "Basic: {v}");
         let (st, v) = introspect_as(
             &s,
             None,
@@ -388,11 +280,11 @@ async fn introspection_requires_an_active_confidential_client_or_an_admin_key() 
             ],
         )
         .await;
-        assert_eq!(st, 200, "[{n}] client_secret_post: {v}");
-        assert_eq!(v["active"], true, "[{n}] client_secret_post: {v}");
+        assert_eq!(st, 200, "client_secret_post: {v}");
+        assert_eq!(v["active"], true, "client_secret_post: {v}");
         let (st, v) = introspect_as(&s, None, Some(&s.key), &[("token", &at)]).await;
-        assert_eq!(st, 200, "[{n}] admin key: {v}");
-        assert_eq!(v["active"], true, "[{n}]");
+        assert_eq!(st, 200, "admin key: {v}");
+        assert_eq!(v["active"], true);
         for field in [
             "scope",
             "client_id",
@@ -402,15 +294,14 @@ async fn introspection_requires_an_active_confidential_client_or_an_admin_key() 
             "sub",
             "iss",
         ] {
-            assert!(v.get(field).is_some(), "[{n}] {field} missing in {v}");
+            assert!(v.get(field).is_some(), "{field} missing in {v}");
         }
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(s: TestServer) {
         let (id, secret) = client(&s, cc_client("RS", json!(3600))).await;
         let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
         let other = tok(&cc_token(&s, &id, &secret).await, "access_token");
@@ -434,26 +325,21 @@ async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(
             ),
         ] {
             let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &token)]).await;
-            assert_eq!(st, 200, "[{n}] {what}");
-            assert_eq!(v, inactive(), "[{n}] {what}");
+            assert_eq!(st, 200, "{what}");
+            assert_eq!(v, inactive(), "{what}");
         }
         assert_eq!(
             revoke(&s, Some((&id, &secret)), &[("token", &at)]).await,
-            200,
-            "[{n}]"
+            200
         );
         let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
-        assert_eq!(st, 200, "[{n}]");
-        assert_eq!(v, inactive(), "[{n}] revoked");
-        assert_eq!(
-            s.introspect(&at).await,
-            inactive(),
-            "[{n}] revoked, admin key"
-        );
+        assert_eq!(st, 200);
+        assert_eq!(v, inactive(), "revoked");
+        assert_eq!(s.introspect(&at).await, inactive(), "revoked, admin key");
         assert_eq!(
             s.introspect(&other).await["active"],
             true,
-            "[{n}] the other token"
+            "the other token"
         );
     }
 }
@@ -462,10 +348,9 @@ async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(
 // Revocation (RFC 7009)
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_an_unknown_token_answers_200() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revoking_an_unknown_token_answers_200(s: TestServer) {
         let (id, secret) = client(&s, cc_client("Revoker", json!(3600))).await;
         for hint in [None, Some("access_token"), Some("refresh_token")] {
             let mut form = vec![("token", "never-issued-token-value-000000000000000000")];
@@ -475,16 +360,15 @@ async fn revoking_an_unknown_token_answers_200() {
             assert_eq!(
                 revoke(&s, Some((&id, &secret)), &form).await,
                 200,
-                "[{n}] hint {hint:?}"
+                "hint {hint:?}"
             );
         }
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_an_access_token_makes_only_that_token_inactive() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revoking_an_access_token_makes_only_that_token_inactive(s: TestServer) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (id, secret) = client(&s, both_grants("App", json!(3600), json!(3))).await;
         let browser = Browser::new(&s.base);
@@ -503,71 +387,69 @@ async fn revoking_an_access_token_makes_only_that_token_inactive() {
                 &[("token", &at), ("token_type_hint", "access_token")]
             )
             .await,
-            200,
-            "[{n}]"
+            200
         );
-        assert_eq!(s.introspect(&at).await, inactive(), "[{n}] revoked");
+        assert_eq!(s.introspect(&at).await, inactive(), "revoked");
         for (what, t) in [
             ("its refresh token", &rt),
             ("another authorization's token", &at2),
             ("a client credentials token", &cc),
         ] {
-            assert_eq!(s.introspect(t).await["active"], true, "[{n}] {what}");
+            assert_eq!(s.introspect(t).await["active"], true, "{what}");
         }
         // The authorization lives on: its refresh token still works.
         let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-        assert_eq!(st, 200, "[{n}] {v}");
+        assert_eq!(st, 200, "{v}");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_refresh_token_also_revokes_the_access_tokens_of_its_authorization() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revoking_a_refresh_token_also_revokes_the_access_tokens_of_its_authorization(
+        s: TestServer,
+    ) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (id, secret) = client(&s, both_grants("App", json!(3600), json!(5))).await;
         let browser = Browser::new(&s.base);
         let first = code_flow(&s, &browser, &id, &secret, None).await;
         let at1 = tok(&first, "access_token");
         let (st, r) = refresh(&s, &id, &secret, &tok(&first, "refresh_token"), None).await;
-        assert_eq!(st, 200, "[{n}] {r}");
+        assert_eq!(st, 200, "{r}");
         let (at2, rt2) = (tok(&r, "access_token"), tok(&r, "refresh_token"));
         // Another authorization of the same user and client.
         let other = code_flow(&s, &browser, &id, &secret, None).await;
         let (at3, rt3) = (tok(&other, "access_token"), tok(&other, "refresh_token"));
-        assert_eq!(s.introspect(&at1).await["active"], true, "[{n}]");
+        assert_eq!(s.introspect(&at1).await["active"], true);
 
         assert_eq!(
             revoke(&s, Some((&id, &secret)), &[("token", &rt2)]).await,
-            200,
-            "[{n}]"
+            200
         );
         for (what, t) in [
             ("the revoked refresh token", &rt2),
             ("the access token issued with it", &at2),
             ("the first access token of the authorization", &at1),
         ] {
-            assert_eq!(s.introspect(t).await, inactive(), "[{n}] {what}");
+            assert_eq!(s.introspect(t).await, inactive(), "{what}");
         }
         for (what, t) in [
             ("another authorization's access token", &at3),
             ("another authorization's refresh token", &rt3),
         ] {
-            assert_eq!(s.introspect(t).await["active"], true, "[{n}] {what}");
+            assert_eq!(s.introspect(t).await["active"], true, "{what}");
         }
         let (st, v) = refresh(&s, &id, &secret, &rt2, None).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
-            "[{n}] a revoked refresh token cannot refresh: {v}"
+            "a revoked refresh token cannot refresh: {v}"
         );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_cannot_revoke_another_clients_token() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_cannot_revoke_another_clients_token(s: TestServer) {
         let (a, a_secret) = client(&s, cc_client("Owner", json!(3600))).await;
         let (b, b_secret) = client(&s, cc_client("Intruder", json!(3600))).await;
         let (public_id, _) = client(&s, common::public("Public intruder")).await;
@@ -576,36 +458,34 @@ async fn a_client_cannot_revoke_another_clients_token() {
         assert_eq!(
             revoke(&s, Some((&b, &b_secret)), &[("token", &at)]).await,
             200,
-            "[{n}] RFC 7009 §2.2: 200 anyway"
+            "RFC 7009 §2.2: 200 anyway"
         );
         assert_eq!(
             s.introspect(&at).await["active"],
             true,
-            "[{n}] another confidential client revoked the token"
+            "another confidential client revoked the token"
         );
         assert_eq!(
             revoke(&s, None, &[("token", &at), ("client_id", &public_id)]).await,
-            200,
-            "[{n}]"
+            200
         );
         assert_eq!(
             s.introspect(&at).await["active"],
             true,
-            "[{n}] a public client revoked another client's token"
+            "a public client revoked another client's token"
         );
         // The owner can.
         assert_eq!(
             revoke(&s, Some((&a, &a_secret)), &[("token", &at)]).await,
             200
         );
-        assert_eq!(s.introspect(&at).await, inactive(), "[{n}]");
+        assert_eq!(s.introspect(&at).await, inactive());
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocation_requires_client_authentication() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocation_requires_client_authentication(s: TestServer) {
         let (id, secret) = client(&s, cc_client("Owner", json!(3600))).await;
         let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
         let cases: Vec<(&str, reqwest::Response)> = vec![
@@ -632,21 +512,20 @@ async fn revocation_requires_client_authentication() {
         for (what, res) in cases {
             let st = res.status().as_u16();
             let v: Value = res.json().await.unwrap();
-            assert_eq!(st, 401, "[{n}] {what}: {v}");
-            assert_eq!(v["error"], "invalid_client", "[{n}] {what}: {v}");
+            assert_eq!(st, 401, "{what}: {v}");
+            assert_eq!(v["error"], "invalid_client", "{what}: {v}");
         }
         assert_eq!(
             s.introspect(&at).await["active"],
             true,
-            "[{n}] unauthenticated revocations change nothing"
+            "unauthenticated revocations change nothing"
         );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value(s: TestServer) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (id, secret) = client(&s, both_grants("Audited", json!(3600), json!(2))).await;
         let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
@@ -656,33 +535,29 @@ async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value() 
         let family_at = tok(&t, "access_token");
 
         let res = s.get("/audit?action=token.revoke").await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let before: Value = res.json().await.unwrap();
-        assert_eq!(
-            before["items"].as_array().unwrap().len(),
-            0,
-            "[{n}] {before}"
-        );
+        assert_eq!(before["items"].as_array().unwrap().len(), 0, "{before}");
 
         for t in [&at, &rt] {
             assert_eq!(revoke(&s, Some((&id, &secret)), &[("token", t)]).await, 200);
         }
         let res = s.get("/audit?action=token.revoke").await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let raw = res.text().await.unwrap();
         let v: Value = serde_json::from_str(&raw).unwrap();
         let items = v["items"].as_array().unwrap();
-        assert_eq!(items.len(), 2, "[{n}] one entry per revocation: {v}");
+        assert_eq!(items.len(), 2, "one entry per revocation: {v}");
         for e in items {
-            assert_eq!(e["action"], "token.revoke", "[{n}] {e}");
-            assert_eq!(e["target_type"], "token", "[{n}] {e}");
+            assert_eq!(e["action"], "token.revoke", "{e}");
+            assert_eq!(e["target_type"], "token", "{e}");
             assert!(
                 e["target_id"].as_str().is_some_and(|t| !t.is_empty()),
-                "[{n}] {e}"
+                "{e}"
             );
             assert!(
                 e["actor"].as_str().unwrap().contains(&id),
-                "[{n}] the revoking client is the actor: {e}"
+                "the revoking client is the actor: {e}"
             );
         }
         for (what, secret_value) in [
@@ -693,7 +568,7 @@ async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value() 
         ] {
             assert!(
                 !raw.contains(secret_value.as_str()),
-                "[{n}] the audit log contains the {what}"
+                "the audit log contains the {what}"
             );
         }
     }
@@ -703,10 +578,11 @@ async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value() 
 // Revoke all of a client's tokens
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stays_usable() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stays_usable(
+        s: TestServer,
+    ) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (id, secret) = client(&s, both_grants("Target", json!("never"), json!(3))).await;
         let (other, other_secret) = client(&s, cc_client("Bystander", json!(3600))).await;
@@ -718,7 +594,7 @@ async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stay
         let bystander = tok(&cc_token(&s, &other, &other_secret).await, "access_token");
 
         let res = s.delete(&format!("/clients/{id}/tokens")).await;
-        assert!(res.status().is_success(), "[{n}] {}", res.status());
+        assert!(res.status().is_success(), "{}", res.status());
 
         for (what, t) in [
             ("code grant access token", &at),
@@ -726,34 +602,34 @@ async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stay
             ("client credentials token", &cc1),
             ("another client credentials token", &cc2),
         ] {
-            assert_eq!(s.introspect(t).await, inactive(), "[{n}] {what}");
+            assert_eq!(s.introspect(t).await, inactive(), "{what}");
         }
         assert_eq!(
             s.introspect(&bystander).await["active"],
             true,
-            "[{n}] other clients' tokens are untouched"
+            "other clients' tokens are untouched"
         );
         let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
-            "[{n}] {v}"
+            "{v}"
         );
 
         let c: Value = s.get(&format!("/clients/{id}")).await.json().await.unwrap();
-        assert_eq!(c["active"], true, "[{n}] the client stays active: {c}");
+        assert_eq!(c["active"], true, "the client stays active: {c}");
         let fresh = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        assert_eq!(s.introspect(&fresh).await["active"], true, "[{n}]");
+        assert_eq!(s.introspect(&fresh).await["active"], true);
         let t = code_flow(&s, &browser, &id, &secret, None).await;
         assert_eq!(
             s.introspect(&tok(&t, "access_token")).await["active"],
             true,
-            "[{n}] the code grant works again"
+            "the code grant works again"
         );
         let (st, v) = refresh(&s, &id, &secret, &tok(&t, "refresh_token"), None).await;
-        assert_eq!(st, 200, "[{n}] {v}");
+        assert_eq!(st, 200, "{v}");
         // The revoked ones stay revoked.
-        assert_eq!(s.introspect(&cc1).await, inactive(), "[{n}]");
+        assert_eq!(s.introspect(&cc1).await, inactive());
     }
 }
 
@@ -761,10 +637,9 @@ async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stay
 // Refresh restrictions
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refresh_token_presented_by_another_client_is_invalid_grant() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refresh_token_presented_by_another_client_is_invalid_grant(s: TestServer) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (a, a_secret) = client(&s, both_grants("A", json!(3600), json!(3))).await;
         let (b, b_secret) = client(&s, both_grants("B", json!(3600), json!(3))).await;
@@ -777,57 +652,55 @@ async fn a_refresh_token_presented_by_another_client_is_invalid_grant() {
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
-            "[{n}] client B refreshing client A's token: {v}"
+            "client B refreshing client A's token: {v}"
         );
-        assert!(v.get("access_token").is_none(), "[{n}]");
+        assert!(v.get("access_token").is_none());
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_may_narrow_the_scope_but_not_widen_it() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refresh_may_narrow_the_scope_but_not_widen_it(s: TestServer) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (id, secret) = client(&s, both_grants("Scoped", json!(3600), json!(5))).await;
         let browser = Browser::new(&s.base);
 
         // Granted "read" only: asking for "write" too, or for an unknown scope, is refused.
         let narrow = code_flow(&s, &browser, &id, &secret, Some("read")).await;
-        assert_eq!(narrow["scope"], "read", "[{n}] {narrow}");
+        assert_eq!(narrow["scope"], "read", "{narrow}");
         let rt = tok(&narrow, "refresh_token");
         for wider in ["read write", "write", "read admin"] {
             let (st, v) = refresh(&s, &id, &secret, &rt, Some(wider)).await;
             assert_eq!(
                 (st, v["error"].as_str()),
                 (400, Some("invalid_scope")),
-                "[{n}] widening to {wider:?}: {v}"
+                "widening to {wider:?}: {v}"
             );
         }
 
         // Granted "read write": narrowing to "read" works.
         let full = code_flow(&s, &browser, &id, &secret, Some("read write")).await;
         let (st, v) = refresh(&s, &id, &secret, &tok(&full, "refresh_token"), Some("read")).await;
-        assert_eq!(st, 200, "[{n}] narrowing: {v}");
-        assert_eq!(v["scope"], "read", "[{n}] {v}");
+        assert_eq!(st, 200, "narrowing: {v}");
+        assert_eq!(v["scope"], "read", "{v}");
         let intro = s.introspect(&tok(&v, "access_token")).await;
-        assert_eq!(intro["scope"], "read", "[{n}] {intro}");
+        assert_eq!(intro["scope"], "read", "{intro}");
         // RFC 6749 §6: an omitted scope means the scope originally granted.
         let (st, v) = refresh(&s, &id, &secret, &tok(&v, "refresh_token"), None).await;
-        assert_eq!(st, 200, "[{n}] {v}");
+        assert_eq!(st, 200, "{v}");
         let granted: std::collections::BTreeSet<&str> =
             v["scope"].as_str().unwrap().split(' ').collect();
         assert_eq!(
             granted,
             ["read", "write"].into_iter().collect(),
-            "[{n}] the original grant: {v}"
+            "the original grant: {v}"
         );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_after_the_client_was_deactivated_is_invalid_client() {
-    for s in common::servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refresh_after_the_client_was_deactivated_is_invalid_client(s: TestServer) {
         s.create_user(ALICE.0, ALICE.1).await;
         let (id, secret) = client(&s, both_grants("Switched off", json!(3600), json!(5))).await;
         let browser = Browser::new(&s.base);
@@ -838,23 +711,23 @@ async fn refresh_after_the_client_was_deactivated_is_invalid_client() {
         let res = s
             .patch(&format!("/clients/{id}"), &json!({"active": false}))
             .await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (401, Some("invalid_client")),
-            "[{n}] {v}"
+            "{v}"
         );
         // Reactivation does not revive the refresh token.
         let res = s
             .patch(&format!("/clients/{id}"), &json!({"active": true}))
             .await;
-        assert_eq!(res.status(), 200, "[{n}]");
+        assert_eq!(res.status(), 200);
         let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
         assert_eq!(
             (st, v["error"].as_str()),
             (400, Some("invalid_grant")),
-            "[{n}] after reactivation: {v}"
+            "after reactivation: {v}"
         );
     }
 }
@@ -863,11 +736,12 @@ async fn refresh_after_the_client_was_deactivated_is_invalid_client() {
 // The janitor
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn janitor_purges_expired_and_revoked_tokens_codes_and_sessions_after_the_retention_period() {
-    for db in tollgate_testkit::each_backend().await {
-        let (s, clock) = manual_server(db).await;
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn janitor_purges_expired_and_revoked_tokens_codes_and_sessions_after_the_retention_period(
+        db: TestDb,
+    ) {
+        let (s, clock) = common::manual_clock_server(db).await;
         s.create_user(ALICE.0, ALICE.1).await;
         let (a, a_secret) = client(&s, both_grants("Minute", json!(60), json!(0))).await;
         let (f, f_secret) = client(&s, cc_client("Forever", json!("never"))).await;
@@ -891,7 +765,7 @@ async fn janitor_purges_expired_and_revoked_tokens_codes_and_sessions_after_the_
                 browser.authorize(&url, None, true).await,
                 Outcome::Redirect(_)
             ),
-            "[{n}] an unredeemed code"
+            "an unredeemed code"
         );
         let f1 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
         let f2 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
@@ -904,86 +778,80 @@ async fn janitor_purges_expired_and_revoked_tokens_codes_and_sessions_after_the_
             revoke(&s, Some((&f, &f_secret)), &[("token", &f1)]).await,
             200
         );
-        assert_eq!(stored_tokens(&s, &a).await, 4, "[{n}]");
-        assert_eq!(stored_tokens(&s, &f).await, 3, "[{n}]");
+        assert_eq!(stored_tokens(&s, &a).await, 4);
+        assert_eq!(stored_tokens(&s, &f).await, 3);
 
         // Expired, but the retention period has not passed: nothing goes.
         clock.advance(Duration::seconds(61));
-        assert_eq!(s.introspect(&a2).await, inactive(), "[{n}] expired");
+        assert_eq!(s.introspect(&a2).await, inactive(), "expired");
         let p = s.state.services.janitor.run_once().await.unwrap();
         assert_eq!(
             (p.tokens, p.codes, p.sessions),
             (0, 0, 0),
-            "[{n}] within retention: {p:?}"
+            "within retention: {p:?}"
         );
-        assert_eq!(stored_tokens(&s, &a).await, 4, "[{n}]");
+        assert_eq!(stored_tokens(&s, &a).await, 4);
 
         // Past expiry + 7 days (+ 1 s): the expired and revoked tokens and the codes go.
         clock.advance(Duration::days(7) + Duration::seconds(1));
         let p = s.state.services.janitor.run_once().await.unwrap();
         assert_eq!(
             p.tokens, 5,
-            "[{n}] a1..a4 (expired, one also revoked) and f1 (revoked): {p:?}"
+            "a1..a4 (expired, one also revoked) and f1 (revoked): {p:?}"
         );
-        assert_eq!(
-            p.codes, 2,
-            "[{n}] the redeemed and the unredeemed code: {p:?}"
-        );
-        assert_eq!(p.sessions, 0, "[{n}] the session expires after 12 h: {p:?}");
-        assert_eq!(
-            stored_tokens(&s, &a).await,
-            0,
-            "[{n}] client A's tokens are gone"
-        );
-        assert_eq!(stored_tokens(&s, &f).await, 2, "[{n}] f2 and f3 are kept");
+        assert_eq!(p.codes, 2, "the redeemed and the unredeemed code: {p:?}");
+        assert_eq!(p.sessions, 0, "the session expires after 12 h: {p:?}");
+        assert_eq!(stored_tokens(&s, &a).await, 0, "client A's tokens are gone");
+        assert_eq!(stored_tokens(&s, &f).await, 2, "f2 and f3 are kept");
         for t in [&f2, &f3] {
             assert_eq!(
                 s.introspect(t).await["active"],
                 true,
-                "[{n}] an active never-expiring token is kept"
+                "an active never-expiring token is kept"
             );
         }
         for t in [&a1, &a2, &a4, &f1] {
-            assert_eq!(s.introspect(t).await, inactive(), "[{n}]");
+            assert_eq!(s.introspect(t).await, inactive());
         }
         // A second pass finds nothing more.
         let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!((p.tokens, p.codes, p.sessions), (0, 0, 0), "[{n}] {p:?}");
+        assert_eq!((p.tokens, p.codes, p.sessions), (0, 0, 0), "{p:?}");
 
         // The session (12 h) goes once it is 7 days past its expiry.
         clock.advance(Duration::hours(12));
         let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!(p.sessions, 1, "[{n}] {p:?}");
-        assert_eq!(p.tokens, 0, "[{n}] {p:?}");
-        assert_eq!(stored_tokens(&s, &f).await, 2, "[{n}]");
+        assert_eq!(p.sessions, 1, "{p:?}");
+        assert_eq!(p.tokens, 0, "{p:?}");
+        assert_eq!(stored_tokens(&s, &f).await, 2);
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn janitor_purges_never_expiring_tokens_revoked_by_revoke_all_after_the_retention_period() {
-    for db in tollgate_testkit::each_backend().await {
-        let (s, clock) = manual_server(db).await;
-        let n = s.name();
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn janitor_purges_never_expiring_tokens_revoked_by_revoke_all_after_the_retention_period(
+        db: TestDb,
+    ) {
+        let (s, clock) = common::manual_clock_server(db).await;
         let (id, secret) = client(&s, cc_client("Revoked wholesale", json!("never"))).await;
         let t1 = tok(&cc_token(&s, &id, &secret).await, "access_token");
         let _t2 = tok(&cc_token(&s, &id, &secret).await, "access_token");
         let res = s.delete(&format!("/clients/{id}/tokens")).await;
-        assert!(res.status().is_success(), "[{n}] {}", res.status());
-        assert_eq!(s.introspect(&t1).await, inactive(), "[{n}]");
+        assert!(res.status().is_success(), "{}", res.status());
+        assert_eq!(s.introspect(&t1).await, inactive());
         let kept = tok(&cc_token(&s, &id, &secret).await, "access_token");
         // The periodic pass (every minute in `serve`) notices the revocation and records
         // its time; nothing is deleted yet.
         let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!(p.tokens, 0, "[{n}] nothing purged within retention: {p:?}");
+        assert_eq!(p.tokens, 0, "nothing purged within retention: {p:?}");
 
         clock.advance(Duration::days(7) + Duration::seconds(1));
         let p = s.state.services.janitor.run_once().await.unwrap();
         assert_eq!(
             p.tokens, 2,
-            "[{n}] SPEC §2: revoked tokens are purged after the retention period, also when \
+            "SPEC §2: revoked tokens are purged after the retention period, also when \
              they were revoked all at once: {p:?}"
         );
-        assert_eq!(stored_tokens(&s, &id).await, 1, "[{n}]");
-        assert_eq!(s.introspect(&kept).await["active"], true, "[{n}]");
+        assert_eq!(stored_tokens(&s, &id).await, 1);
+        assert_eq!(s.introspect(&kept).await["active"], true);
     }
 }

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::binary::{backends, run, spawn_server, stderr, stdout, tollgate, Server, BIN};
+use crate::common::binary::{run, spawn_server, stderr, stdout, tollgate, Server, BIN};
 
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
@@ -37,33 +35,25 @@ fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
 }
 
 /// Runs a command that must succeed; returns its stdout.
-fn ok(server: &Server, key: &str, args: &[&str], backend: &str) -> String {
+fn ok(server: &Server, key: &str, args: &[&str]) -> String {
     let out = cli(server, key, args);
-    assert!(
-        out.status.success(),
-        "[{backend}] {args:?} failed: {}",
-        stderr(&out)
-    );
+    assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
     stdout(&out)
 }
 
 /// Runs a command with `--json` that must succeed; returns the parsed output.
-fn ok_json(server: &Server, key: &str, args: &[&str], backend: &str) -> Value {
+fn ok_json(server: &Server, key: &str, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
-    serde_json::from_str(&ok(server, key, &all, backend)).unwrap()
+    serde_json::from_str(&ok(server, key, &all)).unwrap()
 }
 
 /// Asserts a command fails with one line on stderr; returns that line.
-fn fails(out: &Output, backend: &str) -> String {
-    assert!(!out.status.success(), "[{backend}] should have failed");
+fn fails(out: &Output) -> String {
+    assert!(!out.status.success(), "should have failed");
     let err = stderr(out);
-    assert_eq!(
-        err.trim().lines().count(),
-        1,
-        "[{backend}] one line: {err:?}"
-    );
-    assert!(err.starts_with("error: "), "[{backend}] {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("error: "), "{err}");
     err
 }
 
@@ -100,10 +90,9 @@ fn ids(items: &Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn cli_user_create_list_set_password_deactivate_delete() {
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
         let server = spawn_server(&db.url, Some("first-admin-password"));
         let key = admin_key(&db.url);
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -125,7 +114,6 @@ fn cli_user_create_list_set_password_deactivate_delete() {
                 "olivia-password",
                 "--admin",
             ],
-            n,
         );
         let olivia_id = u["id"].as_str().unwrap().to_owned();
         assert_eq!(u["username"], "Olivia");
@@ -137,7 +125,7 @@ fn cli_user_create_list_set_password_deactivate_delete() {
         let text = u.to_string();
         assert!(
             !text.contains("olivia-password") && !text.contains("argon2"),
-            "[{n}] {text}"
+            "{text}"
         );
 
         // Password from the environment; human output.
@@ -147,83 +135,72 @@ fn cli_user_create_list_set_password_deactivate_delete() {
             &["user", "create", "--username", "pat", "--inactive"],
         )
         .env("TOLLGATE_USER_PASSWORD", "pat-password"));
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
+        assert!(out.status.success(), "{}", stderr(&out));
         let shown = stdout(&out);
-        assert!(
-            shown.contains("pat") && shown.contains("false"),
-            "[{n}] {shown}"
-        );
-        assert!(!shown.contains("pat-password"), "[{n}] {shown}");
+        assert!(shown.contains("pat") && shown.contains("false"), "{shown}");
+        assert!(!shown.contains("pat-password"), "{shown}");
         assert!(!rt.block_on(users.get_by_username("pat")).unwrap().active);
 
         // Neither: refused before anything is sent.
-        let err = fails(
-            &cli(&server, &key, &["user", "create", "--username", "quinn"]),
-            n,
-        );
+        let err = fails(&cli(
+            &server,
+            &key,
+            &["user", "create", "--username", "quinn"],
+        ));
         assert!(
             err.contains("--password") && err.contains("TOLLGATE_USER_PASSWORD"),
-            "[{n}] {err}"
+            "{err}"
         );
         // Duplicate (case-insensitive) and invalid input: the server's reason, one line.
-        let err = fails(
-            &cli(
-                &server,
-                &key,
-                &[
-                    "user",
-                    "create",
-                    "--username",
-                    "OLIVIA",
-                    "--password",
-                    "another-password",
-                ],
-            ),
-            n,
-        );
+        let err = fails(&cli(
+            &server,
+            &key,
+            &[
+                "user",
+                "create",
+                "--username",
+                "OLIVIA",
+                "--password",
+                "another-password",
+            ],
+        ));
         assert!(
             err.contains("409") && err.contains("already exists"),
-            "[{n}] {err}"
+            "{err}"
         );
-        let err = fails(
-            &cli(
-                &server,
-                &key,
-                &[
-                    "user",
-                    "create",
-                    "--username",
-                    "two words",
-                    "--password",
-                    "short",
-                ],
-            ),
-            n,
-        );
+        let err = fails(&cli(
+            &server,
+            &key,
+            &[
+                "user",
+                "create",
+                "--username",
+                "two words",
+                "--password",
+                "short",
+            ],
+        ));
         assert!(
             err.contains("422") && err.contains("username") && err.contains("password"),
-            "[{n}] {err}"
+            "{err}"
         );
 
         // List: a table by default, JSON with --json, --q filters.
-        let table = ok(&server, &key, &["user", "list"], n);
+        let table = ok(&server, &key, &["user", "list"]);
         for s in [
             "USERNAME", "ADMIN", "Olivia", "Olivia O", "pat", "admin", &olivia_id,
         ] {
-            assert!(table.contains(s), "[{n}] {s:?} missing from {table}");
+            assert!(table.contains(s), "{s:?} missing from {table}");
         }
-        assert!(
-            !table.contains("quinn") && !table.contains("two words"),
-            "[{n}]"
-        );
-        let all = ok_json(&server, &key, &["user", "list"], n);
+        assert!(!table.contains("quinn") && !table.contains("two words"));
+        let all = ok_json(&server, &key, &["user", "list"]);
         assert_eq!(
             all.as_array().unwrap().len(),
             3,
-            "[{n}] admin, Olivia, pat: {all}"
+            "admin, Olivia, pat: {all}"
         );
-        let some = ok_json(&server, &key, &["user", "list", "--q", "LIV"], n);
-        assert_eq!(ids(&some), vec![olivia_id.clone()], "[{n}]");
+        let some = ok_json(&server, &key, &["user", "list", "--q", "LIV"]);
+        assert_eq!(ids(&some), vec![olivia_id.clone()]);
 
         // set-password by username (case-insensitive) and by id.
         let out = ok(
@@ -236,94 +213,82 @@ fn cli_user_create_list_set_password_deactivate_delete() {
                 "--password",
                 "second-password",
             ],
-            n,
         );
-        assert!(out.contains("Olivia"), "[{n}] {out}");
+        assert!(out.contains("Olivia"), "{out}");
         let login = |p: &str| {
             rt.block_on(users.verify_login("olivia", p, Default::default()))
                 .unwrap()
                 .map(|u| u.id)
         };
-        assert_eq!(login("second-password"), Some(olivia_id.clone()), "[{n}]");
-        assert_eq!(
-            login("olivia-password"),
-            None,
-            "[{n}] old password still works"
-        );
+        assert_eq!(login("second-password"), Some(olivia_id.clone()));
+        assert_eq!(login("olivia-password"), None, "old password still works");
         let out = run(
             cli_cmd(&server, &key, &["user", "set-password", &olivia_id])
                 .env("TOLLGATE_USER_PASSWORD", "third-password"),
         );
-        assert!(out.status.success(), "[{n}] {}", stderr(&out));
-        assert_eq!(login("third-password"), Some(olivia_id.clone()), "[{n}]");
-        assert_eq!(login("second-password"), None, "[{n}]");
-        let err = fails(
-            &cli(
-                &server,
-                &key,
-                &["user", "set-password", "olivia", "--password", "short"],
-            ),
-            n,
-        );
-        assert!(err.contains("password"), "[{n}] {err}");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(login("third-password"), Some(olivia_id.clone()));
+        assert_eq!(login("second-password"), None);
+        let err = fails(&cli(
+            &server,
+            &key,
+            &["user", "set-password", "olivia", "--password", "short"],
+        ));
+        assert!(err.contains("password"), "{err}");
         assert_eq!(
             login("third-password"),
             Some(olivia_id.clone()),
-            "[{n}] unchanged"
+            "unchanged"
         );
-        let err = fails(
-            &cli(
-                &server,
-                &key,
-                &[
-                    "user",
-                    "set-password",
-                    "nobody",
-                    "--password",
-                    "long enough",
-                ],
-            ),
-            n,
-        );
-        assert!(err.contains("404") && err.contains("nobody"), "[{n}] {err}");
+        let err = fails(&cli(
+            &server,
+            &key,
+            &[
+                "user",
+                "set-password",
+                "nobody",
+                "--password",
+                "long enough",
+            ],
+        ));
+        assert!(err.contains("404") && err.contains("nobody"), "{err}");
 
         // deactivate / activate by username.
-        let out = ok(&server, &key, &["user", "deactivate", "OLIVIA"], n);
-        assert!(out.contains("inactive"), "[{n}] {out}");
-        let v = ok_json(&server, &key, &["user", "show", "olivia"], n);
-        assert_eq!(v["active"], false, "[{n}]");
+        let out = ok(&server, &key, &["user", "deactivate", "OLIVIA"]);
+        assert!(out.contains("inactive"), "{out}");
+        let v = ok_json(&server, &key, &["user", "show", "olivia"]);
+        assert_eq!(v["active"], false);
         assert_eq!(
             login("third-password"),
             None,
-            "[{n}] inactive users cannot log in"
+            "inactive users cannot log in"
         );
-        ok(&server, &key, &["user", "activate", &olivia_id], n);
-        let v = ok_json(&server, &key, &["user", "show", &olivia_id], n);
-        assert_eq!(v["active"], true, "[{n}]");
+        ok(&server, &key, &["user", "activate", &olivia_id]);
+        let v = ok_json(&server, &key, &["user", "show", &olivia_id]);
+        assert_eq!(v["active"], true);
 
         // delete by username, then it is gone.
-        let out = ok(&server, &key, &["user", "delete", "pat"], n);
-        assert!(out.contains("deleted user pat"), "[{n}] {out}");
-        assert!(rt.block_on(users.get_by_username("pat")).is_err(), "[{n}]");
-        let err = fails(&cli(&server, &key, &["user", "delete", "pat"]), n);
-        assert!(err.contains("404"), "[{n}] {err}");
-        let all = ok_json(&server, &key, &["user", "list"], n);
-        assert_eq!(all.as_array().unwrap().len(), 2, "[{n}]");
+        let out = ok(&server, &key, &["user", "delete", "pat"]);
+        assert!(out.contains("deleted user pat"), "{out}");
+        assert!(rt.block_on(users.get_by_username("pat")).is_err());
+        let err = fails(&cli(&server, &key, &["user", "delete", "pat"]));
+        assert!(err.contains("404"), "{err}");
+        let all = ok_json(&server, &key, &["user", "list"]);
+        assert_eq!(all.as_array().unwrap().len(), 2);
 
         // An id that starts with "-" is looked up, not parsed as a flag.
-        let err = fails(&cli(&server, &key, &["user", "delete", "-abc"]), n);
-        assert!(err.contains("404") && err.contains("-abc"), "[{n}] {err}");
+        let err = fails(&cli(&server, &key, &["user", "delete", "-abc"]));
+        assert!(err.contains("404") && err.contains("-abc"), "{err}");
 
         // A wrong key: the server's 401, one line.
-        let err = fails(&cli(&server, "tga_wrong", &["user", "list"]), n);
-        assert!(err.contains("401"), "[{n}] {err}");
+        let err = fails(&cli(&server, "tga_wrong", &["user", "list"]));
+        assert!(err.contains("401"), "{err}");
     }
 }
 
-#[test]
-fn cli_token_list_and_revoke() {
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    fn cli_token_list_and_revoke(db: TestDb) {
         let server = spawn_server(&db.url, Some("first-admin-password"));
         let key = admin_key(&db.url);
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -341,7 +306,6 @@ fn cli_token_list_and_revoke() {
                 "--password",
                 "rita-password",
             ],
-            n,
         );
         let client = |name: &str, extra: &[&str]| -> (String, String) {
             let mut args = vec![
@@ -355,7 +319,7 @@ fn cli_token_list_and_revoke() {
                 "confidential",
             ];
             args.extend_from_slice(extra);
-            let c = ok_json(&server, &key, &args, n);
+            let c = ok_json(&server, &key, &args);
             (
                 c["client_id"].as_str().unwrap().to_owned(),
                 c["client_secret"].as_str().unwrap().to_owned(),
@@ -441,30 +405,27 @@ fn cli_token_list_and_revoke() {
         assert!(b_tokens.refresh_token.is_some() && c_tokens.refresh_token.is_some());
 
         // JSON: everything, newest first, with the filters applied by the server.
-        let all = ok_json(&server, &key, &["token", "list"], n);
-        assert_eq!(all.as_array().unwrap().len(), 6, "[{n}] {all}");
+        let all = ok_json(&server, &key, &["token", "list"]);
+        assert_eq!(all.as_array().unwrap().len(), 6, "{all}");
         let listing = all.to_string();
-        assert!(
-            !listing.contains(cc.access_token.expose()),
-            "[{n}] token leaked"
-        );
-        let only_a = ok_json(&server, &key, &["token", "list", "--client-id", &a], n);
-        assert_eq!(only_a.as_array().unwrap().len(), 2, "[{n}]");
+        assert!(!listing.contains(cc.access_token.expose()), "token leaked");
+        let only_a = ok_json(&server, &key, &["token", "list", "--client-id", &a]);
+        assert_eq!(only_a.as_array().unwrap().len(), 2);
         assert!(only_a
             .as_array()
             .unwrap()
             .iter()
             .all(|t| t["client_id"] == a.as_str()));
-        let refresh = ok_json(&server, &key, &["token", "list", "--kind", "refresh"], n);
-        assert_eq!(refresh.as_array().unwrap().len(), 2, "[{n}]");
-        let rita_tokens = ok_json(&server, &key, &["token", "list", "--username", "RITA"], n);
+        let refresh = ok_json(&server, &key, &["token", "list", "--kind", "refresh"]);
+        assert_eq!(refresh.as_array().unwrap().len(), 2);
+        let rita_tokens = ok_json(&server, &key, &["token", "list", "--username", "RITA"]);
         assert_eq!(
             rita_tokens.as_array().unwrap().len(),
             5,
-            "[{n}] all but client credentials"
+            "all but client credentials"
         );
-        let limited = ok_json(&server, &key, &["token", "list", "--limit", "2"], n);
-        assert_eq!(ids(&limited), ids(&all)[..2].to_vec(), "[{n}]");
+        let limited = ok_json(&server, &key, &["token", "list", "--limit", "2"]);
+        assert_eq!(ids(&limited), ids(&all)[..2].to_vec());
 
         let find = |client: &str, kind: &str| -> String {
             all.as_array()
@@ -481,23 +442,15 @@ fn cli_token_list_and_revoke() {
 
         // The table: headers, and per row the EXPIRES and REFRESHES LEFT columns (the last
         // two words of the row).
-        let table = ok(&server, &key, &["token", "list"], n);
-        for h in [
-            "ID",
-            "KIND",
-            "CLIENT",
-            "USER",
-            "STATUS",
-            "EXPIRES",
-            "REFRESHES LEFT",
-        ] {
-            assert!(table.contains(h), "[{n}] {h} missing: {table}");
+        let table = ok(&server, &key, &["token", "list"]);
+        for h in "ID,KIND,CLIENT,USER,STATUS,EXPIRES,REFRESHES LEFT".split(',') {
+            assert!(table.contains(h), "{h} missing: {table}");
         }
         let row = |id: &str| -> Vec<String> {
             let line = table
                 .lines()
                 .find(|l| l.contains(id))
-                .unwrap_or_else(|| panic!("[{n}] no row for {id}: {table}"));
+                .unwrap_or_else(|| panic!("no row for {id}: {table}"));
             line.trim_matches(|c: char| c == '│' || c.is_whitespace())
                 .split_whitespace()
                 .map(str::to_owned)
@@ -507,28 +460,20 @@ fn cli_token_list_and_revoke() {
             let r = row(id);
             (r[r.len() - 2].clone(), r[r.len() - 1].clone())
         };
-        assert_eq!(
-            tail(&b_access),
-            ("Lifetime".into(), "-".into()),
-            "[{n}] {table}"
-        );
+        assert_eq!(tail(&b_access), ("Lifetime".into(), "-".into()), "{table}");
         assert_eq!(
             tail(&b_refresh),
             ("Lifetime".into(), "Unlimited".into()),
-            "[{n}] {table}"
+            "{table}"
         );
-        assert_eq!(
-            tail(&c_refresh),
-            ("Lifetime".into(), "2".into()),
-            "[{n}] {table}"
-        );
+        assert_eq!(tail(&c_refresh), ("Lifetime".into(), "2".into()), "{table}");
         for id in &a_access {
             let (expires, left) = tail(id);
             assert!(
                 expires.parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
-                "[{n}] {expires}"
+                "{expires}"
             );
-            assert_eq!(left, "-", "[{n}]");
+            assert_eq!(left, "-");
         }
         let b_row = row(&b_refresh).join(" ");
         assert!(
@@ -536,7 +481,7 @@ fn cli_token_list_and_revoke() {
                 && b_row.contains("Cli B")
                 && b_row.contains("rita")
                 && b_row.contains("active"),
-            "[{n}] {b_row}"
+            "{b_row}"
         );
 
         // Revoke the client credentials token: only it becomes revoked.
@@ -552,55 +497,43 @@ fn cli_token_list_and_revoke() {
                 .unwrap()
                 .active
         );
-        let out = ok(&server, &key, &["token", "revoke", &cc_id], n);
-        assert!(out.contains(&cc_id), "[{n}] {out}");
-        let revoked = ok_json(&server, &key, &["token", "list", "--status", "revoked"], n);
-        assert_eq!(ids(&revoked), vec![cc_id.clone()], "[{n}]");
-        let t = ok_json(&server, &key, &["token", "show", &cc_id], n);
-        assert_eq!(t["status"], "revoked", "[{n}]");
-        let active = ok_json(&server, &key, &["token", "list", "--status", "active"], n);
-        assert_eq!(active.as_array().unwrap().len(), 5, "[{n}]");
+        let out = ok(&server, &key, &["token", "revoke", &cc_id]);
+        assert!(out.contains(&cc_id), "{out}");
+        let revoked = ok_json(&server, &key, &["token", "list", "--status", "revoked"]);
+        assert_eq!(ids(&revoked), vec![cc_id.clone()]);
+        let t = ok_json(&server, &key, &["token", "show", &cc_id]);
+        assert_eq!(t["status"], "revoked");
+        let active = ok_json(&server, &key, &["token", "list", "--status", "active"]);
+        assert_eq!(active.as_array().unwrap().len(), 5);
         assert!(
             !rt.block_on(oauth.introspect(cc.access_token.expose()))
                 .unwrap()
                 .active
         );
-        let table = ok(&server, &key, &["token", "list", "--status", "revoked"], n);
+        let table = ok(&server, &key, &["token", "list", "--status", "revoked"]);
         assert!(
             table.contains("revoked") && table.contains(&cc_id),
-            "[{n}] {table}"
+            "{table}"
         );
 
         // Errors: the server's reason in one line, non-zero exit.
-        let err = fails(
-            &cli(&server, &key, &["token", "list", "--kind", "bearer"]),
-            n,
-        );
-        assert!(err.contains("422") && err.contains("kind"), "[{n}] {err}");
-        let err = fails(
-            &cli(&server, &key, &["token", "list", "--status", "dead"]),
-            n,
-        );
-        assert!(err.contains("status"), "[{n}] {err}");
-        let err = fails(
-            &cli(&server, &key, &["token", "revoke", "no-such-token"]),
-            n,
-        );
-        assert!(err.contains("404"), "[{n}] {err}");
+        let err = fails(&cli(&server, &key, &["token", "list", "--kind", "bearer"]));
+        assert!(err.contains("422") && err.contains("kind"), "{err}");
+        let err = fails(&cli(&server, &key, &["token", "list", "--status", "dead"]));
+        assert!(err.contains("status"), "{err}");
+        let err = fails(&cli(&server, &key, &["token", "revoke", "no-such-token"]));
+        assert!(err.contains("404"), "{err}");
         // Ids are URL-safe base64 and may start with "-": that is an id, not a flag.
-        let err = fails(
-            &cli(&server, &key, &["token", "revoke", "-no-such-token"]),
-            n,
-        );
-        assert!(err.contains("404"), "[{n}] {err}");
-        let none = ok_json(&server, &key, &["token", "list", "--client-id", "-x-"], n);
-        assert_eq!(none, serde_json::json!([]), "[{n}]");
-        let err = fails(&cli(&server, &key, &["token", "revoke", "../clients"]), n);
-        assert!(err.contains("not a token id"), "[{n}] {err}");
+        let err = fails(&cli(&server, &key, &["token", "revoke", "-no-such-token"]));
+        assert!(err.contains("404"), "{err}");
+        let none = ok_json(&server, &key, &["token", "list", "--client-id", "-x-"]);
+        assert_eq!(none, serde_json::json!([]));
+        let err = fails(&cli(&server, &key, &["token", "revoke", "../clients"]));
+        assert!(err.contains("not a token id"), "{err}");
         let out = run(Command::new(BIN)
             .env_clear()
             .args(["token", "list", "--url", &server.base]));
-        let err = fails(&out, n);
-        assert!(err.contains("admin key"), "[{n}] {err}");
+        let err = fails(&out);
+        assert!(err.contains("admin key"), "{err}");
     }
 }

@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{confidential, expect_field_error, servers, TestServer};
+use crate::common;
+use crate::common::{confidential, expect_field_error, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -38,10 +37,9 @@ type OAuthCase<'a> = (
     &'a str,
 );
 
-#[tokio::test]
-async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend() {
-    for s in servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test]
+    async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(s: TestServer) {
         let (id, secret) = app(&s).await;
         s.create_user("alice", "correct horse battery").await;
         let bad_id = format!("{id}\0");
@@ -111,9 +109,9 @@ async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(
         for (path, basic, form, status, error) in cases {
             let res = s.oauth_post(path, basic, &form).await;
             let (got, body) = status_and_body(res).await;
-            assert_eq!(got.as_u16(), status, "[{n}] {path} {form:?}: {body}");
+            assert_eq!(got.as_u16(), status, "{path} {form:?}: {body}");
             let v: Value = serde_json::from_str(&body).unwrap();
-            assert_eq!(v["error"], error, "[{n}] {path}: {body}");
+            assert_eq!(v["error"], error, "{path}: {body}");
         }
         // The authorization endpoint: an error page, no redirect, no 500.
         let res = s
@@ -124,10 +122,10 @@ async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 400, "[{n}] authorize");
+        assert_eq!(res.status(), 400, "authorize");
         // The sign-in page: a NUL in the username is a failed sign-in, not a 500.
         let page = s.http.get(s.url("/login")).send().await.unwrap();
-        assert!(page.status().is_success(), "[{n}]");
+        assert!(page.status().is_success());
         let res = s
             .http
             .post(s.url("/login"))
@@ -140,7 +138,7 @@ async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(
             .unwrap();
         assert!(
             res.status().is_client_error() || res.status().is_success(),
-            "[{n}] login: {}",
+            "login: {}",
             res.status()
         );
         let plain = s
@@ -153,14 +151,15 @@ async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), plain.status(), "[{n}] like a wrong password");
+        assert_eq!(res.status(), plain.status(), "like a wrong password");
     }
 }
 
-#[tokio::test]
-async fn control_characters_in_admin_ids_and_filters_are_400_naming_the_parameter() {
-    for s in servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test]
+    async fn control_characters_in_admin_ids_and_filters_are_400_naming_the_parameter(
+        s: TestServer,
+    ) {
         let (id, _) = app(&s).await;
         let cases: Vec<(Method, String, &str)> = vec![
             (Method::GET, format!("/clients/{id}%00"), "client_id"),
@@ -203,20 +202,16 @@ async fn control_characters_in_admin_ids_and_filters_are_400_naming_the_paramete
                 .await
                 .unwrap();
             let (got, body) = status_and_body(res).await;
-            assert_eq!(got, 400, "[{n}] {method} {path}: {body}");
+            assert_eq!(got, 400, "{method} {path}: {body}");
             let v: Value = serde_json::from_str(&body).unwrap();
-            assert_eq!(
-                v["errors"][0]["field"], param,
-                "[{n}] {method} {path}: {body}"
-            );
+            assert_eq!(v["errors"][0]["field"], param, "{method} {path}: {body}");
         }
     }
 }
 
-#[tokio::test]
-async fn a_search_for_nul_matches_nothing_rather_than_everything() {
-    for s in servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test]
+    async fn a_search_for_nul_matches_nothing_rather_than_everything(s: TestServer) {
         app(&s).await;
         // Through the service as the console calls it: a field error, not every client.
         let err = s
@@ -235,49 +230,35 @@ async fn a_search_for_nul_matches_nothing_rather_than_everything() {
             .unwrap_err();
         assert!(
             matches!(err, tollgate_core::ServiceError::Validation(_)),
-            "[{n}] {err}"
+            "{err}"
         );
     }
 }
 
-#[tokio::test]
-async fn descriptions_and_names_with_escapes_or_invisible_characters_are_refused() {
-    for s in servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test]
+    async fn descriptions_and_names_with_escapes_or_invisible_characters_are_refused(
+        s: TestServer,
+    ) {
         let mut c = confidential("Escapes");
-        c["description"] = json!("nice \u{1b}[2J\u{1b}[31mapp");
-        expect_field_error(
-            s.post("/clients", &c).await,
-            "description",
-            "invalid_characters",
-            n,
-        )
-        .await;
-        c["description"] = json!("trust me \u{202e}gpj.exe");
-        expect_field_error(
-            s.post("/clients", &c).await,
-            "description",
-            "invalid_characters",
-            n,
-        )
-        .await;
-        c["description"] = json!("with \0 nul");
-        expect_field_error(
-            s.post("/clients", &c).await,
-            "description",
-            "invalid_characters",
-            n,
-        )
-        .await;
+        for bad in [
+            "nice \u{1b}[2J\u{1b}[31mapp",
+            "trust me \u{202e}gpj.exe",
+            "with \0 nul",
+        ] {
+            c["description"] = json!(bad);
+            let res = s.post("/clients", &c).await;
+            expect_field_error(res, "description", "invalid_characters").await;
+        }
         // Line breaks and tabs are text; a browser's CRLF is stored as LF.
         c["description"] = json!("line one\r\nline two\tend");
         let made = s.create_client(&c).await;
-        assert_eq!(made["description"], "line one\nline two\tend", "[{n}]");
+        assert_eq!(made["description"], "line one\nline two\tend");
         let id = made["client_id"].as_str().unwrap();
         let res = s
             .patch(&format!("/clients/{id}"), &json!({"description": "x\u{7}"}))
             .await;
-        expect_field_error(res, "description", "invalid_characters", n).await;
+        expect_field_error(res, "description", "invalid_characters").await;
 
         for name in [
             "admin\u{200b}",
@@ -291,21 +272,20 @@ async fn descriptions_and_names_with_escapes_or_invisible_characters_are_refused
                     &json!({"username": name, "password": "correct horse battery"}),
                 )
                 .await;
-            expect_field_error(res, "username", "invalid_characters", n).await;
+            expect_field_error(res, "username", "invalid_characters").await;
             let res = s.post("/clients", &confidential(name)).await;
-            expect_field_error(res, "name", "invalid_characters", n).await;
+            expect_field_error(res, "name", "invalid_characters").await;
         }
         let res = s
             .post("/users", &json!({"username": "bob", "password": "correct horse battery", "display_name": "Bob\u{1b}[0m"}))
             .await;
-        expect_field_error(res, "display_name", "invalid", n).await;
+        expect_field_error(res, "display_name", "invalid").await;
     }
 }
 
-#[tokio::test]
-async fn look_alike_usernames_and_client_names_are_duplicates() {
-    for s in servers().await {
-        let n = s.name();
+backends! {
+    #[tokio::test]
+    async fn look_alike_usernames_and_client_names_are_duplicates(s: TestServer) {
         for (first, twin) in [
             ("alice", "ａｌｉｃｅ"),
             ("stra\u{df}e", "STRASSE"),
@@ -316,34 +296,30 @@ async fn look_alike_usernames_and_client_names_are_duplicates() {
             let res = s
                 .post("/users", &json!({"username": first, "password": pw}))
                 .await;
-            assert_eq!(res.status(), 201, "[{n}] {first:?}");
+            assert_eq!(res.status(), 201, "{first:?}");
             let res = s
                 .post("/users", &json!({"username": twin, "password": pw}))
                 .await;
-            assert_eq!(res.status(), 409, "[{n}] {twin:?} after {first:?}");
+            assert_eq!(res.status(), 409, "{twin:?} after {first:?}");
 
             s.create_client(&confidential(first)).await;
             let res = s.post("/clients", &confidential(twin)).await;
-            assert_eq!(res.status(), 409, "[{n}] client {twin:?} after {first:?}");
+            assert_eq!(res.status(), 409, "client {twin:?} after {first:?}");
         }
         // The twin spelling signs in as the one user, and search finds by either spelling.
         let list: Value = s.get("/users?q=strasse").await.json().await.unwrap();
-        assert_eq!(list["items"].as_array().unwrap().len(), 1, "[{n}] {list}");
-        assert_eq!(
-            list["items"][0]["username"], "stra\u{df}e",
-            "[{n}] display kept"
-        );
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(list["items"][0]["username"], "stra\u{df}e", "display kept");
         let list: Value = s.get("/clients?q=STRASSE").await.json().await.unwrap();
-        assert_eq!(list["items"].as_array().unwrap().len(), 1, "[{n}] {list}");
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     }
 }
 
-#[test]
-fn the_cli_escapes_control_characters_it_prints() {
-    use common::binary::{backends, create_key, run, spawn_server, stdout, BIN};
-    use std::process::Command;
-    for db in backends() {
-        let n = db.name();
+backends! {
+    #[test]
+    fn the_cli_escapes_control_characters_it_prints(db: TestDb) {
+        use common::binary::{create_key, run, spawn_server, stdout, BIN};
+        use std::process::Command;
         let server = spawn_server(&db.url, Some("pw-123456"));
         let key = create_key(&db.url, "ci");
         let key = key.as_str();
@@ -391,34 +367,31 @@ fn the_cli_escapes_control_characters_it_prints() {
                 .env("TOLLGATE_ADMIN_KEY", key)
                 .args(&args));
             let text = stdout(&out);
-            assert!(out.status.success(), "[{n}] {text}");
+            assert!(out.status.success(), "{text}");
             for raw in ['\u{1b}', '\u{9b}', '\u{202e}'] {
-                assert!(
-                    !text.contains(raw),
-                    "[{n}] json={json} raw {raw:?} in {text:?}"
-                );
+                assert!(!text.contains(raw), "json={json} raw {raw:?} in {text:?}");
             }
-            assert!(text.contains("evil"), "[{n}] {text}");
+            assert!(text.contains("evil"), "{text}");
             if json {
                 let v: Value = serde_json::from_str(&text).unwrap();
-                assert_eq!(v["description"], "evil\u{1b}[2J\u{9b}31m\u{202e}", "[{n}]");
+                assert_eq!(v["description"], "evil\u{1b}[2J\u{9b}31m\u{202e}");
             }
         }
     }
 }
 
-/// The console takes the same ids and filters as the admin API: an address holding a control
-/// character is a 400 page, never a 500 from PostgreSQL or a match-all search on SQLite.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_addresses_with_control_characters_are_400() {
-    use common::console::{signed_in, user};
-    for s in servers().await {
-        let n = s.name();
+backends! {
+    /// The console takes the same ids and filters as the admin API: an address holding a control
+    /// character is a 400 page, never a 500 from PostgreSQL or a match-all search on SQLite.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_addresses_with_control_characters_are_400(db: TestDb) {
+        use common::console::{signed_in, user};
+        let s = common::start(db).await;
         let (id, _) = app(&s).await;
         user(&s, "root", true).await;
         let b = signed_in(&s, "root").await;
         let ok = b.get(&format!("/console/clients/{id}")).await;
-        assert_eq!(ok.status(), 200, "[{n}] the client page itself");
+        assert_eq!(ok.status(), 200, "the client page itself");
         for path in [
             format!("/console/clients/{id}%00"),
             format!("/console/clients/{id}%00/delete"),
@@ -430,13 +403,13 @@ async fn console_addresses_with_control_characters_are_400() {
             "/console/audit?actor=%00".into(),
         ] {
             let (status, body) = status_and_body(b.get(&path).await).await;
-            assert_eq!(status, 400, "[{n}] GET {path}: {body}");
+            assert_eq!(status, 400, "GET {path}: {body}");
             assert!(
                 body.contains("control or formatting character"),
-                "[{n}] {path}: {body}"
+                "{path}: {body}"
             );
         }
         let res = b.post_form("/console/tokens/x%00/revoke", &[]).await;
-        assert_eq!(res.status(), 400, "[{n}] POST with a NUL id");
+        assert_eq!(res.status(), 400, "POST with a NUL id");
     }
 }

@@ -1,0 +1,10 @@
+//! The admin console: pages over HTTP, forms, and headless Chromium.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod console_browser;
+mod console_forms;
+mod console_http;

@@ -1,0 +1,10 @@
+//! The OAuth endpoints over HTTP: grants, authorize, introspection and revocation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod oauth_authorize;
+mod oauth_flows;
+mod oauth_rules;
