@@ -472,3 +472,35 @@ backends! {
         assert_eq!((c.name.as_str(), c.version.as_str()), ("Api", "2.0"));
     }
 }
+
+backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn console_lists_refuse_an_unknown_filter_value_as_the_api_does(s: TestServer) {
+        user(&s, "ada", true).await;
+        let b = signed_in(&s, "ada").await;
+        for (path, named) in [
+            ("/console/tokens?kind=bogus", "unknown token kind \"bogus\""),
+            ("/console/tokens?status=asleep", "unknown token status \"asleep\""),
+            ("/console/clients?grant_type=magic", "unknown grant type \"magic\""),
+            ("/console/clients?type=secret", "type must be \"confidential\" or \"public\""),
+            ("/console/clients?active=maybe", "active must be true or false"),
+        ] {
+            let res = b.get(path).await;
+            assert_eq!(res.status(), 400, "GET {path}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains("Unknown filter"), "GET {path}: {page}");
+            // The page escapes quotes; compare with them as the browser shows them.
+            let shown = page.replace("&quot;", "\"").replace("&#34;", "\"");
+            assert!(shown.contains(named), "GET {path} does not say {named:?}: {page}");
+        }
+        // The same values the API refuses, and the console's own empty "Any" is no filter.
+        // The admin API refuses the same value with the same words (422, a rule broken).
+        let api = s.get("/tokens?kind=bogus").await;
+        assert_eq!(api.status(), 422, "the admin API refuses the same value");
+        let problem = api.text().await.unwrap();
+        assert!(problem.contains(r#"unknown token kind \"bogus\""#), "{problem}");
+        for path in ["/console/tokens?kind=&status=", "/console/clients?grant_type=&type=&active="] {
+            assert_eq!(b.get(path).await.status(), 200, "GET {path}");
+        }
+    }
+}
