@@ -1,7 +1,6 @@
 //! SPEC §10: `/metrics`, request ids, JSON logs, `/readyz` under a hung database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 mod common;
 
 use common::binary;
@@ -11,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tollgate_test_macros::backends;
 
 /// The value of one series (`name{labels}` exactly as exposed), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -27,125 +27,122 @@ async fn scrape(base: &str) -> String {
     res.text().await.unwrap()
 }
 
-backends! {
-    #[tokio::test]
-    async fn metrics_count_requests_tokens_and_failed_authentications(s: TestServer) {
-        let b = s.name();
-        let c = s.create_client(&common::confidential("metrics")).await;
-        let (id, secret) = (
-            c["client_id"].as_str().unwrap(),
-            c["client_secret"].as_str().unwrap(),
-        );
-        let form = [("grant_type", "client_credentials")];
-        for _ in 0..2 {
-            let r = s
-                .oauth_post("/oauth2/token", Some((id, secret)), &form)
-                .await;
-            assert_eq!(r.status(), 200);
-        }
+#[backends]
+#[tokio::test]
+async fn metrics_count_requests_tokens_and_failed_authentications(s: TestServer) {
+    let b = s.name();
+    let c = s.create_client(&common::confidential("metrics")).await;
+    let (id, secret) = (
+        c["client_id"].as_str().unwrap(),
+        c["client_secret"].as_str().unwrap(),
+    );
+    let form = [("grant_type", "client_credentials")];
+    for _ in 0..2 {
         let r = s
-            .oauth_post("/oauth2/token", Some((id, "wrong-secret")), &form)
+            .oauth_post("/oauth2/token", Some((id, secret)), &form)
             .await;
-        assert_eq!(r.status(), 401);
-        assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
-        let r = s
-            .http
-            .get(s.url("/admin/api/v1/clients"))
-            .bearer_auth("not-a-key")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401);
-        let r = s
-            .http
-            .get(s.url("/no/such/page?code=query-value-1"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 404);
-        // A failed sign-in (past the form's CSRF check).
-        let browser = Browser::new(&s.base);
-        let page = browser.get("/login").await.text().await.unwrap();
-        let mut login = hidden_inputs(&page);
-        login.push(("username".into(), "nobody".into()));
-        login.push(("password".into(), "wrong".into()));
-        assert_eq!(browser.post_form("/login", &login).await.status(), 401);
+        assert_eq!(r.status(), 200);
+    }
+    let r = s
+        .oauth_post("/oauth2/token", Some((id, "wrong-secret")), &form)
+        .await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
+    let r = s
+        .http
+        .get(s.url("/admin/api/v1/clients"))
+        .bearer_auth("not-a-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .http
+        .get(s.url("/no/such/page?code=query-value-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // A failed sign-in (past the form's CSRF check).
+    let browser = Browser::new(&s.base);
+    let page = browser.get("/login").await.text().await.unwrap();
+    let mut login = hidden_inputs(&page);
+    login.push(("username".into(), "nobody".into()));
+    login.push(("password".into(), "wrong".into()));
+    assert_eq!(browser.post_form("/login", &login).await.status(), 401);
 
-        let m = scrape(&s.base).await;
-        let at = |series: &str| sample(&m, series);
-        assert_eq!(
-            at(r#"tollgate_tokens_issued_total{grant_type="client_credentials"}"#),
-            Some(2.0),
-            "{m}"
-        );
-        assert_eq!(
-            at(r#"tollgate_tokens_issued_total{grant_type="password"}"#),
-            Some(0.0)
-        );
-        assert_eq!(
-            at(r#"tollgate_auth_failures_total{kind="client"}"#),
-            Some(1.0),
-            "{m}"
-        );
-        assert_eq!(
-            at(r#"tollgate_auth_failures_total{kind="login"}"#),
-            Some(1.0),
-            "{m}"
-        );
-        assert_eq!(
-            at(r#"tollgate_auth_failures_total{kind="admin_key"}"#),
-            Some(1.0),
-            "{m}"
-        );
-        let req = |method: &str, route: &str, status: u16| {
-            at(&format!(
-                r#"tollgate_http_requests_total{{method="{method}",route="{route}",status="{status}"}}"#
-            ))
-        };
-        assert_eq!(req("POST", "/oauth2/token", 200), Some(2.0), "{m}");
-        assert_eq!(req("POST", "/oauth2/token", 401), Some(1.0), "{m}");
-        // The route template, not the path that matched it.
-        assert_eq!(
-            req("GET", "/admin/api/v1/clients/{client_id}", 200),
-            Some(1.0),
-            "{m}"
-        );
-        assert_eq!(req("GET", "unmatched", 404), Some(1.0), "{m}");
-        assert!(!m.contains(id), "a client id became a label: {m}");
-        assert!(
-            !m.contains("/no/such/page") && !m.contains("query-value-1"),
-            "{m}"
-        );
-        assert_eq!(
-            at(
-                r#"tollgate_http_request_duration_seconds_count{method="POST",route="/oauth2/token"}"#
-            ),
-            Some(3.0),
-            "{m}"
-        );
-        assert_eq!(
-            at(
-                r#"tollgate_http_request_duration_seconds_bucket{method="POST",route="/oauth2/token",le="+Inf"}"#
-            ),
-            Some(3.0),
-            "{m}"
-        );
-        let pool = if b == "sqlite" {
-            r#"{backend="sqlite",pool="writer"}"#
-        } else {
-            r#"{backend="postgres",pool="main"}"#
-        };
-        let max = at(&format!("tollgate_db_pool_max_connections{pool}"));
-        assert!(max.is_some_and(|n| n >= 1.0), "{m}");
-        let open = at(&format!("tollgate_db_pool_connections{pool}")).unwrap();
-        let idle = at(&format!("tollgate_db_pool_idle_connections{pool}")).unwrap();
-        assert!(idle <= open && open <= max.unwrap(), "{m}");
-        // Every line is a comment or `series value`.
-        for line in m.lines().filter(|l| !l.starts_with('#')) {
-            let (series, value) = line.rsplit_once(' ').unwrap();
-            assert!(series.starts_with("tollgate_"), "{line}");
-            value.parse::<f64>().unwrap();
-        }
+    let m = scrape(&s.base).await;
+    let at = |series: &str| sample(&m, series);
+    assert_eq!(
+        at(r#"tollgate_tokens_issued_total{grant_type="client_credentials"}"#),
+        Some(2.0),
+        "{m}"
+    );
+    assert_eq!(
+        at(r#"tollgate_tokens_issued_total{grant_type="password"}"#),
+        Some(0.0)
+    );
+    assert_eq!(
+        at(r#"tollgate_auth_failures_total{kind="client"}"#),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        at(r#"tollgate_auth_failures_total{kind="login"}"#),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        at(r#"tollgate_auth_failures_total{kind="admin_key"}"#),
+        Some(1.0),
+        "{m}"
+    );
+    let req = |method: &str, route: &str, status: u16| {
+        at(&format!(
+            r#"tollgate_http_requests_total{{method="{method}",route="{route}",status="{status}"}}"#
+        ))
+    };
+    assert_eq!(req("POST", "/oauth2/token", 200), Some(2.0), "{m}");
+    assert_eq!(req("POST", "/oauth2/token", 401), Some(1.0), "{m}");
+    // The route template, not the path that matched it.
+    assert_eq!(
+        req("GET", "/admin/api/v1/clients/{client_id}", 200),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(req("GET", "unmatched", 404), Some(1.0), "{m}");
+    assert!(!m.contains(id), "a client id became a label: {m}");
+    assert!(
+        !m.contains("/no/such/page") && !m.contains("query-value-1"),
+        "{m}"
+    );
+    assert_eq!(
+        at(r#"tollgate_http_request_duration_seconds_count{method="POST",route="/oauth2/token"}"#),
+        Some(3.0),
+        "{m}"
+    );
+    assert_eq!(
+        at(
+            r#"tollgate_http_request_duration_seconds_bucket{method="POST",route="/oauth2/token",le="+Inf"}"#
+        ),
+        Some(3.0),
+        "{m}"
+    );
+    let pool = if b == "sqlite" {
+        r#"{backend="sqlite",pool="writer"}"#
+    } else {
+        r#"{backend="postgres",pool="main"}"#
+    };
+    let max = at(&format!("tollgate_db_pool_max_connections{pool}"));
+    assert!(max.is_some_and(|n| n >= 1.0), "{m}");
+    let open = at(&format!("tollgate_db_pool_connections{pool}")).unwrap();
+    let idle = at(&format!("tollgate_db_pool_idle_connections{pool}")).unwrap();
+    assert!(idle <= open && open <= max.unwrap(), "{m}");
+    // Every line is a comment or `series value`.
+    for line in m.lines().filter(|l| !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        assert!(series.starts_with("tollgate_"), "{line}");
+        value.parse::<f64>().unwrap();
     }
 }
 

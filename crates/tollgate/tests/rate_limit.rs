@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 mod common;
 
 use chrono::Utc;
@@ -20,6 +19,7 @@ use tollgate_core::service::throttle::Budget;
 use tollgate_core::service::ThrottleSettings;
 use tollgate_core::user::PasswordHashingSettings;
 use tollgate_core::ManualClock;
+use tollgate_test_macros::backends;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
@@ -105,142 +105,138 @@ fn assert_throttled(what: &str, (st, retry, v): &(u16, Option<u64>, Value)) -> u
     secs
 }
 
-backends! {
-    #[tokio::test]
-    async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
-        let limits = ThrottleSettings {
-            client: budget(1, 3),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        let (a, a_secret) = cc_client(&s, "A").await;
-        let (b, b_secret) = cc_client(&s, "B").await;
-        for i in 0..3 {
-            let (st, retry, v) = cc(&s, &s.http, &a, "wrong").await;
-            assert_eq!(st, 401, "failure {i} is an ordinary invalid_client: {v}");
-            assert_eq!(v["error"], "invalid_client");
-            assert_eq!(retry, None);
-        }
-        let blocked = cc(&s, &s.http, &a, "wrong").await;
-        assert_throttled("fourth bad secret", &blocked);
-
-        // Blocked means blocked: the secret is not even looked at, so the right one is
-        // refused too (and an attacker cannot learn that a guess was right).
-        let res = s
-            .http
-            .post(s.url("/oauth2/token"))
-            .basic_auth(&a, Some(&a_secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.headers()["cache-control"], "no-store", "RFC 6749 §5.1");
-        let st = res.status().as_u16();
-        let retry = retry_after(&res);
-        let right = (st, retry, res.json::<Value>().await.unwrap());
-        assert_throttled("right secret while blocked", &right);
-        // Every client-authenticated endpoint and method counts the same client id.
-        let post = s
-            .oauth_post(
-                "/oauth2/token",
-                None,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &a),
-                    ("client_secret", &a_secret),
-                ],
-            )
-            .await;
-        assert_eq!(post.status(), 429, "client_secret_post");
-        for path in ["/oauth2/introspect", "/oauth2/revoke"] {
-            let r = s
-                .oauth_post(path, Some((&a, &a_secret)), &[("token", "x")])
-                .await;
-            assert_eq!(r.status(), 429, "{path}");
-            assert!(r.headers().contains_key("retry-after"), "{path}");
-        }
-
-        // Client B, from the same address, is unaffected.
-        for _ in 0..5 {
-            let (st, _, v) = cc(&s, &s.http, &b, &b_secret).await;
-            assert_eq!(st, 200, "client B: {v}");
-        }
+#[backends]
+#[tokio::test]
+async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
+    let limits = ThrottleSettings {
+        client: budget(1, 3),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    let (a, a_secret) = cc_client(&s, "A").await;
+    let (b, b_secret) = cc_client(&s, "B").await;
+    for i in 0..3 {
+        let (st, retry, v) = cc(&s, &s.http, &a, "wrong").await;
+        assert_eq!(st, 401, "failure {i} is an ordinary invalid_client: {v}");
+        assert_eq!(v["error"], "invalid_client");
+        assert_eq!(retry, None);
     }
-}
+    let blocked = cc(&s, &s.http, &a, "wrong").await;
+    assert_throttled("fourth bad secret", &blocked);
 
-backends! {
-    #[tokio::test]
-    async fn right_secrets_spend_no_budget(db: TestDb) {
-        let limits = ThrottleSettings {
-            client: budget(1, 2),
-            address: budget(1, 2),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        let (a, a_secret) = cc_client(&s, "A").await;
-        for _ in 0..20 {
-            let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
-            assert_eq!(st, 200, "{v}");
-        }
-        for _ in 0..2 {
-            assert_eq!(cc(&s, &s.http, &a, "wrong").await.0, 401);
-        }
-        assert_throttled("third failure", &cc(&s, &s.http, &a, "wrong").await);
-    }
-}
-
-backends! {
-    #[tokio::test]
-    async fn an_exhausted_address_blocks_that_address_only(db: TestDb) {
-        let limits = ThrottleSettings {
-            address: budget(1, 3),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        let (a, a_secret) = cc_client(&s, "A").await;
-        let attacker = http_from([127, 0, 0, 2]);
-        // Spraying made-up client ids: each id is fresh, the address is not.
-        for i in 0..3 {
-            let (st, _, v) = cc(&s, &attacker, &format!("guess-{i}"), "x").await;
-            assert_eq!(st, 401, "{v}");
-        }
-        assert_throttled(
-            "attacker's address",
-            &cc(&s, &attacker, "guess-9", "x").await,
-        );
-        assert_throttled(
-            "a real client from the attacker's address",
-            &cc(&s, &attacker, &a, &a_secret).await,
-        );
-        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
-        assert_eq!(st, 200, "the same client from another address: {v}");
-    }
-}
-
-backends! {
-    #[tokio::test]
-    async fn a_block_lifts_after_retry_after(db: TestDb) {
-        let clock = Arc::new(ManualClock::new(Utc::now()));
-        let s = start_with(
-            db,
-            Options {
-                clock: clock.clone(),
-                rate_limit: ThrottleSettings {
-                    client: budget(2, 1), // one failure, then one more every 30 s
-                    ..generous()
-                },
-                ..Default::default()
-            },
+    // Blocked means blocked: the secret is not even looked at, so the right one is
+    // refused too (and an attacker cannot learn that a guess was right).
+    let res = s
+        .http
+        .post(s.url("/oauth2/token"))
+        .basic_auth(&a, Some(&a_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store", "RFC 6749 §5.1");
+    let st = res.status().as_u16();
+    let retry = retry_after(&res);
+    let right = (st, retry, res.json::<Value>().await.unwrap());
+    assert_throttled("right secret while blocked", &right);
+    // Every client-authenticated endpoint and method counts the same client id.
+    let post = s
+        .oauth_post(
+            "/oauth2/token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &a),
+                ("client_secret", &a_secret),
+            ],
         )
         .await;
-        let (a, a_secret) = cc_client(&s, "A").await;
-        assert_eq!(cc(&s, &s.http, &a, "wrong").await.0, 401);
-        let secs = assert_throttled("blocked", &cc(&s, &s.http, &a, &a_secret).await);
-        assert_eq!(secs, 30);
-        clock.advance(chrono::Duration::seconds(secs as i64));
-        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
-        assert_eq!(st, 200, "after Retry-After: {v}");
+    assert_eq!(post.status(), 429, "client_secret_post");
+    for path in ["/oauth2/introspect", "/oauth2/revoke"] {
+        let r = s
+            .oauth_post(path, Some((&a, &a_secret)), &[("token", "x")])
+            .await;
+        assert_eq!(r.status(), 429, "{path}");
+        assert!(r.headers().contains_key("retry-after"), "{path}");
     }
+
+    // Client B, from the same address, is unaffected.
+    for _ in 0..5 {
+        let (st, _, v) = cc(&s, &s.http, &b, &b_secret).await;
+        assert_eq!(st, 200, "client B: {v}");
+    }
+}
+
+#[backends]
+#[tokio::test]
+async fn right_secrets_spend_no_budget(db: TestDb) {
+    let limits = ThrottleSettings {
+        client: budget(1, 2),
+        address: budget(1, 2),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    let (a, a_secret) = cc_client(&s, "A").await;
+    for _ in 0..20 {
+        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+        assert_eq!(st, 200, "{v}");
+    }
+    for _ in 0..2 {
+        assert_eq!(cc(&s, &s.http, &a, "wrong").await.0, 401);
+    }
+    assert_throttled("third failure", &cc(&s, &s.http, &a, "wrong").await);
+}
+
+#[backends]
+#[tokio::test]
+async fn an_exhausted_address_blocks_that_address_only(db: TestDb) {
+    let limits = ThrottleSettings {
+        address: budget(1, 3),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    let (a, a_secret) = cc_client(&s, "A").await;
+    let attacker = http_from([127, 0, 0, 2]);
+    // Spraying made-up client ids: each id is fresh, the address is not.
+    for i in 0..3 {
+        let (st, _, v) = cc(&s, &attacker, &format!("guess-{i}"), "x").await;
+        assert_eq!(st, 401, "{v}");
+    }
+    assert_throttled(
+        "attacker's address",
+        &cc(&s, &attacker, "guess-9", "x").await,
+    );
+    assert_throttled(
+        "a real client from the attacker's address",
+        &cc(&s, &attacker, &a, &a_secret).await,
+    );
+    let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+    assert_eq!(st, 200, "the same client from another address: {v}");
+}
+
+#[backends]
+#[tokio::test]
+async fn a_block_lifts_after_retry_after(db: TestDb) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let s = start_with(
+        db,
+        Options {
+            clock: clock.clone(),
+            rate_limit: ThrottleSettings {
+                client: budget(2, 1), // one failure, then one more every 30 s
+                ..generous()
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    let (a, a_secret) = cc_client(&s, "A").await;
+    assert_eq!(cc(&s, &s.http, &a, "wrong").await.0, 401);
+    let secs = assert_throttled("blocked", &cc(&s, &s.http, &a, &a_secret).await);
+    assert_eq!(secs, 30);
+    clock.advance(chrono::Duration::seconds(secs as i64));
+    let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+    assert_eq!(st, 200, "after Retry-After: {v}");
 }
 
 /// POSTs the sign-in form from `browser`; (status, Retry-After, body).
@@ -255,36 +251,35 @@ async fn sign_in(browser: &Browser, user: &str, password: &str) -> (u16, Option<
     (st, retry, res.text().await.unwrap())
 }
 
-backends! {
-    #[tokio::test]
-    async fn failed_sign_ins_block_that_user_with_a_friendly_page(db: TestDb) {
-        let limits = ThrottleSettings {
-            user: budget(1, 2),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        s.create_user("bob", "bob-password").await;
-        s.create_user("carol", "carol-password").await;
-        let browser = Browser::new(&s.base);
-        for _ in 0..2 {
-            let (st, _, body) = sign_in(&browser, "bob", "guess").await;
-            assert_eq!(st, 401);
-            assert!(body.contains("Wrong username or password"), "{body}");
-        }
-        // Usernames are case-insensitive, and so is their budget.
-        let (st, retry, body) = sign_in(&browser, "BOB", "bob-password").await;
-        assert_eq!(st, 429, "{body}");
-        let secs = retry.unwrap_or_else(|| panic!("no Retry-After"));
-        assert!((1..=60).contains(&secs), "Retry-After {secs}");
-        assert!(
-            body.contains("Too many failed sign-in attempts") && body.contains("<form"),
-            "the sign-in page again, with a message: {body}"
-        );
-        assert!(!body.contains("bob-password"), "no password echoed");
-        // Another user signs in from the same address.
-        let (st, _, body) = sign_in(&browser, "carol", "carol-password").await;
-        assert_eq!(st, 303, "carol: {body}");
+#[backends]
+#[tokio::test]
+async fn failed_sign_ins_block_that_user_with_a_friendly_page(db: TestDb) {
+    let limits = ThrottleSettings {
+        user: budget(1, 2),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    s.create_user("bob", "bob-password").await;
+    s.create_user("carol", "carol-password").await;
+    let browser = Browser::new(&s.base);
+    for _ in 0..2 {
+        let (st, _, body) = sign_in(&browser, "bob", "guess").await;
+        assert_eq!(st, 401);
+        assert!(body.contains("Wrong username or password"), "{body}");
     }
+    // Usernames are case-insensitive, and so is their budget.
+    let (st, retry, body) = sign_in(&browser, "BOB", "bob-password").await;
+    assert_eq!(st, 429, "{body}");
+    let secs = retry.unwrap_or_else(|| panic!("no Retry-After"));
+    assert!((1..=60).contains(&secs), "Retry-After {secs}");
+    assert!(
+        body.contains("Too many failed sign-in attempts") && body.contains("<form"),
+        "the sign-in page again, with a message: {body}"
+    );
+    assert!(!body.contains("bob-password"), "no password echoed");
+    // Another user signs in from the same address.
+    let (st, _, body) = sign_in(&browser, "carol", "carol-password").await;
+    assert_eq!(st, 303, "carol: {body}");
 }
 
 async fn password_grant(
@@ -310,111 +305,109 @@ async fn password_grant(
     (st, retry, res.json().await.unwrap())
 }
 
-backends! {
-    #[tokio::test]
-    async fn password_grant_failures_count_against_the_user(db: TestDb) {
-        let limits = ThrottleSettings {
-            user: budget(1, 2),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        s.create_user("dave", "dave-password").await;
-        let (c, c_secret) = cc_client(&s, "Pw").await;
-        let grant = |password| password_grant(&s, &c, &c_secret, "dave", password);
-        for _ in 0..2 {
-            let (st, _, v) = grant("guess").await;
-            assert_eq!(st, 400, "{v}");
-            assert_eq!(v["error"], "invalid_grant");
-        }
-        assert_throttled("password grant", &grant("dave-password").await);
-        // The same budget guards the sign-in page.
-        let (st, _, _) = sign_in(&Browser::new(&s.base), "dave", "dave-password").await;
-        assert_eq!(st, 429, "sign-in page");
-        // The client itself authenticated fine each time: its own budget is untouched.
-        let (st, _, v) = cc(&s, &s.http, &c, &c_secret).await;
-        assert_eq!(st, 200, "{v}");
+#[backends]
+#[tokio::test]
+async fn password_grant_failures_count_against_the_user(db: TestDb) {
+    let limits = ThrottleSettings {
+        user: budget(1, 2),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    s.create_user("dave", "dave-password").await;
+    let (c, c_secret) = cc_client(&s, "Pw").await;
+    let grant = |password| password_grant(&s, &c, &c_secret, "dave", password);
+    for _ in 0..2 {
+        let (st, _, v) = grant("guess").await;
+        assert_eq!(st, 400, "{v}");
+        assert_eq!(v["error"], "invalid_grant");
     }
+    assert_throttled("password grant", &grant("dave-password").await);
+    // The same budget guards the sign-in page.
+    let (st, _, _) = sign_in(&Browser::new(&s.base), "dave", "dave-password").await;
+    assert_eq!(st, 429, "sign-in page");
+    // The client itself authenticated fine each time: its own budget is untouched.
+    let (st, _, v) = cc(&s, &s.http, &c, &c_secret).await;
+    assert_eq!(st, 200, "{v}");
 }
 
-backends! {
-    #[tokio::test]
-    async fn successful_flows_are_never_throttled(db: TestDb) {
-        // Budgets of one failure: any success that spent budget would trip them.
-        let limits = ThrottleSettings {
-            client: budget(1, 1),
-            user: budget(1, 1),
-            user_untrusted: budget(1, 1),
-            address: budget(1, 1),
-        };
-        let s = server(db, limits).await;
-        s.create_user("alice", "alice-password").await;
-        let c = s
-            .create_client(&json!({
-                "name": "Web", "version": "1", "type": "confidential",
-                "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
-                "scopes": ["read"], "refresh_count": 10,
-            }))
-            .await;
-        let id = c["client_id"].as_str().unwrap();
-        let secret = c["client_secret"].as_str().unwrap();
-        for round in 0..3 {
-            let browser = Browser::new(&s.base);
-            let url = format!(
-                "/oauth2/authorize?response_type=code&client_id={id}&redirect_uri={}&state=s",
-                url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-            );
-            let code = match browser
-                .authorize(&url, Some(("alice", "alice-password")), true)
-                .await
-            {
-                Outcome::Redirect(loc) => params_of(&loc, false)["code"].clone(),
-                Outcome::Page(st, body) => panic!("round {round}: page {st}: {body}"),
-            };
-            let res = s
-                .oauth_post(
-                    "/oauth2/token",
-                    Some((id, secret)),
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("code", &code),
-                        ("redirect_uri", REDIRECT),
-                    ],
-                )
-                .await;
-            assert_eq!(res.status(), 200, "round {round}: code redemption");
-            let v: Value = res.json().await.unwrap();
-            let rt = v["refresh_token"].as_str().unwrap();
-            let res = s
-                .oauth_post(
-                    "/oauth2/token",
-                    Some((id, secret)),
-                    &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-                )
-                .await;
-            assert_eq!(res.status(), 200, "round {round}: refresh");
-            let v: Value = res.json().await.unwrap();
-            let at = v["access_token"].as_str().unwrap();
-            let res = s
-                .oauth_post("/oauth2/introspect", Some((id, secret)), &[("token", at)])
-                .await;
-            assert_eq!(res.status(), 200, "round {round}: introspect");
-            let res = s
-                .oauth_post("/oauth2/revoke", Some((id, secret)), &[("token", at)])
-                .await;
-            assert_eq!(res.status(), 200, "round {round}: revoke");
-            // Signing in again on the plain login page.
-            let again = Browser::new(&s.base);
-            let (st, _, body) = sign_in(&again, "alice", "alice-password").await;
-            assert_eq!(st, 303, "round {round}: sign-in: {body}");
-            let home = again.get("/login").await.text().await.unwrap();
-            assert!(home.contains("alice"), "signed in: {home}");
-        }
-        assert_eq!(
-            s.state.services.throttle.tracked_keys(),
-            0,
-            "no failure was recorded"
+#[backends]
+#[tokio::test]
+async fn successful_flows_are_never_throttled(db: TestDb) {
+    // Budgets of one failure: any success that spent budget would trip them.
+    let limits = ThrottleSettings {
+        client: budget(1, 1),
+        user: budget(1, 1),
+        user_untrusted: budget(1, 1),
+        address: budget(1, 1),
+    };
+    let s = server(db, limits).await;
+    s.create_user("alice", "alice-password").await;
+    let c = s
+        .create_client(&json!({
+            "name": "Web", "version": "1", "type": "confidential",
+            "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+            "scopes": ["read"], "refresh_count": 10,
+        }))
+        .await;
+    let id = c["client_id"].as_str().unwrap();
+    let secret = c["client_secret"].as_str().unwrap();
+    for round in 0..3 {
+        let browser = Browser::new(&s.base);
+        let url = format!(
+            "/oauth2/authorize?response_type=code&client_id={id}&redirect_uri={}&state=s",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
         );
+        let code = match browser
+            .authorize(&url, Some(("alice", "alice-password")), true)
+            .await
+        {
+            Outcome::Redirect(loc) => params_of(&loc, false)["code"].clone(),
+            Outcome::Page(st, body) => panic!("round {round}: page {st}: {body}"),
+        };
+        let res = s
+            .oauth_post(
+                "/oauth2/token",
+                Some((id, secret)),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "round {round}: code redemption");
+        let v: Value = res.json().await.unwrap();
+        let rt = v["refresh_token"].as_str().unwrap();
+        let res = s
+            .oauth_post(
+                "/oauth2/token",
+                Some((id, secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "round {round}: refresh");
+        let v: Value = res.json().await.unwrap();
+        let at = v["access_token"].as_str().unwrap();
+        let res = s
+            .oauth_post("/oauth2/introspect", Some((id, secret)), &[("token", at)])
+            .await;
+        assert_eq!(res.status(), 200, "round {round}: introspect");
+        let res = s
+            .oauth_post("/oauth2/revoke", Some((id, secret)), &[("token", at)])
+            .await;
+        assert_eq!(res.status(), 200, "round {round}: revoke");
+        // Signing in again on the plain login page.
+        let again = Browser::new(&s.base);
+        let (st, _, body) = sign_in(&again, "alice", "alice-password").await;
+        assert_eq!(st, 303, "round {round}: sign-in: {body}");
+        let home = again.get("/login").await.text().await.unwrap();
+        assert!(home.contains("alice"), "signed in: {home}");
     }
+    assert_eq!(
+        s.state.services.throttle.tracked_keys(),
+        0,
+        "no failure was recorded"
+    );
 }
 
 async fn server_with(
@@ -440,156 +433,151 @@ const ROOMY: PasswordHashingSettings = PasswordHashingSettings {
     max_waiting: 64,
 };
 
-backends! {
-    /// Issue 13, finding 2: 40 parallel wrong passwords plus the right one, against a burst of
-    /// 10, were all verified. Now a verification is reserved before Argon2id runs.
-    #[tokio::test]
-    async fn concurrent_sign_ins_never_verify_more_than_the_budget(db: TestDb) {
-        let limits = ThrottleSettings {
-            user: budget(1, 10),
-            ..generous()
-        };
-        let s = server_with(db, limits, ROOMY).await;
-        s.create_user("erin", "erin-password").await;
-        let browser = Browser::new(&s.base);
-        let page = browser.get("/login").await.text().await.unwrap();
-        let form = hidden_inputs(&page);
-        let attempts = (0..41).map(|i| {
-            let mut f = form.clone();
-            f.push(("username".into(), "erin".into()));
-            let pw = if i == 20 { "erin-password" } else { "guess" };
-            f.push(("password".into(), pw.into()));
-            let b = &browser;
-            async move { b.post_form("/login", &f).await.status().as_u16() }
-        });
-        let statuses = futures::future::join_all(attempts).await;
-        let verified = statuses.iter().filter(|s| matches!(s, 401 | 303)).count();
-        let refused = statuses.iter().filter(|s| **s == 429).count();
-        assert!(verified <= 10, "{verified} verified: {statuses:?}");
-        assert!(verified >= 1, "the budget was usable: {statuses:?}");
-        assert_eq!(verified + refused, 41, "only 401/303/429: {statuses:?}");
-    }
+#[backends]
+/// Issue 13, finding 2: 40 parallel wrong passwords plus the right one, against a burst of
+/// 10, were all verified. Now a verification is reserved before Argon2id runs.
+#[tokio::test]
+async fn concurrent_sign_ins_never_verify_more_than_the_budget(db: TestDb) {
+    let limits = ThrottleSettings {
+        user: budget(1, 10),
+        ..generous()
+    };
+    let s = server_with(db, limits, ROOMY).await;
+    s.create_user("erin", "erin-password").await;
+    let browser = Browser::new(&s.base);
+    let page = browser.get("/login").await.text().await.unwrap();
+    let form = hidden_inputs(&page);
+    let attempts = (0..41).map(|i| {
+        let mut f = form.clone();
+        f.push(("username".into(), "erin".into()));
+        let pw = if i == 20 { "erin-password" } else { "guess" };
+        f.push(("password".into(), pw.into()));
+        let b = &browser;
+        async move { b.post_form("/login", &f).await.status().as_u16() }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| matches!(s, 401 | 303)).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(verified <= 10, "{verified} verified: {statuses:?}");
+    assert!(verified >= 1, "the budget was usable: {statuses:?}");
+    assert_eq!(verified + refused, 41, "only 401/303/429: {statuses:?}");
 }
 
-backends! {
-    #[tokio::test]
-    async fn concurrent_password_grants_never_verify_more_than_the_budget(db: TestDb) {
-        let limits = ThrottleSettings {
-            user: budget(1, 10),
-            ..generous()
-        };
-        let s = server_with(db, limits, ROOMY).await;
-        s.create_user("fred", "fred-password").await;
-        let (c, c_secret) = cc_client(&s, "Pw").await;
-        let attempts = (0..41).map(|i| {
-            let pw = if i == 20 { "fred-password" } else { "guess" };
-            let (s, c, c_secret) = (&s, &c, &c_secret);
-            async move { password_grant(s, c, c_secret, "fred", pw).await.0 }
-        });
-        let statuses = futures::future::join_all(attempts).await;
-        let verified = statuses.iter().filter(|s| matches!(s, 400 | 200)).count();
-        assert!(verified <= 10, "{verified} verified: {statuses:?}");
-        assert!(verified >= 1, "{statuses:?}");
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 429).count(),
-            41 - verified,
-            "{statuses:?}"
-        );
-    }
+#[backends]
+#[tokio::test]
+async fn concurrent_password_grants_never_verify_more_than_the_budget(db: TestDb) {
+    let limits = ThrottleSettings {
+        user: budget(1, 10),
+        ..generous()
+    };
+    let s = server_with(db, limits, ROOMY).await;
+    s.create_user("fred", "fred-password").await;
+    let (c, c_secret) = cc_client(&s, "Pw").await;
+    let attempts = (0..41).map(|i| {
+        let pw = if i == 20 { "fred-password" } else { "guess" };
+        let (s, c, c_secret) = (&s, &c, &c_secret);
+        async move { password_grant(s, c, c_secret, "fred", pw).await.0 }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| matches!(s, 400 | 200)).count();
+    assert!(verified <= 10, "{verified} verified: {statuses:?}");
+    assert!(verified >= 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        41 - verified,
+        "{statuses:?}"
+    );
 }
 
-backends! {
-    #[tokio::test]
-    async fn concurrent_bad_secrets_never_exceed_the_budget(db: TestDb) {
-        let limits = ThrottleSettings {
-            client: budget(1, 10),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        let (a, _) = cc_client(&s, "A").await;
-        let attempts = (0..60).map(|_| {
-            let (s, a) = (&s, &a);
-            async move { cc(s, &s.http, a, "wrong").await.0 }
-        });
-        let statuses = futures::future::join_all(attempts).await;
-        let verified = statuses.iter().filter(|s| **s == 401).count();
-        assert_eq!(verified, 10, "exactly the budget: {statuses:?}");
-    }
+#[backends]
+#[tokio::test]
+async fn concurrent_bad_secrets_never_exceed_the_budget(db: TestDb) {
+    let limits = ThrottleSettings {
+        client: budget(1, 10),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    let (a, _) = cc_client(&s, "A").await;
+    let attempts = (0..60).map(|_| {
+        let (s, a) = (&s, &a);
+        async move { cc(s, &s.http, a, "wrong").await.0 }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(verified, 10, "exactly the budget: {statuses:?}");
 }
 
-backends! {
-    /// Issue 13, finding 3: client ids are public, so bad secrets from one address made the
-    /// right secret fail from every other address.
-    #[tokio::test]
-    async fn bad_secrets_from_elsewhere_never_block_the_client(db: TestDb) {
-        let limits = ThrottleSettings {
-            client: budget(1, 3),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        let (a, a_secret) = cc_client(&s, "A").await;
-        let attacker = http_from([127, 0, 0, 2]);
-        for _ in 0..10 {
-            cc(&s, &attacker, &a, "wrong").await;
-        }
-        assert_throttled("the attacker", &cc(&s, &attacker, &a, "wrong").await);
-        let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
-        assert_eq!(st, 200, "the owner, from its own address: {v}");
-        for path in ["/oauth2/introspect", "/oauth2/revoke"] {
-            let r = s
-                .oauth_post(path, Some((&a, &a_secret)), &[("token", "x")])
-                .await;
-            assert_eq!(r.status(), 200, "{path}");
-        }
+#[backends]
+/// Issue 13, finding 3: client ids are public, so bad secrets from one address made the
+/// right secret fail from every other address.
+#[tokio::test]
+async fn bad_secrets_from_elsewhere_never_block_the_client(db: TestDb) {
+    let limits = ThrottleSettings {
+        client: budget(1, 3),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    let (a, a_secret) = cc_client(&s, "A").await;
+    let attacker = http_from([127, 0, 0, 2]);
+    for _ in 0..10 {
+        cc(&s, &attacker, &a, "wrong").await;
     }
-}
-
-backends! {
-    #[tokio::test]
-    async fn requests_of_a_public_client_are_never_counted_as_guesses(db: TestDb) {
-        let limits = ThrottleSettings {
-            client: budget(1, 1),
-            address: budget(1, 1),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        let c = s
-            .create_client(&json!({
-                "name": "SPA", "version": "1", "type": "public",
-                "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
-            }))
+    assert_throttled("the attacker", &cc(&s, &attacker, &a, "wrong").await);
+    let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
+    assert_eq!(st, 200, "the owner, from its own address: {v}");
+    for path in ["/oauth2/introspect", "/oauth2/revoke"] {
+        let r = s
+            .oauth_post(path, Some((&a, &a_secret)), &[("token", "x")])
             .await;
-        let id = c["client_id"].as_str().unwrap();
-        let attacker = http_from([127, 0, 0, 3]);
-        for i in 0..10 {
-            // A bogus secret for a client that has none guesses nothing.
-            let res = attacker
-                .post(s.url("/oauth2/token"))
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("client_id", id),
-                    ("client_secret", "bogus"),
-                    ("code", "x"),
-                ])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 401, "attempt {i}: not 429");
-        }
-        // The app's users, from the same address, still redeem and refresh.
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
+
+#[backends]
+#[tokio::test]
+async fn requests_of_a_public_client_are_never_counted_as_guesses(db: TestDb) {
+    let limits = ThrottleSettings {
+        client: budget(1, 1),
+        address: budget(1, 1),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    let c = s
+        .create_client(&json!({
+            "name": "SPA", "version": "1", "type": "public",
+            "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+        }))
+        .await;
+    let id = c["client_id"].as_str().unwrap();
+    let attacker = http_from([127, 0, 0, 3]);
+    for i in 0..10 {
+        // A bogus secret for a client that has none guesses nothing.
         let res = attacker
             .post(s.url("/oauth2/token"))
             .form(&[
-                ("grant_type", "refresh_token"),
+                ("grant_type", "authorization_code"),
                 ("client_id", id),
-                ("refresh_token", "unknown"),
+                ("client_secret", "bogus"),
+                ("code", "x"),
             ])
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 400, "an ordinary invalid_grant");
-        assert_eq!(s.state.services.throttle.tracked_keys(), 0);
+        assert_eq!(res.status(), 401, "attempt {i}: not 429");
     }
+    // The app's users, from the same address, still redeem and refresh.
+    let res = attacker
+        .post(s.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", id),
+            ("refresh_token", "unknown"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "an ordinary invalid_grant");
+    assert_eq!(s.state.services.throttle.tracked_keys(), 0);
 }
 
 /// Signs `browser` out, keeping its device cookie (as a person does at the end of the day).
@@ -599,67 +587,65 @@ async fn sign_out(browser: &Browser) {
     assert_eq!(res.status(), 200, "sign-out");
 }
 
-backends! {
-    /// Issue 13, finding 3: eleven failed sign-ins as `ADMIN` locked the real administrator out.
-    /// With the production budgets, the owner signs in from their own address, and from the
-    /// browser they used before even once their account is under attack from everywhere.
-    #[tokio::test]
-    async fn a_guesser_cannot_lock_the_owner_out(db: TestDb) {
-        let s = server(db, ThrottleSettings::default()).await;
-        s.create_user("root", "root-password").await;
-        // The owner's usual browser, known from an earlier sign-in.
-        let known = Browser::new(&s.base);
-        let (st, _, body) = sign_in(&known, "root", "root-password").await;
-        assert_eq!(st, 303, "{body}");
-        sign_out(&known).await;
+#[backends]
+/// Issue 13, finding 3: eleven failed sign-ins as `ADMIN` locked the real administrator out.
+/// With the production budgets, the owner signs in from their own address, and from the
+/// browser they used before even once their account is under attack from everywhere.
+#[tokio::test]
+async fn a_guesser_cannot_lock_the_owner_out(db: TestDb) {
+    let s = server(db, ThrottleSettings::default()).await;
+    s.create_user("root", "root-password").await;
+    // The owner's usual browser, known from an earlier sign-in.
+    let known = Browser::new(&s.base);
+    let (st, _, body) = sign_in(&known, "root", "root-password").await;
+    assert_eq!(st, 303, "{body}");
+    sign_out(&known).await;
 
-        let attacker = Browser::from_address(&s.base, [127, 0, 0, 2]);
-        let mut spent = 0;
-        for _ in 0..11 {
-            if sign_in(&attacker, "ROOT", "guess").await.0 == 401 {
-                spent += 1;
-            }
+    let attacker = Browser::from_address(&s.base, [127, 0, 0, 2]);
+    let mut spent = 0;
+    for _ in 0..11 {
+        if sign_in(&attacker, "ROOT", "guess").await.0 == 401 {
+            spent += 1;
         }
-        assert_eq!(spent, 10, "the (user, address) budget");
-        assert_eq!(sign_in(&attacker, "root", "guess").await.0, 429);
-
-        // A new browser at another address is not blocked by that.
-        let fresh = Browser::from_address(&s.base, [127, 0, 0, 4]);
-        let (st, _, body) = sign_in(&fresh, "root", "root-password").await;
-        assert_eq!(st, 303, "another address: {body}");
-
-        // A distributed guesser spends the per-user budget of new browsers ...
-        for i in 10..60u8 {
-            let b = Browser::from_address(&s.base, [127, 0, 1, i]);
-            sign_in(&b, "root", "guess").await;
-        }
-        let other = Browser::from_address(&s.base, [127, 0, 2, 1]);
-        let (st, _, _) = sign_in(&other, "root", "root-password").await;
-        assert_eq!(st, 429, "a new browser now waits");
-        // ... but the browser the owner signed in from before is never locked out.
-        let (st, _, body) = sign_in(&known, "root", "root-password").await;
-        assert_eq!(st, 303, "the owner's own browser: {body}");
     }
+    assert_eq!(spent, 10, "the (user, address) budget");
+    assert_eq!(sign_in(&attacker, "root", "guess").await.0, 429);
+
+    // A new browser at another address is not blocked by that.
+    let fresh = Browser::from_address(&s.base, [127, 0, 0, 4]);
+    let (st, _, body) = sign_in(&fresh, "root", "root-password").await;
+    assert_eq!(st, 303, "another address: {body}");
+
+    // A distributed guesser spends the per-user budget of new browsers ...
+    for i in 10..60u8 {
+        let b = Browser::from_address(&s.base, [127, 0, 1, i]);
+        sign_in(&b, "root", "guess").await;
+    }
+    let other = Browser::from_address(&s.base, [127, 0, 2, 1]);
+    let (st, _, _) = sign_in(&other, "root", "root-password").await;
+    assert_eq!(st, 429, "a new browser now waits");
+    // ... but the browser the owner signed in from before is never locked out.
+    let (st, _, body) = sign_in(&known, "root", "root-password").await;
+    assert_eq!(st, 303, "the owner's own browser: {body}");
 }
 
-backends! {
-    #[tokio::test]
-    async fn a_known_browser_has_a_budget_of_its_own(db: TestDb) {
-        let limits = ThrottleSettings {
-            user: budget(1, 2),
-            ..generous()
-        };
-        let s = server(db, limits).await;
-        s.create_user("gus", "gus-password").await;
-        let known = Browser::new(&s.base);
-        assert_eq!(sign_in(&known, "gus", "gus-password").await.0, 303);
-        sign_out(&known).await;
-        for _ in 0..2 {
-            assert_eq!(sign_in(&known, "gus", "guess").await.0, 401);
-        }
-        assert_eq!(sign_in(&known, "gus", "guess").await.0, 429);
-        // That spent the device's budget, not the (user, address) one.
-        let (st, _, body) = sign_in(&Browser::new(&s.base), "gus", "gus-password").await;
-        assert_eq!(st, 303, "{body}");
+#[backends]
+#[tokio::test]
+async fn a_known_browser_has_a_budget_of_its_own(db: TestDb) {
+    let limits = ThrottleSettings {
+        user: budget(1, 2),
+        ..generous()
+    };
+    let s = server(db, limits).await;
+    s.create_user("gus", "gus-password").await;
+    let known = Browser::new(&s.base);
+    assert_eq!(sign_in(&known, "gus", "gus-password").await.0, 303);
+    sign_out(&known).await;
+    for _ in 0..2 {
+        assert_eq!(sign_in(&known, "gus", "guess").await.0, 401);
     }
+    assert_eq!(sign_in(&known, "gus", "guess").await.0, 429);
+    // That spent the device's budget, not the (user, address) one.
+    let (st, _, body) = sign_in(&Browser::new(&s.base), "gus", "gus-password").await;
+    assert_eq!(st, 303, "{body}");
 }

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 mod common;
 
 use common::binary::{spawn_server, tollgate, Server};
@@ -16,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tollgate::server::DRAIN_LIMIT;
+use tollgate_test_macros::backends;
 
 const PASSWORD: &str = "shutdown-admin-pw";
 
@@ -111,105 +111,104 @@ impl HalfSent {
     }
 }
 
-backends! {
-    #[test]
-    serial fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token(db: TestDb) {
-        let mut server = spawn_server(&db.url, Some(PASSWORD));
-        let (key, id, secret) = setup(&db.url, &server);
+#[backends(serial)]
+#[test]
+fn sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_token(db: TestDb) {
+    let mut server = spawn_server(&db.url, Some(PASSWORD));
+    let (key, id, secret) = setup(&db.url, &server);
 
-        // 16 workers issue tokens as fast as they can until the server goes away.
-        let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let workers: Vec<_> = (0..16)
-            .map(|_| {
-                let (base, id, secret) = (server.base.clone(), id.clone(), secret.clone());
-                let (acked, stop) = (acked.clone(), stop.clone());
-                std::thread::spawn(move || {
-                    let http = reqwest::blocking::Client::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let res = http
-                            .post(format!("{base}/oauth2/token"))
-                            .basic_auth(&id, Some(&secret))
-                            .form(&[("grant_type", "client_credentials")])
-                            .send();
-                        let Ok(res) = res else { break };
-                        if res.status() != 200 {
-                            continue;
-                        }
-                        // Only a complete 200 body counts as acknowledged.
-                        if let Ok(v) = res.json::<Value>() {
-                            let t = v["access_token"].as_str().unwrap().to_owned();
-                            acked.lock().unwrap().push(t);
-                        }
+    // 16 workers issue tokens as fast as they can until the server goes away.
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let (base, id, secret) = (server.base.clone(), id.clone(), secret.clone());
+            let (acked, stop) = (acked.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let http = reqwest::blocking::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let res = http
+                        .post(format!("{base}/oauth2/token"))
+                        .basic_auth(&id, Some(&secret))
+                        .form(&[("grant_type", "client_credentials")])
+                        .send();
+                    let Ok(res) = res else { break };
+                    if res.status() != 200 {
+                        continue;
                     }
-                })
+                    // Only a complete 200 body counts as acknowledged.
+                    if let Ok(v) = res.json::<Value>() {
+                        let t = v["access_token"].as_str().unwrap().to_owned();
+                        acked.lock().unwrap().push(t);
+                    }
+                }
             })
-            .collect();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while acked.lock().unwrap().len() < 200 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let in_flight = HalfSent::start(&server, &id, &secret);
-        // Let the server read the request head and start the handler: a connection it has
-        // read nothing from yet counts as idle and is simply closed.
-        std::thread::sleep(Duration::from_millis(500));
-
-        signal(&server, "TERM");
-        let signalled = Instant::now();
-        std::thread::sleep(Duration::from_millis(300));
-        // Stopped accepting: the listener is closed while the request above is in flight.
-        assert!(
-            TcpStream::connect(addr(&server)).is_err(),
-            "a new connection was accepted after SIGTERM"
-        );
-        assert!(
-            server.child.try_wait().unwrap().is_none(),
-            "the server exited with a request in flight"
-        );
-        let (status, body) = in_flight.finish();
-        assert_eq!(status, 200, "the in-flight request: {body}");
-        acked
-            .lock()
-            .unwrap()
-            .push(body["access_token"].as_str().unwrap().to_owned());
-
-        let exit = wait_exit(&mut server, DRAIN_LIMIT + Duration::from_secs(5));
-        let took = signalled.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        for w in workers {
-            w.join().unwrap();
-        }
-        let exit = exit.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM"));
-        eprintln!("exited {exit} {} ms after SIGTERM", took.as_millis());
-        assert_eq!(exit.code(), Some(0), "exit status {exit}");
-        // Nothing was left in flight but the request held open on purpose.
-        assert!(took < Duration::from_secs(3), "took {took:?} to exit");
-
-        let tokens = acked.lock().unwrap().clone();
-        assert!(tokens.len() >= 50, "only {} tokens", tokens.len());
-        drop(server);
-        let server = spawn_server(&db.url, None);
-        let http = reqwest::blocking::Client::new();
-        let lost = tokens
-            .iter()
-            .filter(|t| {
-                let v: Value = http
-                    .post(format!("{}/oauth2/introspect", server.base))
-                    .bearer_auth(&key)
-                    .form(&[("token", t.as_str())])
-                    .send()
-                    .unwrap()
-                    .json()
-                    .unwrap();
-                v["active"] != true
-            })
-            .count();
-        eprintln!(
-            "{} tokens acknowledged before the exit, {lost} not active after the restart",
-            tokens.len()
-        );
-        assert_eq!(lost, 0, "acknowledged tokens lost over a graceful shutdown");
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while acked.lock().unwrap().len() < 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
+    let in_flight = HalfSent::start(&server, &id, &secret);
+    // Let the server read the request head and start the handler: a connection it has
+    // read nothing from yet counts as idle and is simply closed.
+    std::thread::sleep(Duration::from_millis(500));
+
+    signal(&server, "TERM");
+    let signalled = Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    // Stopped accepting: the listener is closed while the request above is in flight.
+    assert!(
+        TcpStream::connect(addr(&server)).is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited with a request in flight"
+    );
+    let (status, body) = in_flight.finish();
+    assert_eq!(status, 200, "the in-flight request: {body}");
+    acked
+        .lock()
+        .unwrap()
+        .push(body["access_token"].as_str().unwrap().to_owned());
+
+    let exit = wait_exit(&mut server, DRAIN_LIMIT + Duration::from_secs(5));
+    let took = signalled.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let exit = exit.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM"));
+    eprintln!("exited {exit} {} ms after SIGTERM", took.as_millis());
+    assert_eq!(exit.code(), Some(0), "exit status {exit}");
+    // Nothing was left in flight but the request held open on purpose.
+    assert!(took < Duration::from_secs(3), "took {took:?} to exit");
+
+    let tokens = acked.lock().unwrap().clone();
+    assert!(tokens.len() >= 50, "only {} tokens", tokens.len());
+    drop(server);
+    let server = spawn_server(&db.url, None);
+    let http = reqwest::blocking::Client::new();
+    let lost = tokens
+        .iter()
+        .filter(|t| {
+            let v: Value = http
+                .post(format!("{}/oauth2/introspect", server.base))
+                .bearer_auth(&key)
+                .form(&[("token", t.as_str())])
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            v["active"] != true
+        })
+        .count();
+    eprintln!(
+        "{} tokens acknowledged before the exit, {lost} not active after the restart",
+        tokens.len()
+    );
+    assert_eq!(lost, 0, "acknowledged tokens lost over a graceful shutdown");
 }
 
 /// A client that never finishes its request cannot hold the process past the drain limit.

@@ -10,300 +10,291 @@ use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use tollgate_test_macros::backends;
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn admin_api_refuses_requests_without_a_valid_admin_key(s: TestServer) {
-        let none = s
-            .http
-            .get(s.url("/admin/api/v1/clients"))
-            .send()
-            .await
-            .unwrap();
-        assert!(none.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer"));
-        expect_problem(none, 401).await;
-        for bad in ["tga_wrong", "not-even-a-key", ""] {
-            let res = s
-                .http
-                .get(s.url("/admin/api/v1/clients"))
-                .header("authorization", format!("Bearer {bad}"))
-                .send()
-                .await
-                .unwrap();
-            expect_problem(res, 401).await;
-        }
-        let basic = s
-            .http
-            .get(s.url("/admin/api/v1/clients"))
-            .basic_auth("admin", Some(&s.key))
-            .send()
-            .await
-            .unwrap();
-        expect_problem(basic, 401).await;
-        // Nothing was created by the refused requests.
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_refuses_requests_without_a_valid_admin_key(s: TestServer) {
+    let none = s
+        .http
+        .get(s.url("/admin/api/v1/clients"))
+        .send()
+        .await
+        .unwrap();
+    assert!(none.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    expect_problem(none, 401).await;
+    for bad in ["tga_wrong", "not-even-a-key", ""] {
         let res = s
             .http
-            .post(s.url("/admin/api/v1/clients"))
-            .json(&confidential("Sneaky"))
+            .get(s.url("/admin/api/v1/clients"))
+            .header("authorization", format!("Bearer {bad}"))
             .send()
             .await
             .unwrap();
         expect_problem(res, 401).await;
-        let list: Value = s.get("/clients").await.json().await.unwrap();
-        assert_eq!(list["items"].as_array().unwrap().len(), 0);
     }
+    let basic = s
+        .http
+        .get(s.url("/admin/api/v1/clients"))
+        .basic_auth("admin", Some(&s.key))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(basic, 401).await;
+    // Nothing was created by the refused requests.
+    let res = s
+        .http
+        .post(s.url("/admin/api/v1/clients"))
+        .json(&confidential("Sneaky"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 401).await;
+    let list: Value = s.get("/clients").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn stale_if_match_gets_412_and_changes_nothing(s: TestServer) {
-        let res = s.post("/clients", &confidential("Etag App")).await;
-        let etag1 = res.headers()["etag"].to_str().unwrap().to_owned();
-        let c: Value = res.json().await.unwrap();
-        let path = format!("/clients/{}", c["client_id"].as_str().unwrap());
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_if_match_gets_412_and_changes_nothing(s: TestServer) {
+    let res = s.post("/clients", &confidential("Etag App")).await;
+    let etag1 = res.headers()["etag"].to_str().unwrap().to_owned();
+    let c: Value = res.json().await.unwrap();
+    let path = format!("/clients/{}", c["client_id"].as_str().unwrap());
 
-        // Administrator A saves with the ETag they read.
-        let a = s
-            .admin(Method::PATCH, &path)
-            .header("if-match", &etag1)
-            .json(&json!({"description": "from A"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(a.status(), 200);
-        let etag2 = a.headers()["etag"].to_str().unwrap().to_owned();
-        assert_ne!(etag1, etag2, "ETag must change with the client");
+    // Administrator A saves with the ETag they read.
+    let a = s
+        .admin(Method::PATCH, &path)
+        .header("if-match", &etag1)
+        .json(&json!({"description": "from A"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.status(), 200);
+    let etag2 = a.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(etag1, etag2, "ETag must change with the client");
 
-        // Administrator B, still holding the old ETag, is refused.
-        let b = s
-            .admin(Method::PATCH, &path)
-            .header("if-match", &etag1)
-            .json(&json!({"description": "from B"}))
-            .send()
-            .await
-            .unwrap();
-        expect_problem(b, 412).await;
-        let del = s
-            .admin(Method::DELETE, &path)
-            .header("if-match", &etag1)
-            .send()
-            .await
-            .unwrap();
-        expect_problem(del, 412).await;
-        let weak = s
-            .admin(Method::PATCH, &path)
-            .header("if-match", format!("W/{etag2}"))
-            .json(&json!({"description": "weak"}))
-            .send()
-            .await
-            .unwrap();
-        expect_problem(weak, 412).await;
+    // Administrator B, still holding the old ETag, is refused.
+    let b = s
+        .admin(Method::PATCH, &path)
+        .header("if-match", &etag1)
+        .json(&json!({"description": "from B"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(b, 412).await;
+    let del = s
+        .admin(Method::DELETE, &path)
+        .header("if-match", &etag1)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(del, 412).await;
+    let weak = s
+        .admin(Method::PATCH, &path)
+        .header("if-match", format!("W/{etag2}"))
+        .json(&json!({"description": "weak"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(weak, 412).await;
 
-        let now: Value = s.get(&path).await.json().await.unwrap();
-        assert_eq!(now["description"], "from A");
+    let now: Value = s.get(&path).await.json().await.unwrap();
+    assert_eq!(now["description"], "from A");
 
-        // The current ETag (or *) works; a GET returns the same ETag.
-        let got = s.get(&path).await;
-        assert_eq!(got.headers()["etag"].to_str().unwrap(), etag2);
-        let ok = s
-            .admin(Method::DELETE, &path)
-            .header("if-match", &etag2)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status(), 204);
-        expect_problem(s.get(&path).await, 404).await;
-    }
+    // The current ETag (or *) works; a GET returns the same ETag.
+    let got = s.get(&path).await;
+    assert_eq!(got.headers()["etag"].to_str().unwrap(), etag2);
+    let ok = s
+        .admin(Method::DELETE, &path)
+        .header("if-match", &etag2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 204);
+    expect_problem(s.get(&path).await, 404).await;
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn five_megabyte_body_gets_413_and_the_server_stays_healthy(s: TestServer) {
-        let big = format!(
-            "{{\"name\":\"x\",\"description\":\"{}\"}}",
-            "a".repeat(5 * 1024 * 1024)
-        );
-        let res = s
-            .admin(Method::POST, "/clients")
-            .header("content-type", "application/json")
-            .body(big)
-            .send()
-            .await;
-        match res {
-            Ok(res) => {
-                expect_problem(res, 413).await;
-            }
-            // The server may answer and close before the client finished sending 5 MB;
-            // then the client sees a reset instead of the 413. Health below is the point.
-            Err(e) => eprintln!("client saw {e} while sending 5 MB"),
-        }
-        let health = s.http.get(s.url("/healthz")).send().await.unwrap();
-        assert_eq!(health.status(), 200);
-        s.create_client(&confidential("After Big Body")).await;
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn oversized_body_with_small_request_gets_413_problem(db: TestDb) {
-        // A body just over the limit is fully sent, so the client always sees the 413.
-        let s = common::start(db).await;
-        let body = json!({"name": "x", "description": "a".repeat(70 * 1024)});
-        let res = s.post("/clients", &body).await;
-        let v = expect_problem(res, 413).await;
-        assert!(v["detail"].as_str().unwrap().contains("limit"), "{v}");
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn wrong_content_type_gets_415(s: TestServer) {
-        for ct in [
-            Some("text/plain"),
-            Some("application/x-www-form-urlencoded"),
-            None,
-        ] {
-            let mut req = s
-                .admin(Method::POST, "/clients")
-                .body(confidential("Typed").to_string());
-            if let Some(ct) = ct {
-                req = req.header("content-type", ct);
-            }
-            let v = expect_problem(req.send().await.unwrap(), 415).await;
-            assert!(
-                v["detail"].as_str().unwrap().contains("application/json"),
-                "{v}"
-            );
-        }
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn malformed_json_unknown_fields_and_wrong_types_get_400_naming_the_problem(
-        s: TestServer,
-    ) {
-        let send = |body: &'static str| {
-            s.admin(Method::POST, "/clients")
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-        };
-        let v = expect_problem(send("{\"name\": ").await.unwrap(), 400).await;
-        assert!(
-            v["detail"].as_str().unwrap().contains("malformed JSON"),
-            "{v}"
-        );
-        let v = expect_problem(send("{} trailing").await.unwrap(), 400).await;
-        assert!(
-            v["detail"].as_str().unwrap().contains("malformed JSON"),
-            "{v}"
-        );
-        let v = expect_problem(
-            send("{\"name\":\"a\",\"version\":\"1\",\"colour\":\"red\"}")
-                .await
-                .unwrap(),
-            400,
-        )
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_megabyte_body_gets_413_and_the_server_stays_healthy(s: TestServer) {
+    let big = format!(
+        "{{\"name\":\"x\",\"description\":\"{}\"}}",
+        "a".repeat(5 * 1024 * 1024)
+    );
+    let res = s
+        .admin(Method::POST, "/clients")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
         .await;
-        assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
-        let v = expect_problem(send("{\"name\": 5}").await.unwrap(), 400).await;
-        assert!(v["detail"].as_str().unwrap().contains("name"), "{v}");
-        let v = expect_problem(send("{\"grant_types\": \"password\"}").await.unwrap(), 400).await;
-        assert!(v["detail"].as_str().unwrap().contains("grant_types"), "{v}");
-        let v = expect_problem(send("[1,2]").await.unwrap(), 400).await;
-        assert!(v["detail"].is_string(), "{v}");
-        let list: Value = s.get("/clients").await.json().await.unwrap();
-        assert_eq!(list["items"].as_array().unwrap().len(), 0);
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn pagination_returns_every_client_exactly_once(s: TestServer) {
-        let mut created = HashSet::new();
-        for i in 0..23 {
-            let c = s
-                .create_client(&confidential(&format!("Paged {i:02}")))
-                .await;
-            created.insert(c["client_id"].as_str().unwrap().to_owned());
+    match res {
+        Ok(res) => {
+            expect_problem(res, 413).await;
         }
-        let (pages, seen) = common::walk_pages(&s, "/clients?limit=5", 5, "client_id").await;
-        assert_eq!(pages, 5, "23 clients in pages of 5");
-        assert_eq!(seen.len(), 23, "duplicates or gaps");
-        assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);
+        // The server may answer and close before the client finished sending 5 MB;
+        // then the client sees a reset instead of the 413. Health below is the point.
+        Err(e) => eprintln!("client saw {e} while sending 5 MB"),
+    }
+    let health = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    s.create_client(&confidential("After Big Body")).await;
+}
 
-        // A cursor the server did not hand out, and limits out of range, are refused.
-        expect_problem(s.get("/clients?cursor=garbage!").await, 422).await;
-        expect_problem(s.get("/clients?limit=0").await, 422).await;
-        expect_problem(s.get("/clients?limit=501").await, 422).await;
-        expect_problem(s.get("/clients?limit=abc").await, 400).await;
-        expect_problem(s.get("/clients?grant_type=magic").await, 422).await;
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_body_with_small_request_gets_413_problem(db: TestDb) {
+    // A body just over the limit is fully sent, so the client always sees the 413.
+    let s = common::start(db).await;
+    let body = json!({"name": "x", "description": "a".repeat(70 * 1024)});
+    let res = s.post("/clients", &body).await;
+    let v = expect_problem(res, 413).await;
+    assert!(v["detail"].as_str().unwrap().contains("limit"), "{v}");
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_content_type_gets_415(s: TestServer) {
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut req = s
+            .admin(Method::POST, "/clients")
+            .body(confidential("Typed").to_string());
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        let v = expect_problem(req.send().await.unwrap(), 415).await;
+        assert!(
+            v["detail"].as_str().unwrap().contains("application/json"),
+            "{v}"
+        );
     }
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn client_list_filters_by_name_active_and_grant_type(s: TestServer) {
-        let a = s.create_client(&confidential("Billing Service")).await;
-        s.create_client(&confidential("Reports")).await;
-        s.create_client(&common::public("Mobile Billing")).await;
-        s.create_client(&confidential("100%_Off")).await;
-        let id = a["client_id"].as_str().unwrap();
-        s.patch(&format!("/clients/{id}"), &json!({"active": false}))
-            .await;
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_unknown_fields_and_wrong_types_get_400_naming_the_problem(s: TestServer) {
+    let send = |body: &'static str| {
+        s.admin(Method::POST, "/clients")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let v = expect_problem(send("{\"name\": ").await.unwrap(), 400).await;
+    assert!(
+        v["detail"].as_str().unwrap().contains("malformed JSON"),
+        "{v}"
+    );
+    let v = expect_problem(send("{} trailing").await.unwrap(), 400).await;
+    assert!(
+        v["detail"].as_str().unwrap().contains("malformed JSON"),
+        "{v}"
+    );
+    let v = expect_problem(
+        send("{\"name\":\"a\",\"version\":\"1\",\"colour\":\"red\"}")
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
+    let v = expect_problem(send("{\"name\": 5}").await.unwrap(), 400).await;
+    assert!(v["detail"].as_str().unwrap().contains("name"), "{v}");
+    let v = expect_problem(send("{\"grant_types\": \"password\"}").await.unwrap(), 400).await;
+    assert!(v["detail"].as_str().unwrap().contains("grant_types"), "{v}");
+    let v = expect_problem(send("[1,2]").await.unwrap(), 400).await;
+    assert!(v["detail"].is_string(), "{v}");
+    let list: Value = s.get("/clients").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+}
 
-        let names = |v: Value| -> Vec<String> {
-            let mut names: Vec<String> = v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["name"].as_str().unwrap().to_owned())
-                .collect();
-            names.sort();
-            names
-        };
-        let v = s.get("/clients?q=billing").await.json().await.unwrap();
-        assert_eq!(names(v), ["Billing Service", "Mobile Billing"]);
-        let v = s
-            .get("/clients?q=BILL&active=true")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(names(v), ["Mobile Billing"]);
-        let v = s.get("/clients?active=false").await.json().await.unwrap();
-        assert_eq!(names(v), ["Billing Service"]);
-        let v = s
-            .get("/clients?grant_type=authorization_code")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(names(v), ["Mobile Billing"]);
-        // Version (exact) and type filters.
-        let mut v2 = confidential("Billing Service");
-        v2["version"] = json!("2.0");
-        s.create_client(&v2).await;
-        let v = s.get("/clients?version=2.0").await.json().await.unwrap();
-        assert_eq!(names(v), ["Billing Service"]);
-        let v = s
-            .get("/clients?q=billing&version=1.0")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(names(v), ["Billing Service", "Mobile Billing"]);
-        let v = s.get("/clients?type=public").await.json().await.unwrap();
-        assert_eq!(names(v), ["Mobile Billing"]);
-        expect_problem(s.get("/clients?type=secret").await, 422).await;
-        // LIKE wildcards in the search are literal characters.
-        let v = s.get("/clients?q=%25_").await.json().await.unwrap();
-        assert_eq!(names(v), ["100%_Off"]);
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_returns_every_client_exactly_once(s: TestServer) {
+    let mut created = HashSet::new();
+    for i in 0..23 {
+        let c = s
+            .create_client(&confidential(&format!("Paged {i:02}")))
+            .await;
+        created.insert(c["client_id"].as_str().unwrap().to_owned());
     }
+    let (pages, seen) = common::walk_pages(&s, "/clients?limit=5", 5, "client_id").await;
+    assert_eq!(pages, 5, "23 clients in pages of 5");
+    assert_eq!(seen.len(), 23, "duplicates or gaps");
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);
+
+    // A cursor the server did not hand out, and limits out of range, are refused.
+    expect_problem(s.get("/clients?cursor=garbage!").await, 422).await;
+    expect_problem(s.get("/clients?limit=0").await, 422).await;
+    expect_problem(s.get("/clients?limit=501").await, 422).await;
+    expect_problem(s.get("/clients?limit=abc").await, 400).await;
+    expect_problem(s.get("/clients?grant_type=magic").await, 422).await;
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_list_filters_by_name_active_and_grant_type(s: TestServer) {
+    let a = s.create_client(&confidential("Billing Service")).await;
+    s.create_client(&confidential("Reports")).await;
+    s.create_client(&common::public("Mobile Billing")).await;
+    s.create_client(&confidential("100%_Off")).await;
+    let id = a["client_id"].as_str().unwrap();
+    s.patch(&format!("/clients/{id}"), &json!({"active": false}))
+        .await;
+
+    let names = |v: Value| -> Vec<String> {
+        let mut names: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let v = s.get("/clients?q=billing").await.json().await.unwrap();
+    assert_eq!(names(v), ["Billing Service", "Mobile Billing"]);
+    let v = s
+        .get("/clients?q=BILL&active=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names(v), ["Mobile Billing"]);
+    let v = s.get("/clients?active=false").await.json().await.unwrap();
+    assert_eq!(names(v), ["Billing Service"]);
+    let v = s
+        .get("/clients?grant_type=authorization_code")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names(v), ["Mobile Billing"]);
+    // Version (exact) and type filters.
+    let mut v2 = confidential("Billing Service");
+    v2["version"] = json!("2.0");
+    s.create_client(&v2).await;
+    let v = s.get("/clients?version=2.0").await.json().await.unwrap();
+    assert_eq!(names(v), ["Billing Service"]);
+    let v = s
+        .get("/clients?q=billing&version=1.0")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names(v), ["Billing Service", "Mobile Billing"]);
+    let v = s.get("/clients?type=public").await.json().await.unwrap();
+    assert_eq!(names(v), ["Mobile Billing"]);
+    expect_problem(s.get("/clients?type=secret").await, 422).await;
+    // LIKE wildcards in the search are literal characters.
+    let v = s.get("/clients?q=%25_").await.json().await.unwrap();
+    assert_eq!(names(v), ["100%_Off"]);
 }
 
 fn contains_secret(v: &Value, secrets: &[String]) -> bool {
@@ -311,307 +302,296 @@ fn contains_secret(v: &Value, secrets: &[String]) -> bool {
     secrets.iter().any(|s| text.contains(s.as_str()))
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_mutation_writes_an_audit_entry_without_secrets(s: TestServer) {
-        let c = s.create_client(&confidential("Audited")).await;
-        let id = c["client_id"].as_str().unwrap().to_owned();
-        let mut secrets = vec![c["client_secret"].as_str().unwrap().to_owned()];
-        s.patch(
-            &format!("/clients/{id}"),
-            &json!({"description": "changed"}),
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutation_writes_an_audit_entry_without_secrets(s: TestServer) {
+    let c = s.create_client(&confidential("Audited")).await;
+    let id = c["client_id"].as_str().unwrap().to_owned();
+    let mut secrets = vec![c["client_secret"].as_str().unwrap().to_owned()];
+    s.patch(
+        &format!("/clients/{id}"),
+        &json!({"description": "changed"}),
+    )
+    .await;
+    let rot: Value = s
+        .post(
+            &format!("/clients/{id}/secret"),
+            &json!({"grace_seconds": 60}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    secrets.push(rot["client_secret"].as_str().unwrap().to_owned());
+    s.patch(&format!("/clients/{id}"), &json!({"active": false}))
+        .await;
+    s.patch(&format!("/clients/{id}"), &json!({"active": true}))
+        .await;
+    assert_eq!(
+        s.delete(&format!("/clients/{id}/tokens")).await.status(),
+        204
+    );
+    let key: Value = s
+        .post("/admin-keys", &json!({"name": "second"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    secrets.push(key["key"].as_str().unwrap().to_owned());
+    secrets.push(s.key.clone());
+    assert_eq!(s.delete(&format!("/clients/{id}")).await.status(), 204);
+
+    let log: Value = s
+        .get(&format!("/audit?target_id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions = crate::common::audit_actions(&log);
+    assert_eq!(
+        actions,
+        [
+            "client.delete",
+            "client.revoke_tokens",
+            "client.activate",
+            "client.deactivate",
+            "client.rotate_secret",
+            "client.update",
+            "client.create"
+        ],
+        "newest first"
+    );
+    for e in log["items"].as_array().unwrap() {
+        assert_eq!(e["actor"], s.actor.as_str(), "{e}");
+        assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
+        assert!(e["at"].as_str().unwrap().ends_with('Z'), "{e}");
+    }
+    let all: Value = s.get("/audit?limit=500").await.json().await.unwrap();
+    assert!(all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "admin_key.create"));
+    assert!(!contains_secret(&all, &secrets), "audit leaks a secret");
+    // Hashes are not in it either.
+    assert!(!all.to_string().contains("hmac-sha256$"));
+
+    let by_action: Value = s
+        .get("/audit?action=client.update")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_action["items"].as_array().unwrap().len(), 1);
+    let paged: Value = s.get("/audit?limit=2").await.json().await.unwrap();
+    assert_eq!(paged["items"].as_array().unwrap().len(), 2);
+    let next = paged["next_cursor"].as_str().unwrap();
+    let page2: Value = s
+        .get(&format!("/audit?limit=2&cursor={next}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(page2["items"][0]["id"].as_i64().unwrap() < paged["items"][1]["id"].as_i64().unwrap());
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_rotation_with_grace_keeps_the_old_secret_valid_for_the_grace_period_only(
+    db: TestDb,
+) {
+    let (s, clock) = common::manual_clock_server(db).await;
+    let clients = s.state.services.clients.clone();
+    let c = s.create_client(&confidential("Rotating")).await;
+    let id = c["client_id"].as_str().unwrap().to_owned();
+    let old = c["client_secret"].as_str().unwrap().to_owned();
+    assert!(clients.authenticate(&id, &old).await.unwrap().is_some());
+
+    let res = s
+        .post(
+            &format!("/clients/{id}/secret"),
+            &json!({"grace_seconds": 300}),
         )
         .await;
-        let rot: Value = s
-            .post(
-                &format!("/clients/{id}/secret"),
-                &json!({"grace_seconds": 60}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        secrets.push(rot["client_secret"].as_str().unwrap().to_owned());
-        s.patch(&format!("/clients/{id}"), &json!({"active": false}))
-            .await;
-        s.patch(&format!("/clients/{id}"), &json!({"active": true}))
-            .await;
-        assert_eq!(
-            s.delete(&format!("/clients/{id}/tokens")).await.status(),
-            204
-        );
-        let key: Value = s
-            .post("/admin-keys", &json!({"name": "second"}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        secrets.push(key["key"].as_str().unwrap().to_owned());
-        secrets.push(s.key.clone());
-        assert_eq!(s.delete(&format!("/clients/{id}")).await.status(), 204);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let rot: Value = res.json().await.unwrap();
+    let new = rot["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert!(rot["previous_secret_expires_at"].is_string(), "{rot}");
 
-        let log: Value = s
-            .get(&format!("/audit?target_id={id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let actions = crate::common::audit_actions(&log);
-        assert_eq!(
-            actions,
-            [
-                "client.delete",
-                "client.revoke_tokens",
-                "client.activate",
-                "client.deactivate",
-                "client.rotate_secret",
-                "client.update",
-                "client.create"
-            ],
-            "newest first"
-        );
-        for e in log["items"].as_array().unwrap() {
-            assert_eq!(e["actor"], s.actor.as_str(), "{e}");
-            assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
-            assert!(e["at"].as_str().unwrap().ends_with('Z'), "{e}");
-        }
-        let all: Value = s.get("/audit?limit=500").await.json().await.unwrap();
-        assert!(all["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "admin_key.create"));
-        assert!(!contains_secret(&all, &secrets), "audit leaks a secret");
-        // Hashes are not in it either.
-        assert!(!all.to_string().contains("hmac-sha256$"));
+    assert!(clients.authenticate(&id, &new).await.unwrap().is_some());
+    assert!(
+        clients.authenticate(&id, &old).await.unwrap().is_some(),
+        "old secret within grace"
+    );
+    clock.advance(Duration::seconds(299));
+    assert!(
+        clients.authenticate(&id, &old).await.unwrap().is_some(),
+        "old secret at 299 s"
+    );
+    clock.advance(Duration::seconds(2));
+    assert!(
+        clients.authenticate(&id, &old).await.unwrap().is_none(),
+        "old secret after grace"
+    );
+    assert!(clients.authenticate(&id, &new).await.unwrap().is_some());
+    assert!(clients.authenticate(&id, "wrong").await.unwrap().is_none());
 
-        let by_action: Value = s
-            .get("/audit?action=client.update")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(by_action["items"].as_array().unwrap().len(), 1);
-        let paged: Value = s.get("/audit?limit=2").await.json().await.unwrap();
-        assert_eq!(paged["items"].as_array().unwrap().len(), 2);
-        let next = paged["next_cursor"].as_str().unwrap();
-        let page2: Value = s
-            .get(&format!("/audit?limit=2&cursor={next}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert!(
-            page2["items"][0]["id"].as_i64().unwrap() < paged["items"][1]["id"].as_i64().unwrap()
-        );
-    }
-}
+    // Without grace (empty body) the previous secret stops at once.
+    let res = s
+        .admin(Method::POST, &format!("/clients/{id}/secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rot2: Value = res.json().await.unwrap();
+    let newest = rot2["client_secret"].as_str().unwrap();
+    assert!(rot2.get("previous_secret_expires_at").is_none());
+    assert!(clients.authenticate(&id, &new).await.unwrap().is_none());
+    assert!(clients.authenticate(&id, newest).await.unwrap().is_some());
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn secret_rotation_with_grace_keeps_the_old_secret_valid_for_the_grace_period_only(
-        db: TestDb,
-    ) {
-        let (s, clock) = common::manual_clock_server(db).await;
-        let clients = s.state.services.clients.clone();
-        let c = s.create_client(&confidential("Rotating")).await;
-        let id = c["client_id"].as_str().unwrap().to_owned();
-        let old = c["client_secret"].as_str().unwrap().to_owned();
-        assert!(clients.authenticate(&id, &old).await.unwrap().is_some());
-
-        let res = s
-            .post(
-                &format!("/clients/{id}/secret"),
-                &json!({"grace_seconds": 300}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        assert_eq!(res.headers()["cache-control"], "no-store");
-        let rot: Value = res.json().await.unwrap();
-        let new = rot["client_secret"].as_str().unwrap().to_owned();
-        assert_ne!(new, old);
-        assert!(rot["previous_secret_expires_at"].is_string(), "{rot}");
-
-        assert!(clients.authenticate(&id, &new).await.unwrap().is_some());
-        assert!(
-            clients.authenticate(&id, &old).await.unwrap().is_some(),
-            "old secret within grace"
-        );
-        clock.advance(Duration::seconds(299));
-        assert!(
-            clients.authenticate(&id, &old).await.unwrap().is_some(),
-            "old secret at 299 s"
-        );
-        clock.advance(Duration::seconds(2));
-        assert!(
-            clients.authenticate(&id, &old).await.unwrap().is_none(),
-            "old secret after grace"
-        );
-        assert!(clients.authenticate(&id, &new).await.unwrap().is_some());
-        assert!(clients.authenticate(&id, "wrong").await.unwrap().is_none());
-
-        // Without grace (empty body) the previous secret stops at once.
-        let res = s
-            .admin(Method::POST, &format!("/clients/{id}/secret"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let rot2: Value = res.json().await.unwrap();
-        let newest = rot2["client_secret"].as_str().unwrap();
-        assert!(rot2.get("previous_secret_expires_at").is_none());
-        assert!(clients.authenticate(&id, &new).await.unwrap().is_none());
-        assert!(clients.authenticate(&id, newest).await.unwrap().is_some());
-
-        // Out-of-range grace, public clients and unknown clients are refused.
-        let v = s
-            .post(
-                &format!("/clients/{id}/secret"),
-                &json!({"grace_seconds": -1}),
-            )
-            .await;
-        common::expect_field_error(v, "grace_seconds", "out_of_range").await;
-        let p = s.create_client(&common::public("Pub")).await;
-        let res = s
-            .post(
-                &format!("/clients/{}/secret", p["client_id"].as_str().unwrap()),
-                &json!({}),
-            )
-            .await;
-        expect_problem(res, 409).await;
-        expect_problem(s.post("/clients/nope/secret", &json!({})).await, 404).await;
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn admin_keys_are_shown_once_and_deleted_keys_stop_working(s: TestServer) {
-        let res = s.post("/admin-keys", &json!({"name": "deploy"})).await;
-        assert_eq!(res.status(), 201);
-        let k: Value = res.json().await.unwrap();
-        let secret = k["key"].as_str().unwrap().to_owned();
-        assert!(secret.starts_with("tga_"));
-        let list: Value = s.get("/admin-keys").await.json().await.unwrap();
-        assert_eq!(list["items"].as_array().unwrap().len(), 2);
-        assert!(!list.to_string().contains(&secret), "list shows a key");
-
-        let with_new = s
-            .http
-            .get(s.url("/admin/api/v1/clients"))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(with_new.status(), 200);
-        let id = k["id"].as_str().unwrap();
-        assert_eq!(s.delete(&format!("/admin-keys/{id}")).await.status(), 204);
-        let after = s
-            .http
-            .get(s.url("/admin/api/v1/clients"))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap();
-        expect_problem(after, 401).await;
-        expect_problem(s.delete(&format!("/admin-keys/{id}")).await, 404).await;
-        let blank = s.post("/admin-keys", &json!({"name": "  "})).await;
-        common::expect_field_error(blank, "name", "invalid").await;
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn unknown_resources_get_404_problems(s: TestServer) {
-        expect_problem(s.get("/clients/does-not-exist").await, 404).await;
-        expect_problem(
-            s.patch("/clients/does-not-exist", &json!({"description": "x"}))
-                .await,
-            404,
+    // Out-of-range grace, public clients and unknown clients are refused.
+    let v = s
+        .post(
+            &format!("/clients/{id}/secret"),
+            &json!({"grace_seconds": -1}),
         )
         .await;
-        expect_problem(s.delete("/clients/does-not-exist").await, 404).await;
-        expect_problem(s.delete("/clients/does-not-exist/tokens").await, 404).await;
-        expect_problem(s.get("/no-such-thing").await, 404).await;
-    }
+    common::expect_field_error(v, "grace_seconds", "out_of_range").await;
+    let p = s.create_client(&common::public("Pub")).await;
+    let res = s
+        .post(
+            &format!("/clients/{}/secret", p["client_id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    expect_problem(res, 409).await;
+    expect_problem(s.post("/clients/nope/secret", &json!({})).await, 404).await;
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_keys_are_shown_once_and_deleted_keys_stop_working(s: TestServer) {
+    let res = s.post("/admin-keys", &json!({"name": "deploy"})).await;
+    assert_eq!(res.status(), 201);
+    let k: Value = res.json().await.unwrap();
+    let secret = k["key"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("tga_"));
+    let list: Value = s.get("/admin-keys").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    assert!(!list.to_string().contains(&secret), "list shows a key");
+
+    let with_new = s
+        .http
+        .get(s.url("/admin/api/v1/clients"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_new.status(), 200);
+    let id = k["id"].as_str().unwrap();
+    assert_eq!(s.delete(&format!("/admin-keys/{id}")).await.status(), 204);
+    let after = s
+        .http
+        .get(s.url("/admin/api/v1/clients"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(after, 401).await;
+    expect_problem(s.delete(&format!("/admin-keys/{id}")).await, 404).await;
+    let blank = s.post("/admin-keys", &json!({"name": "  "})).await;
+    common::expect_field_error(blank, "name", "invalid").await;
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_resources_get_404_problems(s: TestServer) {
+    expect_problem(s.get("/clients/does-not-exist").await, 404).await;
+    expect_problem(
+        s.patch("/clients/does-not-exist", &json!({"description": "x"}))
+            .await,
+        404,
+    )
+    .await;
+    expect_problem(s.delete("/clients/does-not-exist").await, 404).await;
+    expect_problem(s.delete("/clients/does-not-exist/tokens").await, 404).await;
+    expect_problem(s.get("/no-such-thing").await, 404).await;
 }
 
 // Found by schemathesis (scripts/schemathesis.sh): a path parameter that is not UTF-8 got
 // axum's plain-text 400, which the OpenAPI document does not describe.
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_path_parameter_that_is_not_utf8_is_a_problem_400(s: TestServer) {
-        expect_problem(s.get("/clients/%FF").await, 400).await;
-        expect_problem(s.delete("/tokens/%C3%28").await, 400).await;
-        expect_problem(s.get("/users/%80").await, 400).await;
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_parameter_that_is_not_utf8_is_a_problem_400(s: TestServer) {
+    expect_problem(s.get("/clients/%FF").await, 400).await;
+    expect_problem(s.delete("/tokens/%C3%28").await, 400).await;
+    expect_problem(s.get("/users/%80").await, 400).await;
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn health_readiness_and_openapi_are_served(s: TestServer) {
-        let h = s.http.get(s.url("/healthz")).send().await.unwrap();
-        assert_eq!(h.status(), 200);
-        let r = s.http.get(s.url("/readyz")).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        let doc: Value = common::send_json(s.http.get(s.url("/admin/api/v1/openapi.json"))).await;
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-        for p in [
-            "/clients",
-            "/clients/{client_id}",
-            "/clients/{client_id}/secret",
-            "/clients/{client_id}/tokens",
-            "/admin-keys",
-            "/admin-keys/{id}",
-            "/audit",
-        ] {
-            assert!(doc["paths"][p].is_object(), "OpenAPI lacks {p}");
-        }
-        assert!(doc["components"]["schemas"]["ClientView"].is_object());
-        assert!(doc["components"]["securitySchemes"]["admin_key"].is_object());
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_openapi_are_served(s: TestServer) {
+    let h = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(h.status(), 200);
+    let r = s.http.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = common::send_json(s.http.get(s.url("/admin/api/v1/openapi.json"))).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for p in [
+        "/clients",
+        "/clients/{client_id}",
+        "/clients/{client_id}/secret",
+        "/clients/{client_id}/tokens",
+        "/admin-keys",
+        "/admin-keys/{id}",
+        "/audit",
+    ] {
+        assert!(doc["paths"][p].is_object(), "OpenAPI lacks {p}");
     }
+    assert!(doc["components"]["schemas"]["ClientView"].is_object());
+    assert!(doc["components"]["securitySchemes"]["admin_key"].is_object());
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn requests_carry_a_request_id(s: TestServer) {
-        let res = s.get("/clients").await;
-        assert!(!res.headers()["x-request-id"].is_empty());
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_carry_a_request_id(s: TestServer) {
+    let res = s.get("/clients").await;
+    assert!(!res.headers()["x-request-id"].is_empty());
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn patch_that_changes_nothing_writes_nothing(s: TestServer) {
-        let res = s.post("/clients", &confidential("Idle")).await;
-        let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-        let c: Value = res.json().await.unwrap();
-        let id = c["client_id"].as_str().unwrap();
-        let res = s
-            .patch(
-                &format!("/clients/{id}"),
-                &json!({"name": "Idle", "version": "1.0", "scopes": ["api:read"]}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
-        let after: Value = res.json().await.unwrap();
-        assert_eq!(after["updated_at"], c["updated_at"]);
-        let log: Value = s
-            .get(&format!("/audit?target_id={id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(log["items"].as_array().unwrap().len(), 1, "only the create");
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_that_changes_nothing_writes_nothing(s: TestServer) {
+    let res = s.post("/clients", &confidential("Idle")).await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let c: Value = res.json().await.unwrap();
+    let id = c["client_id"].as_str().unwrap();
+    let res = s
+        .patch(
+            &format!("/clients/{id}"),
+            &json!({"name": "Idle", "version": "1.0", "scopes": ["api:read"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+    let after: Value = res.json().await.unwrap();
+    assert_eq!(after["updated_at"], c["updated_at"]);
+    let log: Value = s
+        .get(&format!("/audit?target_id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "only the create");
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn unsupported_method_gets_405_problem(s: TestServer) {
-        let res = s.admin(Method::PUT, "/clients").send().await.unwrap();
-        expect_problem(res, 405).await;
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_method_gets_405_problem(s: TestServer) {
+    let res = s.admin(Method::PUT, "/clients").send().await.unwrap();
+    expect_problem(res, 405).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

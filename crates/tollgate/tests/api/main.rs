@@ -1,7 +1,6 @@
 //! The admin API over HTTP: clients and their rules, users, tokens, text input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -7,67 +7,67 @@ use crate::common;
 use crate::common::binary::{
     create_key, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
 };
+use tollgate_test_macros::backends;
 
 use serde_json::Value;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-backends! {
-    #[test]
-    fn serve_creates_the_admin_and_create_key_prints_only_the_key(db: TestDb) {
-        let server = spawn_server(&db.url, None);
-        // First start on an empty database: a generated password, printed once.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut found = None;
-        while found.is_none() && Instant::now() < deadline {
-            if let Ok(line) = server.stderr_lines.recv_timeout(Duration::from_millis(200)) {
-                if line.contains("generated password") {
-                    found = Some(line);
-                }
+#[backends]
+#[test]
+fn serve_creates_the_admin_and_create_key_prints_only_the_key(db: TestDb) {
+    let server = spawn_server(&db.url, None);
+    // First start on an empty database: a generated password, printed once.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut found = None;
+    while found.is_none() && Instant::now() < deadline {
+        if let Ok(line) = server.stderr_lines.recv_timeout(Duration::from_millis(200)) {
+            if line.contains("generated password") {
+                found = Some(line);
             }
         }
-        let line = found.unwrap_or_else(|| panic!("no generated admin password printed"));
-        let password = line.rsplit(": ").next().unwrap().trim();
-        assert!(password.len() >= 20, "{line}");
+    }
+    let line = found.unwrap_or_else(|| panic!("no generated admin password printed"));
+    let password = line.rsplit(": ").next().unwrap().trim();
+    assert!(password.len() >= 20, "{line}");
 
-        let out = run(tollgate(&db.url).args(["admin", "create-key", "--name", "ci"]));
-        assert!(out.status.success(), "{}", stderr(&out));
-        let key = stdout(&out);
-        assert_eq!(
-            key.lines().count(),
-            1,
-            "stdout must be the key alone: {key:?}"
+    let out = run(tollgate(&db.url).args(["admin", "create-key", "--name", "ci"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = stdout(&out);
+    assert_eq!(
+        key.lines().count(),
+        1,
+        "stdout must be the key alone: {key:?}"
+    );
+    let key = key.trim();
+    assert!(key.starts_with("tga_"), "{key}");
+
+    // The key works against the running server: the README's curl, in Rust.
+    let res = reqwest::blocking::Client::new()
+        .post(format!("{}/admin/api/v1/clients", server.base))
+        .bearer_auth(key)
+        .json(&common::confidential("From Binary"))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let c: Value = res.json().unwrap();
+    assert!(c["client_secret"].as_str().unwrap().len() >= 43, "{c}");
+    for e in ["authorization", "token", "refresh_token"] {
+        assert!(
+            c["endpoints"][e]
+                .as_str()
+                .unwrap()
+                .starts_with(&server.base),
+            "{c}"
         );
-        let key = key.trim();
-        assert!(key.starts_with("tga_"), "{key}");
+    }
+    drop(server);
 
-        // The key works against the running server: the README's curl, in Rust.
-        let res = reqwest::blocking::Client::new()
-            .post(format!("{}/admin/api/v1/clients", server.base))
-            .bearer_auth(key)
-            .json(&common::confidential("From Binary"))
-            .send()
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        let c: Value = res.json().unwrap();
-        assert!(c["client_secret"].as_str().unwrap().len() >= 43, "{c}");
-        for e in ["authorization", "token", "refresh_token"] {
-            assert!(
-                c["endpoints"][e]
-                    .as_str()
-                    .unwrap()
-                    .starts_with(&server.base),
-                "{c}"
-            );
-        }
-        drop(server);
-
-        // A restart does not create another admin or print a password again.
-        let again = spawn_server(&db.url, None);
-        std::thread::sleep(Duration::from_millis(300));
-        while let Ok(line) = again.stderr_lines.try_recv() {
-            assert!(!line.contains("generated password"), "{line}");
-        }
+    // A restart does not create another admin or print a password again.
+    let again = spawn_server(&db.url, None);
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok(line) = again.stderr_lines.try_recv() {
+        assert!(!line.contains("generated password"), "{line}");
     }
 }
 
@@ -120,14 +120,13 @@ fn bad_configuration_stops_start_up_naming_the_setting() {
     assert!(stderr(&out).contains("database_url"), "{}", stderr(&out));
 }
 
-backends! {
-    #[test]
-    fn migrate_applies_migrations_and_exits(db: TestDb) {
-        let out = run(tollgate(&db.url).arg("migrate"));
-        assert!(out.status.success(), "{}", stderr(&out));
-        let again = run(tollgate(&db.url).arg("migrate"));
-        assert!(again.status.success(), "idempotent");
-    }
+#[backends]
+#[test]
+fn migrate_applies_migrations_and_exits(db: TestDb) {
+    let out = run(tollgate(&db.url).arg("migrate"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = run(tollgate(&db.url).arg("migrate"));
+    assert!(again.status.success(), "idempotent");
 }
 
 fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
@@ -138,162 +137,161 @@ fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
         .args(args))
 }
 
-backends! {
-    #[test]
-    fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server(db: TestDb) {
-        let server = spawn_server(&db.url, Some("pw-123456"));
-        let key = create_key(&db.url, "cli");
+#[backends]
+#[test]
+fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server(db: TestDb) {
+    let server = spawn_server(&db.url, Some("pw-123456"));
+    let key = create_key(&db.url, "cli");
 
-        let out = cli(
-            &server,
-            &key,
-            &[
-                "client",
-                "create",
-                "--json",
-                "--name",
-                "CLI App",
-                "--version",
-                "2.0",
-                "--type",
-                "confidential",
-                "--grant",
-                "authorization_code,client_credentials",
-                "--redirect-uri",
-                "https://cli.example.com/cb",
-                "--scope",
-                "read",
-                "--scope",
-                "write",
-                "--lifetime",
-                "never",
-                "--refresh-count",
-                "unlimited",
-            ],
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        let c: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let id = c["client_id"].as_str().unwrap().to_owned();
-        assert!(c["client_secret"].is_string());
-        assert_eq!(c["access_token_lifetime"], "never");
-        assert_eq!(c["refresh_count"], "unlimited");
-        assert_eq!(c["scopes"], serde_json::json!(["read", "write"]));
+    let out = cli(
+        &server,
+        &key,
+        &[
+            "client",
+            "create",
+            "--json",
+            "--name",
+            "CLI App",
+            "--version",
+            "2.0",
+            "--type",
+            "confidential",
+            "--grant",
+            "authorization_code,client_credentials",
+            "--redirect-uri",
+            "https://cli.example.com/cb",
+            "--scope",
+            "read",
+            "--scope",
+            "write",
+            "--lifetime",
+            "never",
+            "--refresh-count",
+            "unlimited",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = c["client_id"].as_str().unwrap().to_owned();
+    assert!(c["client_secret"].is_string());
+    assert_eq!(c["access_token_lifetime"], "never");
+    assert_eq!(c["refresh_count"], "unlimited");
+    assert_eq!(c["scopes"], serde_json::json!(["read", "write"]));
 
-        // Human table output.
-        let out = cli(&server, &key, &["client", "list"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let table = stdout(&out);
-        assert!(
-            table.contains("CLIENT ID") && table.contains(&id) && table.contains("CLI App"),
-            "{table}"
-        );
+    // Human table output.
+    let out = cli(&server, &key, &["client", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains("CLIENT ID") && table.contains(&id) && table.contains("CLI App"),
+        "{table}"
+    );
 
-        let out = cli(&server, &key, &["client", "show", &id]);
-        assert!(out.status.success());
-        let shown = stdout(&out);
-        assert!(
-            shown.contains("token endpoint") && shown.contains("/oauth2/token"),
-            "{shown}"
-        );
-        assert!(shown.contains("never"), "{shown}");
+    let out = cli(&server, &key, &["client", "show", &id]);
+    assert!(out.status.success());
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("token endpoint") && shown.contains("/oauth2/token"),
+        "{shown}"
+    );
+    assert!(shown.contains("never"), "{shown}");
 
-        let out = cli(
-            &server,
-            &key,
-            &[
-                "client",
-                "update",
-                &id,
-                "--description",
-                "via cli",
-                "--json",
-            ],
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        let u: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(u["description"], "via cli");
+    let out = cli(
+        &server,
+        &key,
+        &[
+            "client",
+            "update",
+            &id,
+            "--description",
+            "via cli",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let u: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(u["description"], "via cli");
 
-        let out = cli(
-            &server,
-            &key,
-            &["client", "rotate-secret", &id, "--grace", "60"],
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stdout(&out).contains("client_secret: "));
-        assert!(stdout(&out).contains("keeps working until"));
+    let out = cli(
+        &server,
+        &key,
+        &["client", "rotate-secret", &id, "--grace", "60"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("client_secret: "));
+    assert!(stdout(&out).contains("keeps working until"));
 
-        let out = cli(&server, &key, &["client", "deactivate", &id]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stdout(&out).contains("inactive"));
-        let out = cli(&server, &key, &["client", "show", &id, "--json"]);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["active"], false);
-        let out = cli(
-            &server,
-            &key,
-            &["client", "list", "--active", "false", "--json"],
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v.as_array().unwrap().len(), 1);
-        let out = cli(&server, &key, &["client", "activate", &id]);
-        assert!(out.status.success());
+    let out = cli(&server, &key, &["client", "deactivate", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("inactive"));
+    let out = cli(&server, &key, &["client", "show", &id, "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["active"], false);
+    let out = cli(
+        &server,
+        &key,
+        &["client", "list", "--active", "false", "--json"],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    let out = cli(&server, &key, &["client", "activate", &id]);
+    assert!(out.status.success());
 
-        // Errors: non-zero exit and one line naming the problem.
-        let out = cli(
-            &server,
-            &key,
-            &[
-                "client",
-                "create",
-                "--name",
-                "CLI App",
-                "--version",
-                "2.0",
-                "--type",
-                "confidential",
-                "--grant",
-                "client_credentials",
-            ],
-        );
-        assert!(!out.status.success(), "duplicate must fail");
-        let err = stderr(&out);
-        assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(
-            err.contains("409") && err.contains("already exists"),
-            "{err}"
-        );
+    // Errors: non-zero exit and one line naming the problem.
+    let out = cli(
+        &server,
+        &key,
+        &[
+            "client",
+            "create",
+            "--name",
+            "CLI App",
+            "--version",
+            "2.0",
+            "--type",
+            "confidential",
+            "--grant",
+            "client_credentials",
+        ],
+    );
+    assert!(!out.status.success(), "duplicate must fail");
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("409") && err.contains("already exists"),
+        "{err}"
+    );
 
-        let out = cli(
-            &server,
-            &key,
-            &[
-                "client",
-                "create",
-                "--name",
-                "",
-                "--version",
-                "1",
-                "--type",
-                "public",
-                "--grant",
-                "password",
-            ],
-        );
-        assert!(!out.status.success());
-        let err = stderr(&out);
-        assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(err.contains("name") && err.contains("grant_types"), "{err}");
+    let out = cli(
+        &server,
+        &key,
+        &[
+            "client",
+            "create",
+            "--name",
+            "",
+            "--version",
+            "1",
+            "--type",
+            "public",
+            "--grant",
+            "password",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("name") && err.contains("grant_types"), "{err}");
 
-        let out = cli(&server, "tga_wrong", &["client", "list"]);
-        assert!(!out.status.success());
-        assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+    let out = cli(&server, "tga_wrong", &["client", "list"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("401"), "{}", stderr(&out));
 
-        let out = cli(&server, &key, &["client", "delete", &id]);
-        assert!(out.status.success());
-        let out = cli(&server, &key, &["client", "show", &id]);
-        assert!(!out.status.success());
-        assert!(stderr(&out).contains("404"));
-    }
+    let out = cli(&server, &key, &["client", "delete", &id]);
+    assert!(out.status.success());
+    let out = cli(&server, &key, &["client", "show", &id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("404"));
 }
 
 #[test]

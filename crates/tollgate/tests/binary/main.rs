@@ -1,7 +1,6 @@
 //! The built binary: serve, migrate, the CLI, TLS, durability across kill -9.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+use tollgate_test_macros::backends;
 
 /// A certificate for 127.0.0.1 and localhost, and its key, as PEM files in `dir`.
 fn certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, String) {
@@ -44,122 +45,121 @@ impl Drop for Killed {
     }
 }
 
-backends! {
-    #[test]
-    fn https_serves_a_token_to_a_client_that_trusts_the_certificate(db: TestDb) {
-        let dir = tempfile::tempdir().unwrap();
-        let (cert, key, cert_pem) = certificate(dir.path(), "server");
-        let admin_key = binary::stdout(&binary::run(binary::tollgate(&db.url).args([
-            "admin",
-            "create-key",
-            "--name",
-            "tls",
-        ])))
-        .trim()
-        .to_owned();
-        let port = binary::free_port();
-        let mut server = Killed(serve(
-            &db.url,
-            port,
-            &[("TOLLGATE_TLS_CERT", &cert), ("TOLLGATE_TLS_KEY", &key)],
-        ));
-        let base = format!("https://127.0.0.1:{port}");
-        let http = reqwest::blocking::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
-            .build()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/healthz")).send() {
-                if r.status() == 200 {
-                    break;
-                }
+#[backends]
+#[test]
+fn https_serves_a_token_to_a_client_that_trusts_the_certificate(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, cert_pem) = certificate(dir.path(), "server");
+    let admin_key = binary::stdout(&binary::run(binary::tollgate(&db.url).args([
+        "admin",
+        "create-key",
+        "--name",
+        "tls",
+    ])))
+    .trim()
+    .to_owned();
+    let port = binary::free_port();
+    let mut server = Killed(serve(
+        &db.url,
+        port,
+        &[("TOLLGATE_TLS_CERT", &cert), ("TOLLGATE_TLS_KEY", &key)],
+    ));
+    let base = format!("https://127.0.0.1:{port}");
+    let http = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send() {
+            if r.status() == 200 {
+                break;
             }
-            if let Ok(Some(status)) = server.0.try_wait() {
-                let mut err = String::new();
-                std::io::Read::read_to_string(server.0.stderr.as_mut().unwrap(), &mut err).unwrap();
-                panic!("tollgate serve exited: {status}: {err}");
-            }
-            assert!(Instant::now() < deadline, "no HTTPS answer");
-            std::thread::sleep(Duration::from_millis(50));
         }
-
-        // The issuer defaults to https when TLS is on.
-        let meta: Value = http
-            .get(format!("{base}/.well-known/oauth-authorization-server"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert_eq!(meta["issuer"], base);
-        let c: Value = http
-            .post(format!("{base}/admin/api/v1/clients"))
-            .bearer_auth(&admin_key)
-            .json(&common::confidential("Over TLS"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let res = http
-            .post(format!("{base}/oauth2/token"))
-            .basic_auth(
-                c["client_id"].as_str().unwrap(),
-                c["client_secret"].as_str(),
-            )
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let token: Value = res.json().unwrap();
-        let access = token["access_token"].as_str().unwrap();
-        let intro: Value = http
-            .post(format!("{base}/oauth2/introspect"))
-            .bearer_auth(&admin_key)
-            .form(&[("token", access)])
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert_eq!(intro["active"], true, "{intro}");
-
-        // The sign-in cookie is Secure: the issuer is https.
-        let res = http.get(format!("{base}/login")).send().unwrap();
-        let cookie = res.headers()["set-cookie"].to_str().unwrap();
-        assert!(cookie.contains("Secure"), "{cookie}");
-
-        // A client that does not trust the certificate gets no connection, and neither
-        // does plain HTTP on the TLS port.
-        let untrusting = reqwest::blocking::Client::new();
-        assert!(untrusting.get(format!("{base}/healthz")).send().is_err());
-        let plain = reqwest::blocking::Client::new()
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .timeout(Duration::from_secs(5))
-            .send();
-        assert!(
-            plain.map(|r| r.status() != 200).unwrap_or(true),
-            "plain HTTP answered on the TLS port"
-        );
-        // Still serving after the failed handshakes.
-        let res = http.get(format!("{base}/healthz")).send().unwrap();
-        assert_eq!(res.status(), 200);
-
-        // SIGTERM: graceful shutdown works over TLS as over TCP, exit status 0.
-        let pid = server.0.id().to_string();
-        assert!(std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(s) = server.0.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "no exit after SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(status.success(), "{status}");
+        if let Ok(Some(status)) = server.0.try_wait() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(server.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("tollgate serve exited: {status}: {err}");
+        }
+        assert!(Instant::now() < deadline, "no HTTPS answer");
+        std::thread::sleep(Duration::from_millis(50));
     }
+
+    // The issuer defaults to https when TLS is on.
+    let meta: Value = http
+        .get(format!("{base}/.well-known/oauth-authorization-server"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(meta["issuer"], base);
+    let c: Value = http
+        .post(format!("{base}/admin/api/v1/clients"))
+        .bearer_auth(&admin_key)
+        .json(&common::confidential("Over TLS"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let res = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth(
+            c["client_id"].as_str().unwrap(),
+            c["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let token: Value = res.json().unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    let intro: Value = http
+        .post(format!("{base}/oauth2/introspect"))
+        .bearer_auth(&admin_key)
+        .form(&[("token", access)])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(intro["active"], true, "{intro}");
+
+    // The sign-in cookie is Secure: the issuer is https.
+    let res = http.get(format!("{base}/login")).send().unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+
+    // A client that does not trust the certificate gets no connection, and neither
+    // does plain HTTP on the TLS port.
+    let untrusting = reqwest::blocking::Client::new();
+    assert!(untrusting.get(format!("{base}/healthz")).send().is_err());
+    let plain = reqwest::blocking::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send();
+    assert!(
+        plain.map(|r| r.status() != 200).unwrap_or(true),
+        "plain HTTP answered on the TLS port"
+    );
+    // Still serving after the failed handshakes.
+    let res = http.get(format!("{base}/healthz")).send().unwrap();
+    assert_eq!(res.status(), 200);
+
+    // SIGTERM: graceful shutdown works over TLS as over TCP, exit status 0.
+    let pid = server.0.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = server.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
 }
 
 /// Runs `serve` with `env`; it must exit non-zero within seconds. Its stderr.
@@ -238,45 +238,44 @@ fn bad_tls_settings_stop_start_up_naming_the_setting() {
     }
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn forwarded_for_counts_only_from_a_trusted_proxy(s: TestServer) {
-        // The same services behind a second listener that trusts 127.0.0.1 as a proxy.
-        let mut state = s.state.clone();
-        state.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()].into();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxied = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(tollgate::server::serve_on(
-            listener,
-            state,
-            std::future::pending(),
-        ));
-        for (base, name, expected) in [
-            (s.base.clone(), "Direct", "127.0.0.1"),
-            (proxied, "Proxied", "203.0.113.9"),
-        ] {
-            let res = s
-                .http
-                .post(format!("{base}/admin/api/v1/clients"))
-                .bearer_auth(&s.key)
-                .header("X-Forwarded-For", "6.6.6.6, 203.0.113.9")
-                .json(&json!({
-                    "name": name, "version": "1", "type": "confidential",
-                    "grant_types": ["client_credentials"],
-                }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 201);
-            let audit: Value = s.get("/audit").await.json().await.unwrap();
-            let entry = audit["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|e| e["action"].as_str().unwrap_or("").contains("create"))
-                .unwrap()
-                .clone();
-            assert_eq!(entry["source_ip"], expected, "{name}: {entry}");
-        }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_counts_only_from_a_trusted_proxy(s: TestServer) {
+    // The same services behind a second listener that trusts 127.0.0.1 as a proxy.
+    let mut state = s.state.clone();
+    state.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()].into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxied = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tollgate::server::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    for (base, name, expected) in [
+        (s.base.clone(), "Direct", "127.0.0.1"),
+        (proxied, "Proxied", "203.0.113.9"),
+    ] {
+        let res = s
+            .http
+            .post(format!("{base}/admin/api/v1/clients"))
+            .bearer_auth(&s.key)
+            .header("X-Forwarded-For", "6.6.6.6, 203.0.113.9")
+            .json(&json!({
+                "name": name, "version": "1", "type": "confidential",
+                "grant_types": ["client_credentials"],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let audit: Value = s.get("/audit").await.json().await.unwrap();
+        let entry = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"].as_str().unwrap_or("").contains("create"))
+            .unwrap()
+            .clone();
+        assert_eq!(entry["source_ip"], expected, "{name}: {entry}");
     }
 }

@@ -2,12 +2,11 @@
 //! 127.0.0.1:0 against a fresh database, and talks to it over HTTP with reqwest.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
-pub mod harness;
 pub mod binary;
 pub mod browser;
 pub mod chrome;
 pub mod console;
+pub mod harness;
 pub mod oauth;
 
 use reqwest::{Method, RequestBuilder, Response};

@@ -11,6 +11,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTE
 use serde_json::Value;
 use tollgate_core::audit::Actor;
 use tollgate_core::service::UserChange;
+use tollgate_test_macros::backends;
 
 /// An access token of a new client-credentials client; returns (client_id, token).
 async fn issued_token(s: &TestServer, name: &str) -> (String, String) {
@@ -38,469 +39,485 @@ async fn token_id(s: &TestServer, client_id: &str) -> String {
     v["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer) {
-        user(&s, "ada", true).await;
-        let b = signed_in(&s, "ada").await;
-        let csrf = csrf_of(&b, "/console/clients/new").await;
-        // Another session of the same administrator has another token.
-        let other = signed_in(&s, "ada").await;
-        let other_csrf = csrf_of(&other, "/console/clients/new").await;
-        assert_ne!(csrf, other_csrf, "CSRF token not bound to the session");
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer) {
+    user(&s, "ada", true).await;
+    let b = signed_in(&s, "ada").await;
+    let csrf = csrf_of(&b, "/console/clients/new").await;
+    // Another session of the same administrator has another token.
+    let other = signed_in(&s, "ada").await;
+    let other_csrf = csrf_of(&other, "/console/clients/new").await;
+    assert_ne!(csrf, other_csrf, "CSRF token not bound to the session");
 
-        let client_form = |csrf: Option<&str>| {
-            let mut f = pairs(&[
-                ("name", "Shop"),
-                ("version", "1.0"),
+    let client_form = |csrf: Option<&str>| {
+        let mut f = pairs(&[
+            ("name", "Shop"),
+            ("version", "1.0"),
+            ("type", "confidential"),
+            ("grant_types", "client_credentials"),
+            ("lifetime_mode", "expires"),
+            ("lifetime_seconds", "3600"),
+            ("refresh_mode", "limited"),
+            ("refresh_count", "0"),
+            ("active", "on"),
+        ]);
+        if let Some(c) = csrf {
+            f.push(("csrf".into(), c.into()));
+        }
+        f
+    };
+    for (what, token) in [
+        ("no", None),
+        ("an empty", Some("")),
+        ("a wrong", Some("not-the-token")),
+        ("another session's", Some(other_csrf.as_str())),
+    ] {
+        let res = b.post_form("/console/clients", &client_form(token)).await;
+        assert_eq!(res.status(), 403, "create client with {what} CSRF token");
+        assert_eq!(s.client_count().await, 0, "{what} token created a client");
+    }
+    // The same form with the token works, so the refusals were about the token.
+    let res = b
+        .post_form("/console/clients", &client_form(Some(&csrf)))
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(s.client_count().await, 1);
+
+    // Every other kind of console form, without a token: refused, nothing changes.
+    let (client_id, token) = issued_token(&s, "Api").await;
+    let tid = token_id(&s, &client_id).await;
+    let attempts = [
+        (
+            format!("/console/clients/{client_id}/active"),
+            pairs(&[("active", "false")]),
+        ),
+        (format!("/console/tokens/{tid}/revoke"), vec![]),
+        (
+            format!("/console/clients/{client_id}/tokens/revoke"),
+            vec![],
+        ),
+        (
+            format!("/console/clients/{client_id}/secret"),
+            pairs(&[("grace_seconds", "0")]),
+        ),
+        (format!("/console/clients/{client_id}/delete"), vec![]),
+        (
+            format!("/console/clients/{client_id}"),
+            pairs(&[("version", "9.9"), ("type", "confidential")]),
+        ),
+        (
+            "/console/users".to_owned(),
+            pairs(&[
+                ("username", "mallory"),
+                ("password", PASSWORD),
+                ("admin", "on"),
+            ]),
+        ),
+        (
+            "/console/admin-keys".to_owned(),
+            pairs(&[("name", "stolen")]),
+        ),
+    ];
+    let audit_before = s
+        .state
+        .services
+        .audit
+        .list(&Default::default(), None, Some(500))
+        .await
+        .unwrap()
+        .items
+        .len();
+    for (path, form) in &attempts {
+        let res = b.post_form(path, form).await;
+        assert_eq!(res.status(), 403, "POST {path} without CSRF token");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("CSRF"), "POST {path}: {body}");
+    }
+    let c = s.state.services.clients.get(&client_id).await.unwrap();
+    assert!(c.active, "deactivated without a CSRF token");
+    assert_eq!(c.version, "1.0", "edited without a CSRF token");
+    assert!(
+        introspect_active(&s, &token).await,
+        "token revoked without a CSRF token"
+    );
+    let audit_after = s
+        .state
+        .services
+        .audit
+        .list(&Default::default(), None, Some(500))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(
+        audit_before, audit_after,
+        "a refused form changed something"
+    );
+    let users = s.state.services.users.list(None, None, None).await.unwrap();
+    assert!(
+        users.items.iter().all(|u| u.username != "mallory"),
+        "user created without a CSRF token"
+    );
+
+    // The right token works for those too (deactivation, here).
+    let res = b
+        .post_form(
+            &format!("/console/clients/{client_id}/active"),
+            &pairs(&[("active", "false"), ("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        !s.state
+            .services
+            .clients
+            .get(&client_id)
+            .await
+            .unwrap()
+            .active
+    );
+    assert!(!introspect_active(&s, &token).await);
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_send_the_security_headers(s: TestServer) {
+    user(&s, "ada", true).await;
+    let b = Browser::new(&s.base);
+    // The sign-in answer sets the session cookie HttpOnly and SameSite=Lax.
+    let page = b
+        .get("/login?return_to=/console")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut form = hidden_inputs(&page);
+    form.push(("username".into(), "ada".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let res = b.post_form("/login", &form).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/console");
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("tollgate_session="))
+        .unwrap_or_else(|| panic!("no session cookie"));
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+
+    let (client_id, _) = issued_token(&s, "Api").await;
+    for path in [
+        "/console/clients".to_owned(),
+        "/console/clients/new".to_owned(),
+        format!("/console/clients/{client_id}"),
+        format!("/console/clients/{client_id}/active"),
+        format!("/console/clients/{client_id}/delete"),
+        "/console/tokens".to_owned(),
+        "/console/users".to_owned(),
+        "/console/admin-keys".to_owned(),
+        "/console/audit".to_owned(),
+        "/console/clients/no-such-client".to_owned(),
+    ] {
+        let res = b.get(&path).await;
+        let status = res.status().as_u16();
+        assert!(
+            status == 200 || (path.ends_with("no-such-client") && status == 404),
+            "GET {path}: {status}"
+        );
+        let h = res.headers().clone();
+        let get = |n| {
+            h.get(n)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert!(
+            get(CONTENT_TYPE).starts_with("text/html"),
+            "{path}: {}",
+            get(CONTENT_TYPE)
+        );
+        assert_eq!(get(X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
+        let csp = get(CONTENT_SECURITY_POLICY);
+        let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+        for d in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "script-src 'self'",
+        ] {
+            assert!(directives.contains(&d), "{path}: CSP lacks {d}: {csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
+        // What that policy would block must not be on the page.
+        let body = res.text().await.unwrap();
+        assert!(
+            !body.contains("<script>") && !body.contains(" style=") && !body.contains("<style"),
+            "{path} has inline script or style, which the CSP blocks"
+        );
+    }
+    // The page that shows a new secret is never cached.
+    let csrf = csrf_of(&b, "/console/clients").await;
+    let res = b
+        .post_form(
+            &format!("/console/clients/{client_id}/secret"),
+            &pairs(&[("grace_seconds", "0"), ("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let cc = res
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(cc.contains("no-store"), "secret page cache-control: {cc}");
+    // Static assets are not HTML and so carry no page policy, but are nosniff.
+    for asset in ["/console/static/console.css", "/console/static/console.js"] {
+        let res = b.get(asset).await;
+        assert_eq!(res.status(), 200, "{asset}");
+        assert_eq!(
+            res.headers().get(X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff",
+            "{asset}"
+        );
+    }
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServer) {
+    let (client_id, _) = issued_token(&s, "Api").await;
+    let pages = [
+        "/console/clients".to_owned(),
+        "/console/clients/new".to_owned(),
+        format!("/console/clients/{client_id}"),
+        "/console/tokens".to_owned(),
+        "/console/users".to_owned(),
+        "/console/admin-keys".to_owned(),
+        "/console/audit".to_owned(),
+    ];
+
+    // Not signed in: sent to the sign-in page, coming back afterwards.
+    let anon = Browser::new(&s.base);
+    for p in &pages {
+        let res = anon.get(p).await;
+        assert_eq!(res.status(), 303, "anonymous GET {p}");
+        let to = location(&res);
+        let expected = format!(
+            "/login?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("return_to", p)
+                .finish()
+        );
+        assert_eq!(to, expected, "anonymous GET {p}");
+    }
+    // An admin API key is not a console session.
+    let res = s
+        .http
+        .get(s.url("/console/clients"))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "admin key on the console");
+
+    // A signed-in user who is not an administrator: 403 on every page.
+    user(&s, "bob", false).await;
+    let bob = signed_in(&s, "bob").await;
+    for p in &pages {
+        let res = bob.get(p).await;
+        assert_eq!(res.status(), 403, "non-admin GET {p}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Administrators only"),
+            "non-admin GET {p}: {body}"
+        );
+        assert!(
+            !body.contains(&client_id),
+            "non-admin GET {p} shows console data"
+        );
+    }
+    // Even with a valid CSRF token of their own session (from the "Signed in" page),
+    // their forms are refused.
+    let bob_csrf = csrf_of(&bob, "/login").await;
+    for (path, form) in [
+        (
+            "/console/clients".to_owned(),
+            pairs(&[
+                ("name", "Bob's"),
+                ("version", "1"),
+                ("type", "confidential"),
+                ("grant_types", "client_credentials"),
+                ("csrf", &bob_csrf),
+            ]),
+        ),
+        (
+            format!("/console/clients/{client_id}/active"),
+            pairs(&[("active", "false"), ("csrf", &bob_csrf)]),
+        ),
+        (
+            "/console/users".to_owned(),
+            pairs(&[
+                ("username", "bob2"),
+                ("password", PASSWORD),
+                ("admin", "on"),
+                ("csrf", &bob_csrf),
+            ]),
+        ),
+        (
+            "/console/admin-keys".to_owned(),
+            pairs(&[("name", "bobs-key"), ("csrf", &bob_csrf)]),
+        ),
+    ] {
+        let res = bob.post_form(&path, &form).await;
+        assert_eq!(res.status(), 403, "non-admin POST {path}");
+    }
+    assert_eq!(s.client_count().await, 1);
+    assert!(
+        s.state
+            .services
+            .clients
+            .get(&client_id)
+            .await
+            .unwrap()
+            .active
+    );
+    let keys = s.state.services.admin_keys.list().await.unwrap();
+    assert!(keys.iter().all(|k| k.name != "bobs-key"));
+
+    // Rights follow the user record, not the moment of sign-in: an administrator who
+    // loses the role (or is deactivated) is refused on the next request. (Another
+    // administrator stays, as the last one may not be demoted.)
+    user(&s, "ada", true).await;
+    let carol = user(&s, "carol", true).await;
+    let carol_b = signed_in(&s, "carol").await;
+    assert_eq!(carol_b.get("/console/clients").await.status(), 200);
+    s.state
+        .services
+        .users
+        .update(
+            &Actor::new("test", None),
+            &carol.id,
+            UserChange {
+                admin: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        carol_b.get("/console/clients").await.status(),
+        403,
+        "a demoted administrator still gets in"
+    );
+    let dave = user(&s, "dave", true).await;
+    let dave_b = signed_in(&s, "dave").await;
+    assert_eq!(dave_b.get("/console/users").await.status(), 200);
+    s.state
+        .services
+        .users
+        .update(
+            &Actor::new("test", None),
+            &dave.id,
+            UserChange {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let res = dave_b.get("/console/users").await;
+    assert!(
+        res.status() == 303 || res.status() == 403,
+        "a deactivated administrator still gets in: {}",
+        res.status()
+    );
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
+    user(&s, "ada", true).await;
+    let b = signed_in(&s, "ada").await;
+    let (client_id, _) = issued_token(&s, "Api").await;
+    let path = format!("/console/clients/{client_id}");
+    let page = b.get(&path).await.text().await.unwrap();
+    let revision = hidden_inputs(&page)
+        .into_iter()
+        .find(|(k, _)| k == "revision")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no revision field"));
+    let csrf = csrf_of(&b, &path).await;
+    let res = b
+        .post_form(
+            &path,
+            &pairs(&[
+                ("csrf", &csrf),
+                ("revision", &revision),
+                ("name", "Renamed"),
+                ("version", "2.0"),
                 ("type", "confidential"),
                 ("grant_types", "client_credentials"),
                 ("lifetime_mode", "expires"),
                 ("lifetime_seconds", "3600"),
                 ("refresh_mode", "limited"),
                 ("refresh_count", "0"),
-                ("active", "on"),
-            ]);
-            if let Some(c) = csrf {
-                f.push(("csrf".into(), c.into()));
-            }
-            f
-        };
-        for (what, token) in [
-            ("no", None),
-            ("an empty", Some("")),
-            ("a wrong", Some("not-the-token")),
-            ("another session's", Some(other_csrf.as_str())),
-        ] {
-            let res = b.post_form("/console/clients", &client_form(token)).await;
-            assert_eq!(res.status(), 403, "create client with {what} CSRF token");
-            assert_eq!(s.client_count().await, 0, "{what} token created a client");
-        }
-        // The same form with the token works, so the refusals were about the token.
-        let res = b
-            .post_form("/console/clients", &client_form(Some(&csrf)))
-            .await;
-        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-        assert_eq!(s.client_count().await, 1);
-
-        // Every other kind of console form, without a token: refused, nothing changes.
-        let (client_id, token) = issued_token(&s, "Api").await;
-        let tid = token_id(&s, &client_id).await;
-        let attempts = [
-            (
-                format!("/console/clients/{client_id}/active"),
-                pairs(&[("active", "false")]),
-            ),
-            (format!("/console/tokens/{tid}/revoke"), vec![]),
-            (
-                format!("/console/clients/{client_id}/tokens/revoke"),
-                vec![],
-            ),
-            (
-                format!("/console/clients/{client_id}/secret"),
-                pairs(&[("grace_seconds", "0")]),
-            ),
-            (format!("/console/clients/{client_id}/delete"), vec![]),
-            (
-                format!("/console/clients/{client_id}"),
-                pairs(&[("version", "9.9"), ("type", "confidential")]),
-            ),
-            (
-                "/console/users".to_owned(),
-                pairs(&[
-                    ("username", "mallory"),
-                    ("password", PASSWORD),
-                    ("admin", "on"),
-                ]),
-            ),
-            (
-                "/console/admin-keys".to_owned(),
-                pairs(&[("name", "stolen")]),
-            ),
-        ];
-        let audit_before = s
-            .state
-            .services
-            .audit
-            .list(&Default::default(), None, Some(500))
-            .await
-            .unwrap()
-            .items
-            .len();
-        for (path, form) in &attempts {
-            let res = b.post_form(path, form).await;
-            assert_eq!(res.status(), 403, "POST {path} without CSRF token");
-            let body = res.text().await.unwrap();
-            assert!(body.contains("CSRF"), "POST {path}: {body}");
-        }
-        let c = s.state.services.clients.get(&client_id).await.unwrap();
-        assert!(c.active, "deactivated without a CSRF token");
-        assert_eq!(c.version, "1.0", "edited without a CSRF token");
-        assert!(
-            introspect_active(&s, &token).await,
-            "token revoked without a CSRF token"
-        );
-        let audit_after = s
-            .state
-            .services
-            .audit
-            .list(&Default::default(), None, Some(500))
-            .await
-            .unwrap()
-            .items
-            .len();
-        assert_eq!(
-            audit_before, audit_after,
-            "a refused form changed something"
-        );
-        let users = s.state.services.users.list(None, None, None).await.unwrap();
-        assert!(
-            users.items.iter().all(|u| u.username != "mallory"),
-            "user created without a CSRF token"
-        );
-
-        // The right token works for those too (deactivation, here).
-        let res = b
-            .post_form(
-                &format!("/console/clients/{client_id}/active"),
-                &pairs(&[("active", "false"), ("csrf", &csrf)]),
-            )
-            .await;
-        assert_eq!(res.status(), 303);
-        assert!(
-            !s.state
-                .services
-                .clients
-                .get(&client_id)
-                .await
-                .unwrap()
-                .active
-        );
-        assert!(!introspect_active(&s, &token).await);
-    }
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let c = s.state.services.clients.get(&client_id).await.unwrap();
+    assert_eq!((c.name.as_str(), c.version.as_str()), ("Api", "2.0"));
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn console_pages_send_the_security_headers(s: TestServer) {
-        user(&s, "ada", true).await;
-        let b = Browser::new(&s.base);
-        // The sign-in answer sets the session cookie HttpOnly and SameSite=Lax.
-        let page = b
-            .get("/login?return_to=/console")
-            .await
-            .text()
-            .await
-            .unwrap();
-        let mut form = hidden_inputs(&page);
-        form.push(("username".into(), "ada".into()));
-        form.push(("password".into(), PASSWORD.into()));
-        let res = b.post_form("/login", &form).await;
-        assert_eq!(res.status(), 303);
-        assert_eq!(location(&res), "/console");
-        let cookie = res
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|c| c.starts_with("tollgate_session="))
-            .unwrap_or_else(|| panic!("no session cookie"));
-        assert!(cookie.contains("HttpOnly"), "{cookie}");
-        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-
-        let (client_id, _) = issued_token(&s, "Api").await;
-        for path in [
-            "/console/clients".to_owned(),
-            "/console/clients/new".to_owned(),
-            format!("/console/clients/{client_id}"),
-            format!("/console/clients/{client_id}/active"),
-            format!("/console/clients/{client_id}/delete"),
-            "/console/tokens".to_owned(),
-            "/console/users".to_owned(),
-            "/console/admin-keys".to_owned(),
-            "/console/audit".to_owned(),
-            "/console/clients/no-such-client".to_owned(),
-        ] {
-            let res = b.get(&path).await;
-            let status = res.status().as_u16();
-            assert!(
-                status == 200 || (path.ends_with("no-such-client") && status == 404),
-                "GET {path}: {status}"
-            );
-            let h = res.headers().clone();
-            let get = |n| {
-                h.get(n)
-                    .map(|v| v.to_str().unwrap().to_owned())
-                    .unwrap_or_default()
-            };
-            assert!(
-                get(CONTENT_TYPE).starts_with("text/html"),
-                "{path}: {}",
-                get(CONTENT_TYPE)
-            );
-            assert_eq!(get(X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
-            let csp = get(CONTENT_SECURITY_POLICY);
-            let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
-            for d in [
-                "default-src 'none'",
-                "frame-ancestors 'none'",
-                "script-src 'self'",
-            ] {
-                assert!(directives.contains(&d), "{path}: CSP lacks {d}: {csp}");
-            }
-            assert!(!csp.contains("unsafe"), "{path}: {csp}");
-            // What that policy would block must not be on the page.
-            let body = res.text().await.unwrap();
-            assert!(
-                !body.contains("<script>") && !body.contains(" style=") && !body.contains("<style"),
-                "{path} has inline script or style, which the CSP blocks"
-            );
-        }
-        // The page that shows a new secret is never cached.
-        let csrf = csrf_of(&b, "/console/clients").await;
-        let res = b
-            .post_form(
-                &format!("/console/clients/{client_id}/secret"),
-                &pairs(&[("grace_seconds", "0"), ("csrf", &csrf)]),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        let cc = res
-            .headers()
-            .get("cache-control")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        assert!(cc.contains("no-store"), "secret page cache-control: {cc}");
-        // Static assets are not HTML and so carry no page policy, but are nosniff.
-        for asset in ["/console/static/console.css", "/console/static/console.js"] {
-            let res = b.get(asset).await;
-            assert_eq!(res.status(), 200, "{asset}");
-            assert_eq!(
-                res.headers().get(X_CONTENT_TYPE_OPTIONS).unwrap(),
-                "nosniff",
-                "{asset}"
-            );
-        }
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServer) {
-        let (client_id, _) = issued_token(&s, "Api").await;
-        let pages = [
-            "/console/clients".to_owned(),
-            "/console/clients/new".to_owned(),
-            format!("/console/clients/{client_id}"),
-            "/console/tokens".to_owned(),
-            "/console/users".to_owned(),
-            "/console/admin-keys".to_owned(),
-            "/console/audit".to_owned(),
-        ];
-
-        // Not signed in: sent to the sign-in page, coming back afterwards.
-        let anon = Browser::new(&s.base);
-        for p in &pages {
-            let res = anon.get(p).await;
-            assert_eq!(res.status(), 303, "anonymous GET {p}");
-            let to = location(&res);
-            let expected = format!(
-                "/login?{}",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("return_to", p)
-                    .finish()
-            );
-            assert_eq!(to, expected, "anonymous GET {p}");
-        }
-        // An admin API key is not a console session.
-        let res = s
-            .http
-            .get(s.url("/console/clients"))
-            .bearer_auth(&s.key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303, "admin key on the console");
-
-        // A signed-in user who is not an administrator: 403 on every page.
-        user(&s, "bob", false).await;
-        let bob = signed_in(&s, "bob").await;
-        for p in &pages {
-            let res = bob.get(p).await;
-            assert_eq!(res.status(), 403, "non-admin GET {p}");
-            let body = res.text().await.unwrap();
-            assert!(
-                body.contains("Administrators only"),
-                "non-admin GET {p}: {body}"
-            );
-            assert!(
-                !body.contains(&client_id),
-                "non-admin GET {p} shows console data"
-            );
-        }
-        // Even with a valid CSRF token of their own session (from the "Signed in" page),
-        // their forms are refused.
-        let bob_csrf = csrf_of(&bob, "/login").await;
-        for (path, form) in [
-            (
-                "/console/clients".to_owned(),
-                pairs(&[
-                    ("name", "Bob's"),
-                    ("version", "1"),
-                    ("type", "confidential"),
-                    ("grant_types", "client_credentials"),
-                    ("csrf", &bob_csrf),
-                ]),
-            ),
-            (
-                format!("/console/clients/{client_id}/active"),
-                pairs(&[("active", "false"), ("csrf", &bob_csrf)]),
-            ),
-            (
-                "/console/users".to_owned(),
-                pairs(&[
-                    ("username", "bob2"),
-                    ("password", PASSWORD),
-                    ("admin", "on"),
-                    ("csrf", &bob_csrf),
-                ]),
-            ),
-            (
-                "/console/admin-keys".to_owned(),
-                pairs(&[("name", "bobs-key"), ("csrf", &bob_csrf)]),
-            ),
-        ] {
-            let res = bob.post_form(&path, &form).await;
-            assert_eq!(res.status(), 403, "non-admin POST {path}");
-        }
-        assert_eq!(s.client_count().await, 1);
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_lists_refuse_an_unknown_filter_value_as_the_api_does(s: TestServer) {
+    user(&s, "ada", true).await;
+    let b = signed_in(&s, "ada").await;
+    for (path, named) in [
+        ("/console/tokens?kind=bogus", "unknown token kind \"bogus\""),
+        (
+            "/console/tokens?status=asleep",
+            "unknown token status \"asleep\"",
+        ),
+        (
+            "/console/clients?grant_type=magic",
+            "unknown grant type \"magic\"",
+        ),
+        (
+            "/console/clients?type=secret",
+            "type must be \"confidential\" or \"public\"",
+        ),
+        (
+            "/console/clients?active=maybe",
+            "active must be true or false",
+        ),
+    ] {
+        let res = b.get(path).await;
+        assert_eq!(res.status(), 400, "GET {path}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Unknown filter"), "GET {path}: {page}");
+        // The page escapes quotes; compare with them as the browser shows them.
+        let shown = page.replace("&quot;", "\"").replace("&#34;", "\"");
         assert!(
-            s.state
-                .services
-                .clients
-                .get(&client_id)
-                .await
-                .unwrap()
-                .active
-        );
-        let keys = s.state.services.admin_keys.list().await.unwrap();
-        assert!(keys.iter().all(|k| k.name != "bobs-key"));
-
-        // Rights follow the user record, not the moment of sign-in: an administrator who
-        // loses the role (or is deactivated) is refused on the next request. (Another
-        // administrator stays, as the last one may not be demoted.)
-        user(&s, "ada", true).await;
-        let carol = user(&s, "carol", true).await;
-        let carol_b = signed_in(&s, "carol").await;
-        assert_eq!(carol_b.get("/console/clients").await.status(), 200);
-        s.state
-            .services
-            .users
-            .update(
-                &Actor::new("test", None),
-                &carol.id,
-                UserChange {
-                    admin: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            carol_b.get("/console/clients").await.status(),
-            403,
-            "a demoted administrator still gets in"
-        );
-        let dave = user(&s, "dave", true).await;
-        let dave_b = signed_in(&s, "dave").await;
-        assert_eq!(dave_b.get("/console/users").await.status(), 200);
-        s.state
-            .services
-            .users
-            .update(
-                &Actor::new("test", None),
-                &dave.id,
-                UserChange {
-                    active: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let res = dave_b.get("/console/users").await;
-        assert!(
-            res.status() == 303 || res.status() == 403,
-            "a deactivated administrator still gets in: {}",
-            res.status()
+            shown.contains(named),
+            "GET {path} does not say {named:?}: {page}"
         );
     }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
-        user(&s, "ada", true).await;
-        let b = signed_in(&s, "ada").await;
-        let (client_id, _) = issued_token(&s, "Api").await;
-        let path = format!("/console/clients/{client_id}");
-        let page = b.get(&path).await.text().await.unwrap();
-        let revision = hidden_inputs(&page)
-            .into_iter()
-            .find(|(k, _)| k == "revision")
-            .map(|(_, v)| v)
-            .unwrap_or_else(|| panic!("no revision field"));
-        let csrf = csrf_of(&b, &path).await;
-        let res = b
-            .post_form(
-                &path,
-                &pairs(&[
-                    ("csrf", &csrf),
-                    ("revision", &revision),
-                    ("name", "Renamed"),
-                    ("version", "2.0"),
-                    ("type", "confidential"),
-                    ("grant_types", "client_credentials"),
-                    ("lifetime_mode", "expires"),
-                    ("lifetime_seconds", "3600"),
-                    ("refresh_mode", "limited"),
-                    ("refresh_count", "0"),
-                ]),
-            )
-            .await;
-        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-        let c = s.state.services.clients.get(&client_id).await.unwrap();
-        assert_eq!((c.name.as_str(), c.version.as_str()), ("Api", "2.0"));
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn console_lists_refuse_an_unknown_filter_value_as_the_api_does(s: TestServer) {
-        user(&s, "ada", true).await;
-        let b = signed_in(&s, "ada").await;
-        for (path, named) in [
-            ("/console/tokens?kind=bogus", "unknown token kind \"bogus\""),
-            ("/console/tokens?status=asleep", "unknown token status \"asleep\""),
-            ("/console/clients?grant_type=magic", "unknown grant type \"magic\""),
-            ("/console/clients?type=secret", "type must be \"confidential\" or \"public\""),
-            ("/console/clients?active=maybe", "active must be true or false"),
-        ] {
-            let res = b.get(path).await;
-            assert_eq!(res.status(), 400, "GET {path}");
-            let page = res.text().await.unwrap();
-            assert!(page.contains("Unknown filter"), "GET {path}: {page}");
-            // The page escapes quotes; compare with them as the browser shows them.
-            let shown = page.replace("&quot;", "\"").replace("&#34;", "\"");
-            assert!(shown.contains(named), "GET {path} does not say {named:?}: {page}");
-        }
-        // The same values the API refuses, and the console's own empty "Any" is no filter.
-        // The admin API refuses the same value with the same words (422, a rule broken).
-        let api = s.get("/tokens?kind=bogus").await;
-        assert_eq!(api.status(), 422, "the admin API refuses the same value");
-        let problem = api.text().await.unwrap();
-        assert!(problem.contains(r#"unknown token kind \"bogus\""#), "{problem}");
-        for path in ["/console/tokens?kind=&status=", "/console/clients?grant_type=&type=&active="] {
-            assert_eq!(b.get(path).await.status(), 200, "GET {path}");
-        }
+    // The same values the API refuses, and the console's own empty "Any" is no filter.
+    // The admin API refuses the same value with the same words (422, a rule broken).
+    let api = s.get("/tokens?kind=bogus").await;
+    assert_eq!(api.status(), 422, "the admin API refuses the same value");
+    let problem = api.text().await.unwrap();
+    assert!(
+        problem.contains(r#"unknown token kind \"bogus\""#),
+        "{problem}"
+    );
+    for path in [
+        "/console/tokens?kind=&status=",
+        "/console/clients?grant_type=&type=&active=",
+    ] {
+        assert_eq!(b.get(path).await.status(), 200, "GET {path}");
     }
 }

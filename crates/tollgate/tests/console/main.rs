@@ -1,7 +1,6 @@
 //! The admin console: pages over HTTP, forms, and headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

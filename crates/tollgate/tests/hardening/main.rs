@@ -1,7 +1,6 @@
 //! SPEC §9 hardening, point by point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

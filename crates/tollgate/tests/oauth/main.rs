@@ -1,7 +1,6 @@
 //! The OAuth endpoints over HTTP: grants, authorize, introspection and revocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

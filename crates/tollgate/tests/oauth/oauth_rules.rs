@@ -11,6 +11,7 @@ use crate::common::TestServer;
 use chrono::Duration;
 use serde_json::{json, Value};
 use tollgate_core::store::TokenFilter;
+use tollgate_test_macros::backends;
 
 async fn client(s: &TestServer, body: Value) -> (String, String) {
     let c = s.create_client(&body).await;
@@ -74,128 +75,123 @@ fn inactive() -> Value {
 // Lifetimes
 // ---------------------------------------------------------------------------------------
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn never_expiring_token_has_no_expires_in_no_exp_and_is_active_ten_years_later(
-        db: TestDb,
-    ) {
-        let (s, clock) = common::manual_clock_server(db).await;
-        let (id, secret) = client(&s, cc_client("Forever", json!("never"))).await;
-        let v = cc_token(&s, &id, &secret).await;
-        assert!(
-            v.get("expires_in").is_none(),
-            "never-expiring: no expires_in in {v}"
-        );
-        assert_eq!(v["token_type"], "Bearer");
-        let at = tok(&v, "access_token");
-        let intro = s.introspect(&at).await;
-        assert_eq!(intro["active"], true, "{intro}");
-        assert!(intro.get("exp").is_none(), "no exp: {intro}");
-        assert!(intro["iat"].is_i64(), "iat is still there: {intro}");
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_expiring_token_has_no_expires_in_no_exp_and_is_active_ten_years_later(db: TestDb) {
+    let (s, clock) = common::manual_clock_server(db).await;
+    let (id, secret) = client(&s, cc_client("Forever", json!("never"))).await;
+    let v = cc_token(&s, &id, &secret).await;
+    assert!(
+        v.get("expires_in").is_none(),
+        "never-expiring: no expires_in in {v}"
+    );
+    assert_eq!(v["token_type"], "Bearer");
+    let at = tok(&v, "access_token");
+    let intro = s.introspect(&at).await;
+    assert_eq!(intro["active"], true, "{intro}");
+    assert!(intro.get("exp").is_none(), "no exp: {intro}");
+    assert!(intro["iat"].is_i64(), "iat is still there: {intro}");
 
-        clock.advance(Duration::days(3653));
-        let intro = s.introspect(&at).await;
-        assert_eq!(intro["active"], true, "ten years later: {intro}");
-        assert!(intro.get("exp").is_none());
-    }
+    clock.advance(Duration::days(3653));
+    let intro = s.introspect(&at).await;
+    assert_eq!(intro["active"], true, "ten years later: {intro}");
+    assert!(intro.get("exp").is_none());
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn access_token_is_active_until_its_lifetime_ends_then_only_active_false(db: TestDb) {
-        let (s, clock) = common::manual_clock_server(db).await;
-        let (id, secret) = client(&s, cc_client("Minute", json!(60))).await;
-        let v = cc_token(&s, &id, &secret).await;
-        assert_eq!(v["expires_in"], 60, "{v}");
-        let at = tok(&v, "access_token");
-        let intro = s.introspect(&at).await;
-        assert_eq!(
-            intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
-            60,
-            "{intro}"
-        );
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_is_active_until_its_lifetime_ends_then_only_active_false(db: TestDb) {
+    let (s, clock) = common::manual_clock_server(db).await;
+    let (id, secret) = client(&s, cc_client("Minute", json!(60))).await;
+    let v = cc_token(&s, &id, &secret).await;
+    assert_eq!(v["expires_in"], 60, "{v}");
+    let at = tok(&v, "access_token");
+    let intro = s.introspect(&at).await;
+    assert_eq!(
+        intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
+        60,
+        "{intro}"
+    );
 
-        clock.advance(Duration::seconds(59));
-        assert_eq!(s.introspect(&at).await["active"], true, "59 s after issue");
-        clock.advance(Duration::seconds(2));
-        assert_eq!(
-            s.introspect(&at).await,
-            inactive(),
-            "61 s after issue: only active=false"
-        );
-    }
+    clock.advance(Duration::seconds(59));
+    assert_eq!(s.introspect(&at).await["active"], true, "59 s after issue");
+    clock.advance(Duration::seconds(2));
+    assert_eq!(
+        s.introspect(&at).await,
+        inactive(),
+        "61 s after issue: only active=false"
+    );
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterwards(db: TestDb) {
-        let (s, clock) = common::manual_clock_server(db).await;
-        let (id, secret) = client(&s, cc_client("Changing", json!(3600))).await;
-        let old = cc_token(&s, &id, &secret).await;
-        let old_at = tok(&old, "access_token");
-        let old_intro = s.introspect(&old_at).await;
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterwards(db: TestDb) {
+    let (s, clock) = common::manual_clock_server(db).await;
+    let (id, secret) = client(&s, cc_client("Changing", json!(3600))).await;
+    let old = cc_token(&s, &id, &secret).await;
+    let old_at = tok(&old, "access_token");
+    let old_intro = s.introspect(&old_at).await;
 
-        let res = s
-            .patch(
-                &format!("/clients/{id}"),
-                &json!({"access_token_lifetime": 60}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        let new = cc_token(&s, &id, &secret).await;
-        assert_eq!(new["expires_in"], 60, "{new}");
-        let new_at = tok(&new, "access_token");
-        let new_intro = s.introspect(&new_at).await;
-        assert_eq!(
-            new_intro["exp"].as_i64().unwrap() - new_intro["iat"].as_i64().unwrap(),
-            60,
-            "{new_intro}"
-        );
-        let intro = s.introspect(&old_at).await;
-        assert_eq!(
-            intro["exp"], old_intro["exp"],
-            "the old token keeps its exp"
-        );
-        assert_eq!(
-            intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
-            3600,
-            "{intro}"
-        );
+    let res = s
+        .patch(
+            &format!("/clients/{id}"),
+            &json!({"access_token_lifetime": 60}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let new = cc_token(&s, &id, &secret).await;
+    assert_eq!(new["expires_in"], 60, "{new}");
+    let new_at = tok(&new, "access_token");
+    let new_intro = s.introspect(&new_at).await;
+    assert_eq!(
+        new_intro["exp"].as_i64().unwrap() - new_intro["iat"].as_i64().unwrap(),
+        60,
+        "{new_intro}"
+    );
+    let intro = s.introspect(&old_at).await;
+    assert_eq!(
+        intro["exp"], old_intro["exp"],
+        "the old token keeps its exp"
+    );
+    assert_eq!(
+        intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
+        3600,
+        "{intro}"
+    );
 
-        clock.advance(Duration::seconds(61));
-        assert_eq!(s.introspect(&new_at).await, inactive(), "new: 60 s");
-        assert_eq!(
-            s.introspect(&old_at).await["active"],
-            true,
-            "old token still within its 3600 s"
-        );
+    clock.advance(Duration::seconds(61));
+    assert_eq!(s.introspect(&new_at).await, inactive(), "new: 60 s");
+    assert_eq!(
+        s.introspect(&old_at).await["active"],
+        true,
+        "old token still within its 3600 s"
+    );
 
-        // To "never": the old token still expires when it was going to.
-        let res = s
-            .patch(
-                &format!("/clients/{id}"),
-                &json!({"access_token_lifetime": "never"}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        let forever = cc_token(&s, &id, &secret).await;
-        assert!(forever.get("expires_in").is_none(), "{forever}");
-        assert_eq!(
-            s.introspect(&old_at).await["exp"],
-            old_intro["exp"],
-            "old exp unchanged"
-        );
-        clock.advance(Duration::seconds(3600));
-        assert_eq!(
-            s.introspect(&old_at).await,
-            inactive(),
-            "the old token expires on its original schedule"
-        );
-        assert_eq!(
-            s.introspect(&tok(&forever, "access_token")).await["active"],
-            true
-        );
-    }
+    // To "never": the old token still expires when it was going to.
+    let res = s
+        .patch(
+            &format!("/clients/{id}"),
+            &json!({"access_token_lifetime": "never"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let forever = cc_token(&s, &id, &secret).await;
+    assert!(forever.get("expires_in").is_none(), "{forever}");
+    assert_eq!(
+        s.introspect(&old_at).await["exp"],
+        old_intro["exp"],
+        "old exp unchanged"
+    );
+    clock.advance(Duration::seconds(3600));
+    assert_eq!(
+        s.introspect(&old_at).await,
+        inactive(),
+        "the old token expires on its original schedule"
+    );
+    assert_eq!(
+        s.introspect(&tok(&forever, "access_token")).await["active"],
+        true
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,357 +216,349 @@ async fn introspect_as(
     (st, res.json().await.unwrap())
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn introspection_requires_an_active_confidential_client_or_an_admin_key(s: TestServer) {
-        let (id, secret) = client(&s, cc_client("Resource server", json!(3600))).await;
-        let (public_id, _) = client(&s, common::public("Public app")).await;
-        let (gone_id, gone_secret) = client(&s, cc_client("Deactivated", json!(3600))).await;
-        let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let res = s
-            .patch(&format!("/clients/{gone_id}"), &json!({"active": false}))
-            .await;
-        assert_eq!(res.status(), 200);
-
-        let refused: Vec<(&str, (u16, Value))> = vec![
-            (
-                "no credentials",
-                introspect_as(&s, None, None, &[("token", &at)]).await,
-            ),
-            (
-                "a public client",
-                introspect_as(&s, None, None, &[("token", &at), ("client_id", &public_id)]).await,
-            ),
-            (
-                "a wrong admin key",
-                introspect_as(
-                    &s,
-                    None,
-                    Some("tg_this-is-not-an-admin-key-at-all-0000000000"),
-                    &[("token", &at)],
-                )
-                .await,
-            ),
-            (
-                "a wrong client secret",
-                introspect_as(&s, Some((&id, "wrong-secret")), None, &[("token", &at)]).await,
-            ),
-            (
-                "a deactivated confidential client",
-                introspect_as(&s, Some((&gone_id, &gone_secret)), None, &[("token", &at)]).await,
-            ),
-        ];
-        for (what, (st, v)) in refused {
-            assert_eq!(st, 401, "{what}: {v}");
-            assert_eq!(v["error"], "invalid_client", "{what}: {v}");
-            assert!(v.get("active").is_none(), "{what}: {v}");
-        }
-
-        let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
-        assert_eq!(st, 200, "Basic: {v}");
-        assert_eq!(v["active"], true, "Basic: {v}");
-        let (st, v) = introspect_as(
-            &s,
-            None,
-            None,
-            &[
-                ("token", &at),
-                ("client_id", &id),
-                ("client_secret", &secret),
-            ],
-        )
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_requires_an_active_confidential_client_or_an_admin_key(s: TestServer) {
+    let (id, secret) = client(&s, cc_client("Resource server", json!(3600))).await;
+    let (public_id, _) = client(&s, common::public("Public app")).await;
+    let (gone_id, gone_secret) = client(&s, cc_client("Deactivated", json!(3600))).await;
+    let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let res = s
+        .patch(&format!("/clients/{gone_id}"), &json!({"active": false}))
         .await;
-        assert_eq!(st, 200, "client_secret_post: {v}");
-        assert_eq!(v["active"], true, "client_secret_post: {v}");
-        let (st, v) = introspect_as(&s, None, Some(&s.key), &[("token", &at)]).await;
-        assert_eq!(st, 200, "admin key: {v}");
-        assert_eq!(v["active"], true);
-        for field in [
-            "scope",
-            "client_id",
-            "token_type",
-            "iat",
-            "exp",
-            "sub",
-            "iss",
-        ] {
-            assert!(v.get(field).is_some(), "{field} missing in {v}");
-        }
+    assert_eq!(res.status(), 200);
+
+    let refused: Vec<(&str, (u16, Value))> = vec![
+        (
+            "no credentials",
+            introspect_as(&s, None, None, &[("token", &at)]).await,
+        ),
+        (
+            "a public client",
+            introspect_as(&s, None, None, &[("token", &at), ("client_id", &public_id)]).await,
+        ),
+        (
+            "a wrong admin key",
+            introspect_as(
+                &s,
+                None,
+                Some("tg_this-is-not-an-admin-key-at-all-0000000000"),
+                &[("token", &at)],
+            )
+            .await,
+        ),
+        (
+            "a wrong client secret",
+            introspect_as(&s, Some((&id, "wrong-secret")), None, &[("token", &at)]).await,
+        ),
+        (
+            "a deactivated confidential client",
+            introspect_as(&s, Some((&gone_id, &gone_secret)), None, &[("token", &at)]).await,
+        ),
+    ];
+    for (what, (st, v)) in refused {
+        assert_eq!(st, 401, "{what}: {v}");
+        assert_eq!(v["error"], "invalid_client", "{what}: {v}");
+        assert!(v.get("active").is_none(), "{what}: {v}");
+    }
+
+    let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
+    assert_eq!(st, 200, "Basic: {v}");
+    assert_eq!(v["active"], true, "Basic: {v}");
+    let (st, v) = introspect_as(
+        &s,
+        None,
+        None,
+        &[
+            ("token", &at),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "client_secret_post: {v}");
+    assert_eq!(v["active"], true, "client_secret_post: {v}");
+    let (st, v) = introspect_as(&s, None, Some(&s.key), &[("token", &at)]).await;
+    assert_eq!(st, 200, "admin key: {v}");
+    assert_eq!(v["active"], true);
+    for field in [
+        "scope",
+        "client_id",
+        "token_type",
+        "iat",
+        "exp",
+        "sub",
+        "iss",
+    ] {
+        assert!(v.get(field).is_some(), "{field} missing in {v}");
     }
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(s: TestServer) {
-        let (id, secret) = client(&s, cc_client("RS", json!(3600))).await;
-        let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let other = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        // Tokens are `<id>.<secret>` and found by id: a real id must not be enough.
-        let (at_id, _) = at.split_once('.').expect("id.secret");
-        let (_, other_secret) = other.split_once('.').expect("id.secret");
-        let last = if at.ends_with('A') { "B" } else { "A" };
-        for (what, token) in [
-            (
-                "unknown",
-                "this-token-was-never-issued-by-tollgate-0000000".to_owned(),
-            ),
-            ("almost the real one", at[..at.len() - 1].to_owned()),
-            (
-                "its last character changed",
-                format!("{}{last}", &at[..at.len() - 1]),
-            ),
-            (
-                "its id with another token's secret",
-                format!("{at_id}.{other_secret}"),
-            ),
-        ] {
-            let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &token)]).await;
-            assert_eq!(st, 200, "{what}");
-            assert_eq!(v, inactive(), "{what}");
-        }
-        assert_eq!(
-            revoke(&s, Some((&id, &secret)), &[("token", &at)]).await,
-            200
-        );
-        let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
-        assert_eq!(st, 200);
-        assert_eq!(v, inactive(), "revoked");
-        assert_eq!(s.introspect(&at).await, inactive(), "revoked, admin key");
-        assert_eq!(
-            s.introspect(&other).await["active"],
-            true,
-            "the other token"
-        );
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(s: TestServer) {
+    let (id, secret) = client(&s, cc_client("RS", json!(3600))).await;
+    let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let other = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    // Tokens are `<id>.<secret>` and found by id: a real id must not be enough.
+    let (at_id, _) = at.split_once('.').expect("id.secret");
+    let (_, other_secret) = other.split_once('.').expect("id.secret");
+    let last = if at.ends_with('A') { "B" } else { "A" };
+    for (what, token) in [
+        (
+            "unknown",
+            "this-token-was-never-issued-by-tollgate-0000000".to_owned(),
+        ),
+        ("almost the real one", at[..at.len() - 1].to_owned()),
+        (
+            "its last character changed",
+            format!("{}{last}", &at[..at.len() - 1]),
+        ),
+        (
+            "its id with another token's secret",
+            format!("{at_id}.{other_secret}"),
+        ),
+    ] {
+        let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &token)]).await;
+        assert_eq!(st, 200, "{what}");
+        assert_eq!(v, inactive(), "{what}");
     }
+    assert_eq!(
+        revoke(&s, Some((&id, &secret)), &[("token", &at)]).await,
+        200
+    );
+    let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
+    assert_eq!(st, 200);
+    assert_eq!(v, inactive(), "revoked");
+    assert_eq!(s.introspect(&at).await, inactive(), "revoked, admin key");
+    assert_eq!(
+        s.introspect(&other).await["active"],
+        true,
+        "the other token"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
 // Revocation (RFC 7009)
 // ---------------------------------------------------------------------------------------
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn revoking_an_unknown_token_answers_200(s: TestServer) {
-        let (id, secret) = client(&s, cc_client("Revoker", json!(3600))).await;
-        for hint in [None, Some("access_token"), Some("refresh_token")] {
-            let mut form = vec![("token", "never-issued-token-value-000000000000000000")];
-            if let Some(h) = hint {
-                form.push(("token_type_hint", h));
-            }
-            assert_eq!(
-                revoke(&s, Some((&id, &secret)), &form).await,
-                200,
-                "hint {hint:?}"
-            );
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_an_unknown_token_answers_200(s: TestServer) {
+    let (id, secret) = client(&s, cc_client("Revoker", json!(3600))).await;
+    for hint in [None, Some("access_token"), Some("refresh_token")] {
+        let mut form = vec![("token", "never-issued-token-value-000000000000000000")];
+        if let Some(h) = hint {
+            form.push(("token_type_hint", h));
         }
+        assert_eq!(
+            revoke(&s, Some((&id, &secret)), &form).await,
+            200,
+            "hint {hint:?}"
+        );
     }
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn revoking_an_access_token_makes_only_that_token_inactive(s: TestServer) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (id, secret) = client(&s, both_grants("App", json!(3600), json!(3))).await;
-        let browser = Browser::new(&s.base);
-        let t = code_flow(&s, &browser, &id, &secret, None).await;
-        let (at, rt) = (tok(&t, "access_token"), tok(&t, "refresh_token"));
-        let at2 = tok(
-            &code_flow(&s, &browser, &id, &secret, None).await,
-            "access_token",
-        );
-        let cc = tok(&cc_token(&s, &id, &secret).await, "access_token");
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_an_access_token_makes_only_that_token_inactive(s: TestServer) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (id, secret) = client(&s, both_grants("App", json!(3600), json!(3))).await;
+    let browser = Browser::new(&s.base);
+    let t = code_flow(&s, &browser, &id, &secret, None).await;
+    let (at, rt) = (tok(&t, "access_token"), tok(&t, "refresh_token"));
+    let at2 = tok(
+        &code_flow(&s, &browser, &id, &secret, None).await,
+        "access_token",
+    );
+    let cc = tok(&cc_token(&s, &id, &secret).await, "access_token");
 
-        assert_eq!(
-            revoke(
-                &s,
-                Some((&id, &secret)),
-                &[("token", &at), ("token_type_hint", "access_token")]
+    assert_eq!(
+        revoke(
+            &s,
+            Some((&id, &secret)),
+            &[("token", &at), ("token_type_hint", "access_token")]
+        )
+        .await,
+        200
+    );
+    assert_eq!(s.introspect(&at).await, inactive(), "revoked");
+    for (what, t) in [
+        ("its refresh token", &rt),
+        ("another authorization's token", &at2),
+        ("a client credentials token", &cc),
+    ] {
+        assert_eq!(s.introspect(t).await["active"], true, "{what}");
+    }
+    // The authorization lives on: its refresh token still works.
+    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
+    assert_eq!(st, 200, "{v}");
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_refresh_token_also_revokes_the_access_tokens_of_its_authorization(
+    s: TestServer,
+) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (id, secret) = client(&s, both_grants("App", json!(3600), json!(5))).await;
+    let browser = Browser::new(&s.base);
+    let first = code_flow(&s, &browser, &id, &secret, None).await;
+    let at1 = tok(&first, "access_token");
+    let (st, r) = refresh(&s, &id, &secret, &tok(&first, "refresh_token"), None).await;
+    assert_eq!(st, 200, "{r}");
+    let (at2, rt2) = (tok(&r, "access_token"), tok(&r, "refresh_token"));
+    // Another authorization of the same user and client.
+    let other = code_flow(&s, &browser, &id, &secret, None).await;
+    let (at3, rt3) = (tok(&other, "access_token"), tok(&other, "refresh_token"));
+    assert_eq!(s.introspect(&at1).await["active"], true);
+
+    assert_eq!(
+        revoke(&s, Some((&id, &secret)), &[("token", &rt2)]).await,
+        200
+    );
+    for (what, t) in [
+        ("the revoked refresh token", &rt2),
+        ("the access token issued with it", &at2),
+        ("the first access token of the authorization", &at1),
+    ] {
+        assert_eq!(s.introspect(t).await, inactive(), "{what}");
+    }
+    for (what, t) in [
+        ("another authorization's access token", &at3),
+        ("another authorization's refresh token", &rt3),
+    ] {
+        assert_eq!(s.introspect(t).await["active"], true, "{what}");
+    }
+    let (st, v) = refresh(&s, &id, &secret, &rt2, None).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a revoked refresh token cannot refresh: {v}"
+    );
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_revoke_another_clients_token(s: TestServer) {
+    let (a, a_secret) = client(&s, cc_client("Owner", json!(3600))).await;
+    let (b, b_secret) = client(&s, cc_client("Intruder", json!(3600))).await;
+    let (public_id, _) = client(&s, common::public("Public intruder")).await;
+    let at = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
+
+    assert_eq!(
+        revoke(&s, Some((&b, &b_secret)), &[("token", &at)]).await,
+        200,
+        "RFC 7009 §2.2: 200 anyway"
+    );
+    assert_eq!(
+        s.introspect(&at).await["active"],
+        true,
+        "another confidential client revoked the token"
+    );
+    assert_eq!(
+        revoke(&s, None, &[("token", &at), ("client_id", &public_id)]).await,
+        200
+    );
+    assert_eq!(
+        s.introspect(&at).await["active"],
+        true,
+        "a public client revoked another client's token"
+    );
+    // The owner can.
+    assert_eq!(
+        revoke(&s, Some((&a, &a_secret)), &[("token", &at)]).await,
+        200
+    );
+    assert_eq!(s.introspect(&at).await, inactive());
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_requires_client_authentication(s: TestServer) {
+    let (id, secret) = client(&s, cc_client("Owner", json!(3600))).await;
+    let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let cases: Vec<(&str, reqwest::Response)> = vec![
+        (
+            "no client authentication",
+            s.oauth_post("/oauth2/revoke", None, &[("token", &at)])
+                .await,
+        ),
+        (
+            "a wrong secret",
+            s.oauth_post("/oauth2/revoke", Some((&id, "wrong")), &[("token", &at)])
+                .await,
+        ),
+        (
+            "a confidential client without its secret",
+            s.oauth_post(
+                "/oauth2/revoke",
+                None,
+                &[("token", &at), ("client_id", &id)],
             )
             .await,
-            200
-        );
-        assert_eq!(s.introspect(&at).await, inactive(), "revoked");
-        for (what, t) in [
-            ("its refresh token", &rt),
-            ("another authorization's token", &at2),
-            ("a client credentials token", &cc),
-        ] {
-            assert_eq!(s.introspect(t).await["active"], true, "{what}");
-        }
-        // The authorization lives on: its refresh token still works.
-        let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-        assert_eq!(st, 200, "{v}");
+        ),
+    ];
+    for (what, res) in cases {
+        let st = res.status().as_u16();
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(st, 401, "{what}: {v}");
+        assert_eq!(v["error"], "invalid_client", "{what}: {v}");
     }
+    assert_eq!(
+        s.introspect(&at).await["active"],
+        true,
+        "unauthenticated revocations change nothing"
+    );
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn revoking_a_refresh_token_also_revokes_the_access_tokens_of_its_authorization(
-        s: TestServer,
-    ) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (id, secret) = client(&s, both_grants("App", json!(3600), json!(5))).await;
-        let browser = Browser::new(&s.base);
-        let first = code_flow(&s, &browser, &id, &secret, None).await;
-        let at1 = tok(&first, "access_token");
-        let (st, r) = refresh(&s, &id, &secret, &tok(&first, "refresh_token"), None).await;
-        assert_eq!(st, 200, "{r}");
-        let (at2, rt2) = (tok(&r, "access_token"), tok(&r, "refresh_token"));
-        // Another authorization of the same user and client.
-        let other = code_flow(&s, &browser, &id, &secret, None).await;
-        let (at3, rt3) = (tok(&other, "access_token"), tok(&other, "refresh_token"));
-        assert_eq!(s.introspect(&at1).await["active"], true);
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value(s: TestServer) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (id, secret) = client(&s, both_grants("Audited", json!(3600), json!(2))).await;
+    let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let browser = Browser::new(&s.base);
+    let t = code_flow(&s, &browser, &id, &secret, None).await;
+    let rt = tok(&t, "refresh_token");
+    let family_at = tok(&t, "access_token");
 
-        assert_eq!(
-            revoke(&s, Some((&id, &secret)), &[("token", &rt2)]).await,
-            200
+    let res = s.get("/audit?action=token.revoke").await;
+    assert_eq!(res.status(), 200);
+    let before: Value = res.json().await.unwrap();
+    assert_eq!(before["items"].as_array().unwrap().len(), 0, "{before}");
+
+    for t in [&at, &rt] {
+        assert_eq!(revoke(&s, Some((&id, &secret)), &[("token", t)]).await, 200);
+    }
+    let res = s.get("/audit?action=token.revoke").await;
+    assert_eq!(res.status(), 200);
+    let raw = res.text().await.unwrap();
+    let v: Value = serde_json::from_str(&raw).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "one entry per revocation: {v}");
+    for e in items {
+        assert_eq!(e["action"], "token.revoke", "{e}");
+        assert_eq!(e["target_type"], "token", "{e}");
+        assert!(
+            e["target_id"].as_str().is_some_and(|t| !t.is_empty()),
+            "{e}"
         );
-        for (what, t) in [
-            ("the revoked refresh token", &rt2),
-            ("the access token issued with it", &at2),
-            ("the first access token of the authorization", &at1),
-        ] {
-            assert_eq!(s.introspect(t).await, inactive(), "{what}");
-        }
-        for (what, t) in [
-            ("another authorization's access token", &at3),
-            ("another authorization's refresh token", &rt3),
-        ] {
-            assert_eq!(s.introspect(t).await["active"], true, "{what}");
-        }
-        let (st, v) = refresh(&s, &id, &secret, &rt2, None).await;
-        assert_eq!(
-            (st, v["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "a revoked refresh token cannot refresh: {v}"
+        assert!(
+            e["actor"].as_str().unwrap().contains(&id),
+            "the revoking client is the actor: {e}"
         );
     }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_client_cannot_revoke_another_clients_token(s: TestServer) {
-        let (a, a_secret) = client(&s, cc_client("Owner", json!(3600))).await;
-        let (b, b_secret) = client(&s, cc_client("Intruder", json!(3600))).await;
-        let (public_id, _) = client(&s, common::public("Public intruder")).await;
-        let at = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
-
-        assert_eq!(
-            revoke(&s, Some((&b, &b_secret)), &[("token", &at)]).await,
-            200,
-            "RFC 7009 §2.2: 200 anyway"
+    for (what, secret_value) in [
+        ("access token", &at),
+        ("refresh token", &rt),
+        ("family access token", &family_at),
+        ("client secret", &secret),
+    ] {
+        assert!(
+            !raw.contains(secret_value.as_str()),
+            "the audit log contains the {what}"
         );
-        assert_eq!(
-            s.introspect(&at).await["active"],
-            true,
-            "another confidential client revoked the token"
-        );
-        assert_eq!(
-            revoke(&s, None, &[("token", &at), ("client_id", &public_id)]).await,
-            200
-        );
-        assert_eq!(
-            s.introspect(&at).await["active"],
-            true,
-            "a public client revoked another client's token"
-        );
-        // The owner can.
-        assert_eq!(
-            revoke(&s, Some((&a, &a_secret)), &[("token", &at)]).await,
-            200
-        );
-        assert_eq!(s.introspect(&at).await, inactive());
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn revocation_requires_client_authentication(s: TestServer) {
-        let (id, secret) = client(&s, cc_client("Owner", json!(3600))).await;
-        let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let cases: Vec<(&str, reqwest::Response)> = vec![
-            (
-                "no client authentication",
-                s.oauth_post("/oauth2/revoke", None, &[("token", &at)])
-                    .await,
-            ),
-            (
-                "a wrong secret",
-                s.oauth_post("/oauth2/revoke", Some((&id, "wrong")), &[("token", &at)])
-                    .await,
-            ),
-            (
-                "a confidential client without its secret",
-                s.oauth_post(
-                    "/oauth2/revoke",
-                    None,
-                    &[("token", &at), ("client_id", &id)],
-                )
-                .await,
-            ),
-        ];
-        for (what, res) in cases {
-            let st = res.status().as_u16();
-            let v: Value = res.json().await.unwrap();
-            assert_eq!(st, 401, "{what}: {v}");
-            assert_eq!(v["error"], "invalid_client", "{what}: {v}");
-        }
-        assert_eq!(
-            s.introspect(&at).await["active"],
-            true,
-            "unauthenticated revocations change nothing"
-        );
-    }
-}
-
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn revocations_write_a_token_revoke_audit_entry_without_the_token_value(s: TestServer) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (id, secret) = client(&s, both_grants("Audited", json!(3600), json!(2))).await;
-        let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let browser = Browser::new(&s.base);
-        let t = code_flow(&s, &browser, &id, &secret, None).await;
-        let rt = tok(&t, "refresh_token");
-        let family_at = tok(&t, "access_token");
-
-        let res = s.get("/audit?action=token.revoke").await;
-        assert_eq!(res.status(), 200);
-        let before: Value = res.json().await.unwrap();
-        assert_eq!(before["items"].as_array().unwrap().len(), 0, "{before}");
-
-        for t in [&at, &rt] {
-            assert_eq!(revoke(&s, Some((&id, &secret)), &[("token", t)]).await, 200);
-        }
-        let res = s.get("/audit?action=token.revoke").await;
-        assert_eq!(res.status(), 200);
-        let raw = res.text().await.unwrap();
-        let v: Value = serde_json::from_str(&raw).unwrap();
-        let items = v["items"].as_array().unwrap();
-        assert_eq!(items.len(), 2, "one entry per revocation: {v}");
-        for e in items {
-            assert_eq!(e["action"], "token.revoke", "{e}");
-            assert_eq!(e["target_type"], "token", "{e}");
-            assert!(
-                e["target_id"].as_str().is_some_and(|t| !t.is_empty()),
-                "{e}"
-            );
-            assert!(
-                e["actor"].as_str().unwrap().contains(&id),
-                "the revoking client is the actor: {e}"
-            );
-        }
-        for (what, secret_value) in [
-            ("access token", &at),
-            ("refresh token", &rt),
-            ("family access token", &family_at),
-            ("client secret", &secret),
-        ] {
-            assert!(
-                !raw.contains(secret_value.as_str()),
-                "the audit log contains the {what}"
-            );
-        }
     }
 }
 
@@ -578,280 +566,274 @@ backends! {
 // Revoke all of a client's tokens
 // ---------------------------------------------------------------------------------------
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stays_usable(
-        s: TestServer,
-    ) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (id, secret) = client(&s, both_grants("Target", json!("never"), json!(3))).await;
-        let (other, other_secret) = client(&s, cc_client("Bystander", json!(3600))).await;
-        let browser = Browser::new(&s.base);
-        let t = code_flow(&s, &browser, &id, &secret, None).await;
-        let (at, rt) = (tok(&t, "access_token"), tok(&t, "refresh_token"));
-        let cc1 = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let cc2 = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let bystander = tok(&cc_token(&s, &other, &other_secret).await, "access_token");
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stays_usable(
+    s: TestServer,
+) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (id, secret) = client(&s, both_grants("Target", json!("never"), json!(3))).await;
+    let (other, other_secret) = client(&s, cc_client("Bystander", json!(3600))).await;
+    let browser = Browser::new(&s.base);
+    let t = code_flow(&s, &browser, &id, &secret, None).await;
+    let (at, rt) = (tok(&t, "access_token"), tok(&t, "refresh_token"));
+    let cc1 = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let cc2 = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let bystander = tok(&cc_token(&s, &other, &other_secret).await, "access_token");
 
-        let res = s.delete(&format!("/clients/{id}/tokens")).await;
-        assert!(res.status().is_success(), "{}", res.status());
+    let res = s.delete(&format!("/clients/{id}/tokens")).await;
+    assert!(res.status().is_success(), "{}", res.status());
 
-        for (what, t) in [
-            ("code grant access token", &at),
-            ("refresh token", &rt),
-            ("client credentials token", &cc1),
-            ("another client credentials token", &cc2),
-        ] {
-            assert_eq!(s.introspect(t).await, inactive(), "{what}");
-        }
-        assert_eq!(
-            s.introspect(&bystander).await["active"],
-            true,
-            "other clients' tokens are untouched"
-        );
-        let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-        assert_eq!(
-            (st, v["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "{v}"
-        );
-
-        let c: Value = s.get(&format!("/clients/{id}")).await.json().await.unwrap();
-        assert_eq!(c["active"], true, "the client stays active: {c}");
-        let fresh = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        assert_eq!(s.introspect(&fresh).await["active"], true);
-        let t = code_flow(&s, &browser, &id, &secret, None).await;
-        assert_eq!(
-            s.introspect(&tok(&t, "access_token")).await["active"],
-            true,
-            "the code grant works again"
-        );
-        let (st, v) = refresh(&s, &id, &secret, &tok(&t, "refresh_token"), None).await;
-        assert_eq!(st, 200, "{v}");
-        // The revoked ones stay revoked.
-        assert_eq!(s.introspect(&cc1).await, inactive());
+    for (what, t) in [
+        ("code grant access token", &at),
+        ("refresh token", &rt),
+        ("client credentials token", &cc1),
+        ("another client credentials token", &cc2),
+    ] {
+        assert_eq!(s.introspect(t).await, inactive(), "{what}");
     }
+    assert_eq!(
+        s.introspect(&bystander).await["active"],
+        true,
+        "other clients' tokens are untouched"
+    );
+    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+
+    let c: Value = s.get(&format!("/clients/{id}")).await.json().await.unwrap();
+    assert_eq!(c["active"], true, "the client stays active: {c}");
+    let fresh = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    assert_eq!(s.introspect(&fresh).await["active"], true);
+    let t = code_flow(&s, &browser, &id, &secret, None).await;
+    assert_eq!(
+        s.introspect(&tok(&t, "access_token")).await["active"],
+        true,
+        "the code grant works again"
+    );
+    let (st, v) = refresh(&s, &id, &secret, &tok(&t, "refresh_token"), None).await;
+    assert_eq!(st, 200, "{v}");
+    // The revoked ones stay revoked.
+    assert_eq!(s.introspect(&cc1).await, inactive());
 }
 
 // ---------------------------------------------------------------------------------------
 // Refresh restrictions
 // ---------------------------------------------------------------------------------------
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_refresh_token_presented_by_another_client_is_invalid_grant(s: TestServer) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (a, a_secret) = client(&s, both_grants("A", json!(3600), json!(3))).await;
-        let (b, b_secret) = client(&s, both_grants("B", json!(3600), json!(3))).await;
-        let browser = Browser::new(&s.base);
-        let rt = tok(
-            &code_flow(&s, &browser, &a, &a_secret, None).await,
-            "refresh_token",
-        );
-        let (st, v) = refresh(&s, &b, &b_secret, &rt, None).await;
-        assert_eq!(
-            (st, v["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "client B refreshing client A's token: {v}"
-        );
-        assert!(v.get("access_token").is_none());
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_presented_by_another_client_is_invalid_grant(s: TestServer) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (a, a_secret) = client(&s, both_grants("A", json!(3600), json!(3))).await;
+    let (b, b_secret) = client(&s, both_grants("B", json!(3600), json!(3))).await;
+    let browser = Browser::new(&s.base);
+    let rt = tok(
+        &code_flow(&s, &browser, &a, &a_secret, None).await,
+        "refresh_token",
+    );
+    let (st, v) = refresh(&s, &b, &b_secret, &rt, None).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "client B refreshing client A's token: {v}"
+    );
+    assert!(v.get("access_token").is_none());
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn refresh_may_narrow_the_scope_but_not_widen_it(s: TestServer) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (id, secret) = client(&s, both_grants("Scoped", json!(3600), json!(5))).await;
-        let browser = Browser::new(&s.base);
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_may_narrow_the_scope_but_not_widen_it(s: TestServer) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (id, secret) = client(&s, both_grants("Scoped", json!(3600), json!(5))).await;
+    let browser = Browser::new(&s.base);
 
-        // Granted "read" only: asking for "write" too, or for an unknown scope, is refused.
-        let narrow = code_flow(&s, &browser, &id, &secret, Some("read")).await;
-        assert_eq!(narrow["scope"], "read", "{narrow}");
-        let rt = tok(&narrow, "refresh_token");
-        for wider in ["read write", "write", "read admin"] {
-            let (st, v) = refresh(&s, &id, &secret, &rt, Some(wider)).await;
-            assert_eq!(
-                (st, v["error"].as_str()),
-                (400, Some("invalid_scope")),
-                "widening to {wider:?}: {v}"
-            );
-        }
-
-        // Granted "read write": narrowing to "read" works.
-        let full = code_flow(&s, &browser, &id, &secret, Some("read write")).await;
-        let (st, v) = refresh(&s, &id, &secret, &tok(&full, "refresh_token"), Some("read")).await;
-        assert_eq!(st, 200, "narrowing: {v}");
-        assert_eq!(v["scope"], "read", "{v}");
-        let intro = s.introspect(&tok(&v, "access_token")).await;
-        assert_eq!(intro["scope"], "read", "{intro}");
-        // RFC 6749 §6: an omitted scope means the scope originally granted.
-        let (st, v) = refresh(&s, &id, &secret, &tok(&v, "refresh_token"), None).await;
-        assert_eq!(st, 200, "{v}");
-        let granted: std::collections::BTreeSet<&str> =
-            v["scope"].as_str().unwrap().split(' ').collect();
+    // Granted "read" only: asking for "write" too, or for an unknown scope, is refused.
+    let narrow = code_flow(&s, &browser, &id, &secret, Some("read")).await;
+    assert_eq!(narrow["scope"], "read", "{narrow}");
+    let rt = tok(&narrow, "refresh_token");
+    for wider in ["read write", "write", "read admin"] {
+        let (st, v) = refresh(&s, &id, &secret, &rt, Some(wider)).await;
         assert_eq!(
-            granted,
-            ["read", "write"].into_iter().collect(),
-            "the original grant: {v}"
+            (st, v["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "widening to {wider:?}: {v}"
         );
     }
+
+    // Granted "read write": narrowing to "read" works.
+    let full = code_flow(&s, &browser, &id, &secret, Some("read write")).await;
+    let (st, v) = refresh(&s, &id, &secret, &tok(&full, "refresh_token"), Some("read")).await;
+    assert_eq!(st, 200, "narrowing: {v}");
+    assert_eq!(v["scope"], "read", "{v}");
+    let intro = s.introspect(&tok(&v, "access_token")).await;
+    assert_eq!(intro["scope"], "read", "{intro}");
+    // RFC 6749 §6: an omitted scope means the scope originally granted.
+    let (st, v) = refresh(&s, &id, &secret, &tok(&v, "refresh_token"), None).await;
+    assert_eq!(st, 200, "{v}");
+    let granted: std::collections::BTreeSet<&str> =
+        v["scope"].as_str().unwrap().split(' ').collect();
+    assert_eq!(
+        granted,
+        ["read", "write"].into_iter().collect(),
+        "the original grant: {v}"
+    );
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn refresh_after_the_client_was_deactivated_is_invalid_client(s: TestServer) {
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (id, secret) = client(&s, both_grants("Switched off", json!(3600), json!(5))).await;
-        let browser = Browser::new(&s.base);
-        let rt = tok(
-            &code_flow(&s, &browser, &id, &secret, None).await,
-            "refresh_token",
-        );
-        let res = s
-            .patch(&format!("/clients/{id}"), &json!({"active": false}))
-            .await;
-        assert_eq!(res.status(), 200);
-        let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-        assert_eq!(
-            (st, v["error"].as_str()),
-            (401, Some("invalid_client")),
-            "{v}"
-        );
-        // Reactivation does not revive the refresh token.
-        let res = s
-            .patch(&format!("/clients/{id}"), &json!({"active": true}))
-            .await;
-        assert_eq!(res.status(), 200);
-        let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-        assert_eq!(
-            (st, v["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "after reactivation: {v}"
-        );
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_after_the_client_was_deactivated_is_invalid_client(s: TestServer) {
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (id, secret) = client(&s, both_grants("Switched off", json!(3600), json!(5))).await;
+    let browser = Browser::new(&s.base);
+    let rt = tok(
+        &code_flow(&s, &browser, &id, &secret, None).await,
+        "refresh_token",
+    );
+    let res = s
+        .patch(&format!("/clients/{id}"), &json!({"active": false}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{v}"
+    );
+    // Reactivation does not revive the refresh token.
+    let res = s
+        .patch(&format!("/clients/{id}"), &json!({"active": true}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "after reactivation: {v}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
 // The janitor
 // ---------------------------------------------------------------------------------------
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn janitor_purges_expired_and_revoked_tokens_codes_and_sessions_after_the_retention_period(
-        db: TestDb,
-    ) {
-        let (s, clock) = common::manual_clock_server(db).await;
-        s.create_user(ALICE.0, ALICE.1).await;
-        let (a, a_secret) = client(&s, both_grants("Minute", json!(60), json!(0))).await;
-        let (f, f_secret) = client(&s, cc_client("Forever", json!("never"))).await;
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn janitor_purges_expired_and_revoked_tokens_codes_and_sessions_after_the_retention_period(
+    db: TestDb,
+) {
+    let (s, clock) = common::manual_clock_server(db).await;
+    s.create_user(ALICE.0, ALICE.1).await;
+    let (a, a_secret) = client(&s, both_grants("Minute", json!(60), json!(0))).await;
+    let (f, f_secret) = client(&s, cc_client("Forever", json!("never"))).await;
 
-        // Client A: three 60-second tokens (one revoked) and a code-grant token; one code
-        // left unredeemed. Client F: three never-expiring tokens, one revoked.
-        let a1 = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
-        let a2 = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
-        let _a3 = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
-        let browser = Browser::new(&s.base);
-        let a4 = tok(
-            &code_flow(&s, &browser, &a, &a_secret, None).await,
-            "access_token",
-        );
-        let url = format!(
-            "/oauth2/authorize?response_type=code&client_id={a}&redirect_uri={}",
-            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-        );
-        assert!(
-            matches!(
-                browser.authorize(&url, None, true).await,
-                Outcome::Redirect(_)
-            ),
-            "an unredeemed code"
-        );
-        let f1 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
-        let f2 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
-        let f3 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
-        assert_eq!(
-            revoke(&s, Some((&a, &a_secret)), &[("token", &a1)]).await,
-            200
-        );
-        assert_eq!(
-            revoke(&s, Some((&f, &f_secret)), &[("token", &f1)]).await,
-            200
-        );
-        assert_eq!(stored_tokens(&s, &a).await, 4);
-        assert_eq!(stored_tokens(&s, &f).await, 3);
+    // Client A: three 60-second tokens (one revoked) and a code-grant token; one code
+    // left unredeemed. Client F: three never-expiring tokens, one revoked.
+    let a1 = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
+    let a2 = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
+    let _a3 = tok(&cc_token(&s, &a, &a_secret).await, "access_token");
+    let browser = Browser::new(&s.base);
+    let a4 = tok(
+        &code_flow(&s, &browser, &a, &a_secret, None).await,
+        "access_token",
+    );
+    let url = format!(
+        "/oauth2/authorize?response_type=code&client_id={a}&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    assert!(
+        matches!(
+            browser.authorize(&url, None, true).await,
+            Outcome::Redirect(_)
+        ),
+        "an unredeemed code"
+    );
+    let f1 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
+    let f2 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
+    let f3 = tok(&cc_token(&s, &f, &f_secret).await, "access_token");
+    assert_eq!(
+        revoke(&s, Some((&a, &a_secret)), &[("token", &a1)]).await,
+        200
+    );
+    assert_eq!(
+        revoke(&s, Some((&f, &f_secret)), &[("token", &f1)]).await,
+        200
+    );
+    assert_eq!(stored_tokens(&s, &a).await, 4);
+    assert_eq!(stored_tokens(&s, &f).await, 3);
 
-        // Expired, but the retention period has not passed: nothing goes.
-        clock.advance(Duration::seconds(61));
-        assert_eq!(s.introspect(&a2).await, inactive(), "expired");
-        let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!(
-            (p.tokens, p.codes, p.sessions),
-            (0, 0, 0),
-            "within retention: {p:?}"
-        );
-        assert_eq!(stored_tokens(&s, &a).await, 4);
+    // Expired, but the retention period has not passed: nothing goes.
+    clock.advance(Duration::seconds(61));
+    assert_eq!(s.introspect(&a2).await, inactive(), "expired");
+    let p = s.state.services.janitor.run_once().await.unwrap();
+    assert_eq!(
+        (p.tokens, p.codes, p.sessions),
+        (0, 0, 0),
+        "within retention: {p:?}"
+    );
+    assert_eq!(stored_tokens(&s, &a).await, 4);
 
-        // Past expiry + 7 days (+ 1 s): the expired and revoked tokens and the codes go.
-        clock.advance(Duration::days(7) + Duration::seconds(1));
-        let p = s.state.services.janitor.run_once().await.unwrap();
+    // Past expiry + 7 days (+ 1 s): the expired and revoked tokens and the codes go.
+    clock.advance(Duration::days(7) + Duration::seconds(1));
+    let p = s.state.services.janitor.run_once().await.unwrap();
+    assert_eq!(
+        p.tokens, 5,
+        "a1..a4 (expired, one also revoked) and f1 (revoked): {p:?}"
+    );
+    assert_eq!(p.codes, 2, "the redeemed and the unredeemed code: {p:?}");
+    assert_eq!(p.sessions, 0, "the session expires after 12 h: {p:?}");
+    assert_eq!(stored_tokens(&s, &a).await, 0, "client A's tokens are gone");
+    assert_eq!(stored_tokens(&s, &f).await, 2, "f2 and f3 are kept");
+    for t in [&f2, &f3] {
         assert_eq!(
-            p.tokens, 5,
-            "a1..a4 (expired, one also revoked) and f1 (revoked): {p:?}"
+            s.introspect(t).await["active"],
+            true,
+            "an active never-expiring token is kept"
         );
-        assert_eq!(p.codes, 2, "the redeemed and the unredeemed code: {p:?}");
-        assert_eq!(p.sessions, 0, "the session expires after 12 h: {p:?}");
-        assert_eq!(stored_tokens(&s, &a).await, 0, "client A's tokens are gone");
-        assert_eq!(stored_tokens(&s, &f).await, 2, "f2 and f3 are kept");
-        for t in [&f2, &f3] {
-            assert_eq!(
-                s.introspect(t).await["active"],
-                true,
-                "an active never-expiring token is kept"
-            );
-        }
-        for t in [&a1, &a2, &a4, &f1] {
-            assert_eq!(s.introspect(t).await, inactive());
-        }
-        // A second pass finds nothing more.
-        let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!((p.tokens, p.codes, p.sessions), (0, 0, 0), "{p:?}");
-
-        // The session (12 h) goes once it is 7 days past its expiry.
-        clock.advance(Duration::hours(12));
-        let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!(p.sessions, 1, "{p:?}");
-        assert_eq!(p.tokens, 0, "{p:?}");
-        assert_eq!(stored_tokens(&s, &f).await, 2);
     }
+    for t in [&a1, &a2, &a4, &f1] {
+        assert_eq!(s.introspect(t).await, inactive());
+    }
+    // A second pass finds nothing more.
+    let p = s.state.services.janitor.run_once().await.unwrap();
+    assert_eq!((p.tokens, p.codes, p.sessions), (0, 0, 0), "{p:?}");
+
+    // The session (12 h) goes once it is 7 days past its expiry.
+    clock.advance(Duration::hours(12));
+    let p = s.state.services.janitor.run_once().await.unwrap();
+    assert_eq!(p.sessions, 1, "{p:?}");
+    assert_eq!(p.tokens, 0, "{p:?}");
+    assert_eq!(stored_tokens(&s, &f).await, 2);
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn janitor_purges_never_expiring_tokens_revoked_by_revoke_all_after_the_retention_period(
-        db: TestDb,
-    ) {
-        let (s, clock) = common::manual_clock_server(db).await;
-        let (id, secret) = client(&s, cc_client("Revoked wholesale", json!("never"))).await;
-        let t1 = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let _t2 = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        let res = s.delete(&format!("/clients/{id}/tokens")).await;
-        assert!(res.status().is_success(), "{}", res.status());
-        assert_eq!(s.introspect(&t1).await, inactive());
-        let kept = tok(&cc_token(&s, &id, &secret).await, "access_token");
-        // The periodic pass (every minute in `serve`) notices the revocation and records
-        // its time; nothing is deleted yet.
-        let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!(p.tokens, 0, "nothing purged within retention: {p:?}");
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn janitor_purges_never_expiring_tokens_revoked_by_revoke_all_after_the_retention_period(
+    db: TestDb,
+) {
+    let (s, clock) = common::manual_clock_server(db).await;
+    let (id, secret) = client(&s, cc_client("Revoked wholesale", json!("never"))).await;
+    let t1 = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let _t2 = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    let res = s.delete(&format!("/clients/{id}/tokens")).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(s.introspect(&t1).await, inactive());
+    let kept = tok(&cc_token(&s, &id, &secret).await, "access_token");
+    // The periodic pass (every minute in `serve`) notices the revocation and records
+    // its time; nothing is deleted yet.
+    let p = s.state.services.janitor.run_once().await.unwrap();
+    assert_eq!(p.tokens, 0, "nothing purged within retention: {p:?}");
 
-        clock.advance(Duration::days(7) + Duration::seconds(1));
-        let p = s.state.services.janitor.run_once().await.unwrap();
-        assert_eq!(
-            p.tokens, 2,
-            "SPEC §2: revoked tokens are purged after the retention period, also when \
-             they were revoked all at once: {p:?}"
-        );
-        assert_eq!(stored_tokens(&s, &id).await, 1);
-        assert_eq!(s.introspect(&kept).await["active"], true);
-    }
+    clock.advance(Duration::days(7) + Duration::seconds(1));
+    let p = s.state.services.janitor.run_once().await.unwrap();
+    assert_eq!(
+        p.tokens, 2,
+        "SPEC §2: revoked tokens are purged after the retention period, also when \
+         they were revoked all at once: {p:?}"
+    );
+    assert_eq!(stored_tokens(&s, &id).await, 1);
+    assert_eq!(s.introspect(&kept).await["active"], true);
 }

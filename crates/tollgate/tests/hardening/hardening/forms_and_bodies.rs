@@ -1,17 +1,15 @@
 //! SPEC §9 continued: cookies, CSRF, return_to, body limits, the admin API and cookies, logs.
 
 use super::*;
+use tollgate_test_macros::backends;
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_cookie_is_httponly_samesite_lax_and_secure_when_the_issuer_is_https(
-        s: TestServer,
-    ) {
-        user(&s, "ada", true).await;
-        check_cookie_flags(&s, &s.base, false).await;
-        let https = https_issuer(&s).await;
-        check_cookie_flags(&s, &https, true).await;
-    }
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_cookie_is_httponly_samesite_lax_and_secure_when_the_issuer_is_https(s: TestServer) {
+    user(&s, "ada", true).await;
+    check_cookie_flags(&s, &s.base, false).await;
+    let https = https_issuer(&s).await;
+    check_cookie_flags(&s, &https, true).await;
 }
 
 /// A second listener on the same services, but with an https issuer (as behind a
@@ -29,201 +27,199 @@ async fn https_issuer(s: &TestServer) -> String {
     base
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
-        let f = fixture(&s).await;
-        user(&s, "ada", true).await;
-        let ada = signed_in(&s, "ada").await;
-        let good = csrf_of(&ada, "/console/clients").await;
-        let other = csrf_of(&signed_in(&s, "ada").await, "/console/clients").await;
-        let audit_len = || async {
-            s.state
-                .services
-                .audit
-                .list(&Default::default(), None, Some(500))
-                .await
-                .unwrap()
-                .items
-                .len()
-        };
-        let before = audit_len().await;
-        let (id, uid, kid, tid) = (&f.client_id, &f.user_id, &f.admin_key_id, &f.token_id);
-        // Every POST route of the console (console/mod.rs), with fields that would work.
-        let routes = [
-            (
-                "/console/clients".to_owned(),
-                pairs(&[("name", "X"), ("version", "1")]),
-            ),
-            (format!("/console/clients/{id}"), pairs(&[("version", "2")])),
-            (format!("/console/clients/{id}/secret"), vec![]),
-            (
-                format!("/console/clients/{id}/active"),
-                pairs(&[("active", "false")]),
-            ),
-            (format!("/console/clients/{id}/delete"), vec![]),
-            (format!("/console/clients/{id}/tokens/revoke"), vec![]),
-            (format!("/console/tokens/{tid}/revoke"), vec![]),
-            (
-                "/console/users".to_owned(),
-                pairs(&[("username", "eve"), ("password", PASSWORD)]),
-            ),
-            (
-                format!("/console/users/{uid}"),
-                pairs(&[("admin", "on"), ("active", "on")]),
-            ),
-            (
-                format!("/console/users/{uid}/password"),
-                pairs(&[("password", "another long password")]),
-            ),
-            (
-                "/console/admin-keys".to_owned(),
-                pairs(&[("name", "stolen")]),
-            ),
-            (format!("/console/admin-keys/{kid}/delete"), vec![]),
-        ];
-        for (path, fields) in &routes {
-            for (what, token) in [
-                ("no", None),
-                ("an empty", Some("")),
-                ("a wrong", Some("AAAA")),
-                ("another session's", Some(other.as_str())),
-            ] {
-                let mut form = fields.clone();
-                if let Some(t) = token {
-                    form.push(("csrf".into(), t.into()));
-                }
-                let res = ada.post_form(path, &form).await;
-                assert_eq!(res.status(), 403, "POST {path} with {what} CSRF token");
-            }
-        }
-        assert_eq!(
-            audit_len().await,
-            before,
-            "a refused form changed something"
-        );
-        assert_eq!(
-            s.state.services.clients.get(id).await.unwrap().version,
-            "1.0"
-        );
-
-        // The sign-in form: bound to the pre-session nonce cookie.
-        let anon = Browser::new(&s.base);
-        let page = anon.get("/login").await.text().await.unwrap();
-        let login_csrf = hidden_inputs(&page)
-            .into_iter()
-            .find(|(k, _)| k == "csrf")
-            .unwrap()
-            .1;
-        for token in [None, Some("AAAA"), Some(good.as_str())] {
-            let mut form = pairs(&[("username", "ada"), ("password", PASSWORD)]);
-            if let Some(t) = token {
-                form.push(("csrf".into(), t.into()));
-            }
-            let res = anon.post_form("/login", &form).await;
-            assert_eq!(res.status(), 403, "sign-in with csrf {token:?}");
-        }
-        // The right token from a client without the nonce cookie (a cross-site post).
-        let res = s
-            .http
-            .post(s.url("/login"))
-            .form(&[
-                ("username", "ada"),
-                ("password", PASSWORD),
-                ("csrf", &login_csrf),
-            ])
-            .send()
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
+    let f = fixture(&s).await;
+    user(&s, "ada", true).await;
+    let ada = signed_in(&s, "ada").await;
+    let good = csrf_of(&ada, "/console/clients").await;
+    let other = csrf_of(&signed_in(&s, "ada").await, "/console/clients").await;
+    let audit_len = || async {
+        s.state
+            .services
+            .audit
+            .list(&Default::default(), None, Some(500))
             .await
-            .unwrap();
-        assert_eq!(res.status(), 403, "sign-in without the nonce cookie");
-
-        // Consent: a cross-site Allow must not issue a code.
-        let bob = signed_in(&s, "bob").await;
-        let page = bob.get(&code_request(id)).await.text().await.unwrap();
-        let consent = hidden_inputs(&page);
-        for token in [None, Some("AAAA"), Some(good.as_str())] {
-            let mut form: Vec<_> = consent
-                .iter()
-                .filter(|(k, _)| k != "csrf")
-                .cloned()
-                .collect();
-            form.push(("decision".into(), "allow".into()));
+            .unwrap()
+            .items
+            .len()
+    };
+    let before = audit_len().await;
+    let (id, uid, kid, tid) = (&f.client_id, &f.user_id, &f.admin_key_id, &f.token_id);
+    // Every POST route of the console (console/mod.rs), with fields that would work.
+    let routes = [
+        (
+            "/console/clients".to_owned(),
+            pairs(&[("name", "X"), ("version", "1")]),
+        ),
+        (format!("/console/clients/{id}"), pairs(&[("version", "2")])),
+        (format!("/console/clients/{id}/secret"), vec![]),
+        (
+            format!("/console/clients/{id}/active"),
+            pairs(&[("active", "false")]),
+        ),
+        (format!("/console/clients/{id}/delete"), vec![]),
+        (format!("/console/clients/{id}/tokens/revoke"), vec![]),
+        (format!("/console/tokens/{tid}/revoke"), vec![]),
+        (
+            "/console/users".to_owned(),
+            pairs(&[("username", "eve"), ("password", PASSWORD)]),
+        ),
+        (
+            format!("/console/users/{uid}"),
+            pairs(&[("admin", "on"), ("active", "on")]),
+        ),
+        (
+            format!("/console/users/{uid}/password"),
+            pairs(&[("password", "another long password")]),
+        ),
+        (
+            "/console/admin-keys".to_owned(),
+            pairs(&[("name", "stolen")]),
+        ),
+        (format!("/console/admin-keys/{kid}/delete"), vec![]),
+    ];
+    for (path, fields) in &routes {
+        for (what, token) in [
+            ("no", None),
+            ("an empty", Some("")),
+            ("a wrong", Some("AAAA")),
+            ("another session's", Some(other.as_str())),
+        ] {
+            let mut form = fields.clone();
             if let Some(t) = token {
                 form.push(("csrf".into(), t.into()));
             }
-            let res = bob.post_form("/oauth2/consent", &form).await;
-            assert_eq!(res.status(), 403, "consent with csrf {token:?}");
+            let res = ada.post_form(path, &form).await;
+            assert_eq!(res.status(), 403, "POST {path} with {what} CSRF token");
         }
-        // Sign-out: a cross-site post cannot end the session.
-        for token in [None, Some("AAAA"), Some(good.as_str())] {
-            let form = token.map(|t| pairs(&[("csrf", t)])).unwrap_or_default();
-            let res = bob.post_form("/logout", &form).await;
-            assert_eq!(res.status(), 403, "sign-out with csrf {token:?}");
-        }
-        assert_eq!(bob.get("/login").await.status(), 200);
-        assert!(
-            bob.get("/login")
-                .await
-                .text()
-                .await
-                .unwrap()
-                .contains("Signed in"),
-            "the refused sign-out ended the session"
-        );
     }
+    assert_eq!(
+        audit_len().await,
+        before,
+        "a refused form changed something"
+    );
+    assert_eq!(
+        s.state.services.clients.get(id).await.unwrap().version,
+        "1.0"
+    );
+
+    // The sign-in form: bound to the pre-session nonce cookie.
+    let anon = Browser::new(&s.base);
+    let page = anon.get("/login").await.text().await.unwrap();
+    let login_csrf = hidden_inputs(&page)
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .unwrap()
+        .1;
+    for token in [None, Some("AAAA"), Some(good.as_str())] {
+        let mut form = pairs(&[("username", "ada"), ("password", PASSWORD)]);
+        if let Some(t) = token {
+            form.push(("csrf".into(), t.into()));
+        }
+        let res = anon.post_form("/login", &form).await;
+        assert_eq!(res.status(), 403, "sign-in with csrf {token:?}");
+    }
+    // The right token from a client without the nonce cookie (a cross-site post).
+    let res = s
+        .http
+        .post(s.url("/login"))
+        .form(&[
+            ("username", "ada"),
+            ("password", PASSWORD),
+            ("csrf", &login_csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "sign-in without the nonce cookie");
+
+    // Consent: a cross-site Allow must not issue a code.
+    let bob = signed_in(&s, "bob").await;
+    let page = bob.get(&code_request(id)).await.text().await.unwrap();
+    let consent = hidden_inputs(&page);
+    for token in [None, Some("AAAA"), Some(good.as_str())] {
+        let mut form: Vec<_> = consent
+            .iter()
+            .filter(|(k, _)| k != "csrf")
+            .cloned()
+            .collect();
+        form.push(("decision".into(), "allow".into()));
+        if let Some(t) = token {
+            form.push(("csrf".into(), t.into()));
+        }
+        let res = bob.post_form("/oauth2/consent", &form).await;
+        assert_eq!(res.status(), 403, "consent with csrf {token:?}");
+    }
+    // Sign-out: a cross-site post cannot end the session.
+    for token in [None, Some("AAAA"), Some(good.as_str())] {
+        let form = token.map(|t| pairs(&[("csrf", t)])).unwrap_or_default();
+        let res = bob.post_form("/logout", &form).await;
+        assert_eq!(res.status(), 403, "sign-out with csrf {token:?}");
+    }
+    assert_eq!(bob.get("/login").await.status(), 200);
+    assert!(
+        bob.get("/login")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Signed in"),
+        "the refused sign-out ended the session"
+    );
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn return_to_only_leads_to_local_paths(db: TestDb) {
-        const HOSTILE: [&str; 14] = [
-            "//evil.example",
-            "https://evil.example",
-            "http://evil.example/",
-            "/\\evil.example",
-            "\\\\evil.example",
-            "%2F%2Fevil.example",
-            "%2f%2fevil.example",
-            "https%3A%2F%2Fevil.example",
-            "%2F%5Cevil.example",
-            "/%09/evil.example",
-            "%09//evil.example",
-            "javascript:alert(1)",
-            "evil.example",
-            "%20//evil.example",
-        ];
-        let s = common::start(db).await;
-        user(&s, "ada", true).await;
-        for raw in HOSTILE {
-            // Signing in with it.
-            let b = Browser::new(&s.base);
-            let page = b.get(&format!("/login?return_to={raw}")).await;
-            assert_eq!(page.status(), 200, "{raw}");
-            let mut form = hidden_inputs(&page.text().await.unwrap());
-            form.retain(|(k, _)| k != "return_to");
-            let decoded = url::form_urlencoded::parse(format!("x={raw}").as_bytes())
-                .next()
-                .unwrap()
-                .1
-                .into_owned();
-            form.extend(pairs(&[
-                ("username", "ada"),
-                ("password", PASSWORD),
-                ("return_to", &decoded),
-            ]));
-            let res = b.post_form("/login", &form).await;
-            assert_eq!(res.status(), 303, "{raw}");
-            let to = location(&res);
-            assert_local(&to, &format!("sign-in with return_to={raw}"));
-            // Already signed in: /login redirects straight away.
-            let res = b.get(&format!("/login?return_to={raw}")).await;
-            assert_local(&location(&res), &format!("signed in, return_to={raw}"));
-        }
-        // A local path is kept.
-        let b = signed_in(&s, "ada").await;
-        let res = b.get("/login?return_to=%2Fconsole%2Fusers").await;
-        assert_eq!(location(&res), "/console/users");
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn return_to_only_leads_to_local_paths(db: TestDb) {
+    const HOSTILE: [&str; 14] = [
+        "//evil.example",
+        "https://evil.example",
+        "http://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "%2F%2Fevil.example",
+        "%2f%2fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "/%09/evil.example",
+        "%09//evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "%20//evil.example",
+    ];
+    let s = common::start(db).await;
+    user(&s, "ada", true).await;
+    for raw in HOSTILE {
+        // Signing in with it.
+        let b = Browser::new(&s.base);
+        let page = b.get(&format!("/login?return_to={raw}")).await;
+        assert_eq!(page.status(), 200, "{raw}");
+        let mut form = hidden_inputs(&page.text().await.unwrap());
+        form.retain(|(k, _)| k != "return_to");
+        let decoded = url::form_urlencoded::parse(format!("x={raw}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        form.extend(pairs(&[
+            ("username", "ada"),
+            ("password", PASSWORD),
+            ("return_to", &decoded),
+        ]));
+        let res = b.post_form("/login", &form).await;
+        assert_eq!(res.status(), 303, "{raw}");
+        let to = location(&res);
+        assert_local(&to, &format!("sign-in with return_to={raw}"));
+        // Already signed in: /login redirects straight away.
+        let res = b.get(&format!("/login?return_to={raw}")).await;
+        assert_local(&location(&res), &format!("signed in, return_to={raw}"));
     }
+    // A local path is kept.
+    let b = signed_in(&s, "ada").await;
+    let res = b.get("/login?return_to=%2Fconsole%2Fusers").await;
+    assert_eq!(location(&res), "/console/users");
 }
 
 /// A `Location` a browser resolves to this origin: empty (no redirect), or one slash then
@@ -262,214 +258,211 @@ async fn session_cookie(s: &TestServer, username: &str) -> String {
         .unwrap()
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn bodies_over_the_limit_are_413_on_every_route(db: TestDb) {
-        use Oversized::{Chunked, Declared};
-        let s = common::start(db).await;
-        let f = fixture(&s).await;
-        user(&s, "ada", true).await;
-        let cookie = session_cookie(&s, "ada").await;
-        let (id, uid, kid, tid) = (&f.client_id, &f.user_id, &f.admin_key_id, &f.token_id);
-        let bearer = format!("Bearer {}", s.key);
-        let json = [
-            ("Authorization", bearer.as_str()),
-            ("Content-Type", "application/json"),
-        ];
-        // Every admin API route that takes a body or could be sent one.
-        for (method, path) in [
-            ("POST", "/clients".to_owned()),
-            ("PATCH", format!("/clients/{id}")),
-            ("DELETE", format!("/clients/{id}")),
-            ("POST", format!("/clients/{id}/secret")),
-            ("DELETE", format!("/clients/{id}/tokens")),
-            ("DELETE", format!("/tokens/{tid}")),
-            ("POST", "/users".to_owned()),
-            ("PATCH", format!("/users/{uid}")),
-            ("DELETE", format!("/users/{uid}")),
-            ("POST", format!("/users/{uid}/password")),
-            ("POST", "/admin-keys".to_owned()),
-            ("DELETE", format!("/admin-keys/{kid}")),
-            ("GET", "/clients".to_owned()),
-        ] {
-            let path = format!("/admin/api/v1{path}");
-            let st = status_of(&oversized(&s, method, &path, &json, Declared).await);
-            assert_eq!(st, 413, "admin API {method} {path}");
-        }
-        for (method, path) in [
-            ("POST", "/admin/api/v1/clients".to_owned()),
-            ("PATCH", format!("/admin/api/v1/clients/{id}")),
-            ("POST", "/admin/api/v1/users".to_owned()),
-        ] {
-            let st = status_of(&oversized(&s, method, &path, &json, Chunked).await);
-            assert_eq!(st, 413, "admin API {method} {path}, chunked");
-        }
-        // The refused requests changed nothing.
-        assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
-        assert_eq!(s.get(&format!("/users/{uid}")).await.status(), 200);
-        assert_eq!(s.get(&format!("/tokens/{tid}")).await.status(), 200);
-        let res = s
-            .post("/clients", &json!({"name": "a".repeat(OVER_LIMIT)}))
-            .await;
-        assert_eq!(res.status(), 413);
-        assert_eq!(header(&res, &CONTENT_TYPE), "application/problem+json");
-
-        // OAuth endpoints and the sign-in pages.
-        let form = [("Content-Type", "application/x-www-form-urlencoded")];
-        for path in [
-            "/oauth2/token",
-            "/oauth2/introspect",
-            "/oauth2/revoke",
-            "/oauth2/consent",
-            "/login",
-            "/logout",
-        ] {
-            for how in [Declared, Chunked] {
-                let st = status_of(&oversized(&s, "POST", path, &form, how).await);
-                assert_eq!(st, 413, "{path} ({how:?})");
-            }
-        }
-        for path in [
-            "/oauth2/authorize",
-            "/login",
-            "/healthz",
-            "/.well-known/oauth-authorization-server",
-        ] {
-            let st = status_of(&oversized(&s, "GET", path, &form, Declared).await);
-            assert_eq!(st, 413, "GET {path} with a body");
-        }
-
-        // Every console form.
-        let console = [
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", cookie.as_str()),
-        ];
-        for path in [
-            "/console/clients".to_owned(),
-            format!("/console/clients/{id}"),
-            format!("/console/clients/{id}/secret"),
-            format!("/console/clients/{id}/active"),
-            format!("/console/clients/{id}/delete"),
-            format!("/console/clients/{id}/tokens/revoke"),
-            format!("/console/tokens/{tid}/revoke"),
-            "/console/users".to_owned(),
-            format!("/console/users/{uid}"),
-            format!("/console/users/{uid}/password"),
-            "/console/admin-keys".to_owned(),
-            format!("/console/admin-keys/{kid}/delete"),
-        ] {
-            for how in [Declared, Chunked] {
-                let st = status_of(&oversized(&s, "POST", &path, &console, how).await);
-                assert_eq!(st, 413, "console {path} ({how:?})");
-            }
-        }
-        assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
-        assert_eq!(s.get(&format!("/tokens/{tid}")).await.status(), 200);
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_the_limit_are_413_on_every_route(db: TestDb) {
+    use Oversized::{Chunked, Declared};
+    let s = common::start(db).await;
+    let f = fixture(&s).await;
+    user(&s, "ada", true).await;
+    let cookie = session_cookie(&s, "ada").await;
+    let (id, uid, kid, tid) = (&f.client_id, &f.user_id, &f.admin_key_id, &f.token_id);
+    let bearer = format!("Bearer {}", s.key);
+    let json = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    // Every admin API route that takes a body or could be sent one.
+    for (method, path) in [
+        ("POST", "/clients".to_owned()),
+        ("PATCH", format!("/clients/{id}")),
+        ("DELETE", format!("/clients/{id}")),
+        ("POST", format!("/clients/{id}/secret")),
+        ("DELETE", format!("/clients/{id}/tokens")),
+        ("DELETE", format!("/tokens/{tid}")),
+        ("POST", "/users".to_owned()),
+        ("PATCH", format!("/users/{uid}")),
+        ("DELETE", format!("/users/{uid}")),
+        ("POST", format!("/users/{uid}/password")),
+        ("POST", "/admin-keys".to_owned()),
+        ("DELETE", format!("/admin-keys/{kid}")),
+        ("GET", "/clients".to_owned()),
+    ] {
+        let path = format!("/admin/api/v1{path}");
+        let st = status_of(&oversized(&s, method, &path, &json, Declared).await);
+        assert_eq!(st, 413, "admin API {method} {path}");
     }
+    for (method, path) in [
+        ("POST", "/admin/api/v1/clients".to_owned()),
+        ("PATCH", format!("/admin/api/v1/clients/{id}")),
+        ("POST", "/admin/api/v1/users".to_owned()),
+    ] {
+        let st = status_of(&oversized(&s, method, &path, &json, Chunked).await);
+        assert_eq!(st, 413, "admin API {method} {path}, chunked");
+    }
+    // The refused requests changed nothing.
+    assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
+    assert_eq!(s.get(&format!("/users/{uid}")).await.status(), 200);
+    assert_eq!(s.get(&format!("/tokens/{tid}")).await.status(), 200);
+    let res = s
+        .post("/clients", &json!({"name": "a".repeat(OVER_LIMIT)}))
+        .await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(header(&res, &CONTENT_TYPE), "application/problem+json");
+
+    // OAuth endpoints and the sign-in pages.
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    for path in [
+        "/oauth2/token",
+        "/oauth2/introspect",
+        "/oauth2/revoke",
+        "/oauth2/consent",
+        "/login",
+        "/logout",
+    ] {
+        for how in [Declared, Chunked] {
+            let st = status_of(&oversized(&s, "POST", path, &form, how).await);
+            assert_eq!(st, 413, "{path} ({how:?})");
+        }
+    }
+    for path in [
+        "/oauth2/authorize",
+        "/login",
+        "/healthz",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let st = status_of(&oversized(&s, "GET", path, &form, Declared).await);
+        assert_eq!(st, 413, "GET {path} with a body");
+    }
+
+    // Every console form.
+    let console = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Cookie", cookie.as_str()),
+    ];
+    for path in [
+        "/console/clients".to_owned(),
+        format!("/console/clients/{id}"),
+        format!("/console/clients/{id}/secret"),
+        format!("/console/clients/{id}/active"),
+        format!("/console/clients/{id}/delete"),
+        format!("/console/clients/{id}/tokens/revoke"),
+        format!("/console/tokens/{tid}/revoke"),
+        "/console/users".to_owned(),
+        format!("/console/users/{uid}"),
+        format!("/console/users/{uid}/password"),
+        "/console/admin-keys".to_owned(),
+        format!("/console/admin-keys/{kid}/delete"),
+    ] {
+        for how in [Declared, Chunked] {
+            let st = status_of(&oversized(&s, "POST", &path, &console, how).await);
+            assert_eq!(st, 413, "console {path} ({how:?})");
+        }
+    }
+    assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
+    assert_eq!(s.get(&format!("/tokens/{tid}")).await.status(), 200);
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn admin_api_refuses_console_session_cookies(s: TestServer) {
-        user(&s, "ada", true).await;
-        let ada = signed_in(&s, "ada").await;
-        let csrf = csrf_of(&ada, "/console/clients").await;
-        let c = confidential("Api");
-        for (method, path, body) in [
-            (Method::GET, "/admin/api/v1/clients", None),
-            (Method::POST, "/admin/api/v1/clients", Some(c.clone())),
-            (
-                Method::POST,
-                "/admin/api/v1/admin-keys",
-                Some(json!({"name": "x"})),
-            ),
-            (
-                Method::POST,
-                "/admin/api/v1/users",
-                Some(json!({"username": "eve", "password": PASSWORD, "admin": true})),
-            ),
-        ] {
-            // The cookie alone, and with the console's CSRF token in every place one might look.
-            for with_csrf in [false, true] {
-                let mut req = ada.http.request(method.clone(), s.url(path));
-                if with_csrf {
-                    req = req.header("X-CSRF-Token", &csrf).query(&[("csrf", &csrf)]);
-                }
-                if let Some(b) = &body {
-                    req = req.json(b);
-                }
-                let res = req.send().await.unwrap();
-                assert_eq!(
-                    res.status(),
-                    401,
-                    "{method} {path} with a console cookie (csrf: {with_csrf})"
-                );
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_refuses_console_session_cookies(s: TestServer) {
+    user(&s, "ada", true).await;
+    let ada = signed_in(&s, "ada").await;
+    let csrf = csrf_of(&ada, "/console/clients").await;
+    let c = confidential("Api");
+    for (method, path, body) in [
+        (Method::GET, "/admin/api/v1/clients", None),
+        (Method::POST, "/admin/api/v1/clients", Some(c.clone())),
+        (
+            Method::POST,
+            "/admin/api/v1/admin-keys",
+            Some(json!({"name": "x"})),
+        ),
+        (
+            Method::POST,
+            "/admin/api/v1/users",
+            Some(json!({"username": "eve", "password": PASSWORD, "admin": true})),
+        ),
+    ] {
+        // The cookie alone, and with the console's CSRF token in every place one might look.
+        for with_csrf in [false, true] {
+            let mut req = ada.http.request(method.clone(), s.url(path));
+            if with_csrf {
+                req = req.header("X-CSRF-Token", &csrf).query(&[("csrf", &csrf)]);
             }
-        }
-        // Introspection accepts admin keys, not console sessions either.
-        let res = ada
-            .http
-            .post(s.url("/oauth2/introspect"))
-            .form(&[("token", "x")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401, "introspection with a console cookie");
-        assert_eq!(
-            s.client_count().await,
-            0,
-            "a console cookie created a client"
-        );
-    }
-}
-
-backends! {
-    /// A full flow against the built binary with every log level on; then no secret, token,
-    /// code, password or session value may appear anywhere in what it wrote.
-    #[test]
-    fn logs_carry_no_secret_token_code_or_password(db: TestDb) {
-        let key = binary::stdout(&binary::run(binary::tollgate(&db.url).args([
-            "admin",
-            "create-key",
-            "--name",
-            "hardening",
-        ])))
-        .trim()
-        .to_owned();
-        assert!(!key.is_empty());
-        let admin_password = "admin password that must not leak";
-        let mut server =
-            binary::spawn_server_env(&db.url, Some(admin_password), &[("RUST_LOG", "trace")]);
-        let base = server.base.clone();
-        let mut secrets: Vec<(String, String)> = vec![
-            ("admin key".into(), key.clone()),
-            ("admin password".into(), admin_password.into()),
-        ];
-        let flow = full_flow(&base, &key, admin_password, &mut secrets);
-        // Let the last request's log lines arrive, then stop.
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = server.child.kill();
-        let _ = server.child.wait();
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(l) = server
-            .stderr_lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            lines.push(l);
-        }
-        flow.unwrap_or_else(|e| panic!("flow failed: {e}"));
-        let all = lines.join("\n");
-        // The log is really at trace level and covers the flow.
-        assert!(all.contains("TRACE") || all.contains("DEBUG"), "{all}");
-        assert!(all.contains("/oauth2/token"), "no request logged");
-        for (what, value) in &secrets {
-            assert!(
-                value.len() >= 8,
-                "{what} too short to search for: {value:?}"
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(
+                res.status(),
+                401,
+                "{method} {path} with a console cookie (csrf: {with_csrf})"
             );
-            assert!(!all.contains(value.as_str()), "the {what} was logged");
         }
+    }
+    // Introspection accepts admin keys, not console sessions either.
+    let res = ada
+        .http
+        .post(s.url("/oauth2/introspect"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "introspection with a console cookie");
+    assert_eq!(
+        s.client_count().await,
+        0,
+        "a console cookie created a client"
+    );
+}
+
+#[backends]
+/// A full flow against the built binary with every log level on; then no secret, token,
+/// code, password or session value may appear anywhere in what it wrote.
+#[test]
+fn logs_carry_no_secret_token_code_or_password(db: TestDb) {
+    let key = binary::stdout(&binary::run(binary::tollgate(&db.url).args([
+        "admin",
+        "create-key",
+        "--name",
+        "hardening",
+    ])))
+    .trim()
+    .to_owned();
+    assert!(!key.is_empty());
+    let admin_password = "admin password that must not leak";
+    let mut server =
+        binary::spawn_server_env(&db.url, Some(admin_password), &[("RUST_LOG", "trace")]);
+    let base = server.base.clone();
+    let mut secrets: Vec<(String, String)> = vec![
+        ("admin key".into(), key.clone()),
+        ("admin password".into(), admin_password.into()),
+    ];
+    let flow = full_flow(&base, &key, admin_password, &mut secrets);
+    // Let the last request's log lines arrive, then stop.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Ok(l) = server
+        .stderr_lines
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        lines.push(l);
+    }
+    flow.unwrap_or_else(|e| panic!("flow failed: {e}"));
+    let all = lines.join("\n");
+    // The log is really at trace level and covers the flow.
+    assert!(all.contains("TRACE") || all.contains("DEBUG"), "{all}");
+    assert!(all.contains("/oauth2/token"), "no request logged");
+    for (what, value) in &secrets {
+        assert!(
+            value.len() >= 8,
+            "{what} too short to search for: {value:?}"
+        );
+        assert!(!all.contains(value.as_str()), "the {what} was logged");
     }
 }
 

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tollgate_core::secret::SecretHasher;
+use tollgate_test_macros::backends;
 
 /// The sign-in URL the hardening tests visit: the code flow for `client_id`.
 fn code_request(client_id: &str) -> String {
@@ -206,225 +207,223 @@ fn scan(dir: &std::path::Path, out: &mut Vec<String>) {
     }
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
-        let f = fixture(&s).await;
-        user(&s, "ada", true).await;
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
+    let f = fixture(&s).await;
+    user(&s, "ada", true).await;
 
-        // Signed out: the sign-in page, its failures, the error page, the signed-out page.
-        let anon = Browser::new(&s.base);
-        let res = anon.get("/login").await;
-        assert_html_page(&res, "GET /login");
-        let mut form = hidden_inputs(&res.text().await.unwrap());
-        form.extend(pairs(&[("username", "ada"), ("password", "wrong")]));
-        let res = anon.post_form("/login", &form).await;
-        assert_eq!(res.status(), 401);
-        assert_html_page(&res, "wrong password");
-        let res = anon
-            .post_form("/login", &pairs(&[("csrf", "x"), ("username", "ada")]))
-            .await;
-        assert_eq!(res.status(), 403);
-        assert_html_page(&res, "login without CSRF");
-        let res = anon.get("/oauth2/authorize?client_id=nope").await;
-        assert_eq!(res.status(), 400);
-        assert_html_page(&res, "authorize error page");
-        let res = anon.post_form("/logout", &[]).await;
-        assert_html_page(&res, "signed-out page");
+    // Signed out: the sign-in page, its failures, the error page, the signed-out page.
+    let anon = Browser::new(&s.base);
+    let res = anon.get("/login").await;
+    assert_html_page(&res, "GET /login");
+    let mut form = hidden_inputs(&res.text().await.unwrap());
+    form.extend(pairs(&[("username", "ada"), ("password", "wrong")]));
+    let res = anon.post_form("/login", &form).await;
+    assert_eq!(res.status(), 401);
+    assert_html_page(&res, "wrong password");
+    let res = anon
+        .post_form("/login", &pairs(&[("csrf", "x"), ("username", "ada")]))
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_html_page(&res, "login without CSRF");
+    let res = anon.get("/oauth2/authorize?client_id=nope").await;
+    assert_eq!(res.status(), 400);
+    assert_html_page(&res, "authorize error page");
+    let res = anon.post_form("/logout", &[]).await;
+    assert_html_page(&res, "signed-out page");
 
-        // A resource owner: signed-in page, consent page, consent refusal, sign-out.
-        let bob = signed_in(&s, "bob").await;
-        let res = bob.get("/login").await;
-        assert_html_page(&res, "signed-in page");
-        let res = bob.get(&code_request(&f.client_id)).await;
-        assert_eq!(res.status(), 200);
-        assert_html_page(&res, "consent page");
-        let res = bob
-            .post_form("/oauth2/consent", &pairs(&[("csrf", "wrong")]))
-            .await;
-        assert_eq!(res.status(), 403);
-        assert_html_page(&res, "consent refusal");
-        let res = bob.get("/console/clients").await;
-        assert_eq!(res.status(), 403);
-        assert_html_page(&res, "console, not an administrator");
-        let res = bob.post_form("/logout", &pairs(&[("csrf", "x")])).await;
-        assert_eq!(res.status(), 403);
-        assert_html_page(&res, "sign-out refusal");
+    // A resource owner: signed-in page, consent page, consent refusal, sign-out.
+    let bob = signed_in(&s, "bob").await;
+    let res = bob.get("/login").await;
+    assert_html_page(&res, "signed-in page");
+    let res = bob.get(&code_request(&f.client_id)).await;
+    assert_eq!(res.status(), 200);
+    assert_html_page(&res, "consent page");
+    let res = bob
+        .post_form("/oauth2/consent", &pairs(&[("csrf", "wrong")]))
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_html_page(&res, "consent refusal");
+    let res = bob.get("/console/clients").await;
+    assert_eq!(res.status(), 403);
+    assert_html_page(&res, "console, not an administrator");
+    let res = bob.post_form("/logout", &pairs(&[("csrf", "x")])).await;
+    assert_eq!(res.status(), 403);
+    assert_html_page(&res, "sign-out refusal");
 
-        // Every console page, and the pages console forms answer with.
-        let ada = signed_in(&s, "ada").await;
-        let id = &f.client_id;
-        for path in [
-            "/console/clients".to_owned(),
-            "/console/clients?q=shop".to_owned(),
-            "/console/clients/new".to_owned(),
-            format!("/console/clients/{id}"),
-            format!("/console/clients/{id}/active"),
-            format!("/console/clients/{id}/delete"),
-            "/console/clients/no-such-client".to_owned(),
-            "/console/tokens".to_owned(),
-            format!("/console/tokens?client_id={id}"),
-            "/console/users".to_owned(),
-            "/console/admin-keys".to_owned(),
-            "/console/audit".to_owned(),
-        ] {
-            let res = ada.get(&path).await;
-            assert_html_page(&res, &format!("GET {path} ({})", res.status()));
-        }
-        let csrf = csrf_of(&ada, "/console/clients/new").await;
-        for (path, form) in [
-            // Created: the page showing the secret once.
-            (
-                "/console/clients".to_owned(),
-                pairs(&[
-                    ("name", "New"),
-                    ("version", "1"),
-                    ("type", "confidential"),
-                    ("grant_types", "client_credentials"),
-                    ("lifetime_mode", "expires"),
-                    ("lifetime_seconds", "3600"),
-                    ("refresh_mode", "unlimited"),
-                    ("active", "on"),
-                ]),
-            ),
-            // Invalid: the form again with errors.
-            ("/console/clients".to_owned(), pairs(&[("name", "")])),
-            (format!("/console/clients/{id}/secret"), vec![]),
-            ("/console/admin-keys".to_owned(), pairs(&[("name", "k2")])),
-            ("/console/admin-keys".to_owned(), pairs(&[("name", "")])),
-            (
-                "/console/users".to_owned(),
-                pairs(&[("username", ""), ("password", "x")]),
-            ),
-            (
-                format!("/console/users/{}/password", f.user_id),
-                pairs(&[("password", "short")]),
-            ),
-        ] {
-            let mut form = form;
-            form.push(("csrf".into(), csrf.clone()));
-            let res = ada.post_form(&path, &form).await;
-            if res.status().is_redirection() {
-                continue;
-            }
-            assert_html_page(&res, &format!("POST {path} ({})", res.status()));
-        }
-        let res = ada
-            .post_form("/console/users", &pairs(&[("csrf", "wrong")]))
-            .await;
-        assert_eq!(res.status(), 403);
-        assert_html_page(&res, "console CSRF refusal");
+    // Every console page, and the pages console forms answer with.
+    let ada = signed_in(&s, "ada").await;
+    let id = &f.client_id;
+    for path in [
+        "/console/clients".to_owned(),
+        "/console/clients?q=shop".to_owned(),
+        "/console/clients/new".to_owned(),
+        format!("/console/clients/{id}"),
+        format!("/console/clients/{id}/active"),
+        format!("/console/clients/{id}/delete"),
+        "/console/clients/no-such-client".to_owned(),
+        "/console/tokens".to_owned(),
+        format!("/console/tokens?client_id={id}"),
+        "/console/users".to_owned(),
+        "/console/admin-keys".to_owned(),
+        "/console/audit".to_owned(),
+    ] {
+        let res = ada.get(&path).await;
+        assert_html_page(&res, &format!("GET {path} ({})", res.status()));
     }
+    let csrf = csrf_of(&ada, "/console/clients/new").await;
+    for (path, form) in [
+        // Created: the page showing the secret once.
+        (
+            "/console/clients".to_owned(),
+            pairs(&[
+                ("name", "New"),
+                ("version", "1"),
+                ("type", "confidential"),
+                ("grant_types", "client_credentials"),
+                ("lifetime_mode", "expires"),
+                ("lifetime_seconds", "3600"),
+                ("refresh_mode", "unlimited"),
+                ("active", "on"),
+            ]),
+        ),
+        // Invalid: the form again with errors.
+        ("/console/clients".to_owned(), pairs(&[("name", "")])),
+        (format!("/console/clients/{id}/secret"), vec![]),
+        ("/console/admin-keys".to_owned(), pairs(&[("name", "k2")])),
+        ("/console/admin-keys".to_owned(), pairs(&[("name", "")])),
+        (
+            "/console/users".to_owned(),
+            pairs(&[("username", ""), ("password", "x")]),
+        ),
+        (
+            format!("/console/users/{}/password", f.user_id),
+            pairs(&[("password", "short")]),
+        ),
+    ] {
+        let mut form = form;
+        form.push(("csrf".into(), csrf.clone()));
+        let res = ada.post_form(&path, &form).await;
+        if res.status().is_redirection() {
+            continue;
+        }
+        assert_html_page(&res, &format!("POST {path} ({})", res.status()));
+    }
+    let res = ada
+        .post_form("/console/users", &pairs(&[("csrf", "wrong")]))
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_html_page(&res, "console CSRF refusal");
 }
 
-backends! {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_kind_of_response_is_nosniff(s: TestServer) {
-        let f = fixture(&s).await;
-        let get = |path: &str| s.http.get(s.url(path)).send();
-        let cases: Vec<(&str, reqwest::Response, &str)> = vec![
-            (
-                "metadata (JSON)",
-                get("/.well-known/oauth-authorization-server")
-                    .await
-                    .unwrap(),
-                "application/json",
-            ),
-            (
-                "token (JSON)",
-                s.oauth_post(
-                    "/oauth2/token",
-                    Some((&f.client_id, &f.secret)),
-                    &[("grant_type", "client_credentials")],
-                )
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_response_is_nosniff(s: TestServer) {
+    let f = fixture(&s).await;
+    let get = |path: &str| s.http.get(s.url(path)).send();
+    let cases: Vec<(&str, reqwest::Response, &str)> = vec![
+        (
+            "metadata (JSON)",
+            get("/.well-known/oauth-authorization-server")
+                .await
+                .unwrap(),
+            "application/json",
+        ),
+        (
+            "token (JSON)",
+            s.oauth_post(
+                "/oauth2/token",
+                Some((&f.client_id, &f.secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await,
+            "application/json",
+        ),
+        (
+            "token error (JSON)",
+            s.oauth_post("/oauth2/token", None, &[("grant_type", "x")])
                 .await,
-                "application/json",
-            ),
-            (
-                "token error (JSON)",
-                s.oauth_post("/oauth2/token", None, &[("grant_type", "x")])
-                    .await,
-                "application/json",
-            ),
-            ("login (HTML)", get("/login").await.unwrap(), "text/html"),
-            (
-                "admin API without a key (problem+json)",
-                get("/admin/api/v1/clients").await.unwrap(),
-                "application/problem+json",
-            ),
-            (
-                "admin API unknown resource (problem+json)",
-                s.get("/nothing-here").await,
-                "application/problem+json",
-            ),
-            (
-                "OpenAPI (JSON)",
-                s.get("/openapi.json").await,
-                "application/json",
-            ),
-            (
-                "stylesheet",
-                get("/static/tollgate.css").await.unwrap(),
-                "text/css",
-            ),
-            (
-                "console stylesheet",
-                get("/console/static/console.css").await.unwrap(),
-                "text/css",
-            ),
-            (
-                "Pico",
-                get("/console/static/pico.min.css").await.unwrap(),
-                "text/css",
-            ),
-            (
-                "console script",
-                get("/console/static/console.js").await.unwrap(),
-                "text/javascript",
-            ),
-            ("health", get("/healthz").await.unwrap(), ""),
-            ("readiness", get("/readyz").await.unwrap(), ""),
-            ("metrics", get("/metrics").await.unwrap(), "text/plain"),
-            (
-                "unknown path (404)",
-                get("/no/such/page").await.unwrap(),
-                "",
-            ),
-            (
-                "wrong method (405)",
-                s.http.delete(s.url("/oauth2/token")).send().await.unwrap(),
-                "",
-            ),
-            ("redirect", get("/console/clients").await.unwrap(), ""),
-        ];
-        // A 413 answered before the body is read (reqwest cannot read it back reliably).
-        let head = oversized(
-            &s,
-            "POST",
-            "/oauth2/token",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            Oversized::Declared,
-        )
-        .await;
-        assert_eq!(status_of(&head), 413);
+            "application/json",
+        ),
+        ("login (HTML)", get("/login").await.unwrap(), "text/html"),
+        (
+            "admin API without a key (problem+json)",
+            get("/admin/api/v1/clients").await.unwrap(),
+            "application/problem+json",
+        ),
+        (
+            "admin API unknown resource (problem+json)",
+            s.get("/nothing-here").await,
+            "application/problem+json",
+        ),
+        (
+            "OpenAPI (JSON)",
+            s.get("/openapi.json").await,
+            "application/json",
+        ),
+        (
+            "stylesheet",
+            get("/static/tollgate.css").await.unwrap(),
+            "text/css",
+        ),
+        (
+            "console stylesheet",
+            get("/console/static/console.css").await.unwrap(),
+            "text/css",
+        ),
+        (
+            "Pico",
+            get("/console/static/pico.min.css").await.unwrap(),
+            "text/css",
+        ),
+        (
+            "console script",
+            get("/console/static/console.js").await.unwrap(),
+            "text/javascript",
+        ),
+        ("health", get("/healthz").await.unwrap(), ""),
+        ("readiness", get("/readyz").await.unwrap(), ""),
+        ("metrics", get("/metrics").await.unwrap(), "text/plain"),
+        (
+            "unknown path (404)",
+            get("/no/such/page").await.unwrap(),
+            "",
+        ),
+        (
+            "wrong method (405)",
+            s.http.delete(s.url("/oauth2/token")).send().await.unwrap(),
+            "",
+        ),
+        ("redirect", get("/console/clients").await.unwrap(), ""),
+    ];
+    // A 413 answered before the body is read (reqwest cannot read it back reliably).
+    let head = oversized(
+        &s,
+        "POST",
+        "/oauth2/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Oversized::Declared,
+    )
+    .await;
+    assert_eq!(status_of(&head), 413);
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("x-content-type-options: nosniff"),
+        "413: {head}"
+    );
+    for (what, res, ct) in cases {
         assert!(
-            head.to_ascii_lowercase()
-                .contains("x-content-type-options: nosniff"),
-            "413: {head}"
+            header(&res, &CONTENT_TYPE).starts_with(ct),
+            "{what}: content type {:?}",
+            header(&res, &CONTENT_TYPE)
         );
-        for (what, res, ct) in cases {
-            assert!(
-                header(&res, &CONTENT_TYPE).starts_with(ct),
-                "{what}: content type {:?}",
-                header(&res, &CONTENT_TYPE)
-            );
-            assert_eq!(
-                header(&res, &X_CONTENT_TYPE_OPTIONS),
-                "nosniff",
-                "{what} ({})",
-                res.status()
-            );
-        }
+        assert_eq!(
+            header(&res, &X_CONTENT_TYPE_OPTIONS),
+            "nosniff",
+            "{what} ({})",
+            res.status()
+        );
     }
 }
 
