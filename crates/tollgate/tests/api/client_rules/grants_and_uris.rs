@@ -445,29 +445,9 @@ async fn access_token_lifetime_is_never_or_1_to_315360000_seconds_default_3600(s
         (json!(null), "invalid"),
         (json!(true), "invalid"),
     ];
-    for (v, code) in &bad {
-        create_refused(
-            &s,
-            &with(
-                confidential("Bad lifetime"),
-                json!({ "access_token_lifetime": v }),
-            ),
-            "access_token_lifetime",
-            code,
-        )
-        .await;
-    }
     let id = id_of(&c);
-    for (v, code) in &bad {
-        patch_refused(
-            &s,
-            &id,
-            &json!({ "access_token_lifetime": v }),
-            "access_token_lifetime",
-            code,
-        )
-        .await;
-    }
+    let base = confidential("Bad lifetime");
+    refused_on_create_and_patch(&s, &base, &id, "access_token_lifetime", &bad).await;
     let v = patch_ok(&s, &id, &json!({ "access_token_lifetime": "never" })).await;
     assert_eq!(v["access_token_lifetime"], "never", "{v}");
     let v = patch_ok(&s, &id, &json!({ "access_token_lifetime": 60 })).await;
@@ -507,26 +487,8 @@ async fn refresh_count_is_unlimited_or_non_negative_default_0(s: TestServer) {
         (json!(null), "invalid"),
         (json!(false), "invalid"),
     ];
-    for (v, code) in &bad {
-        create_refused(
-            &s,
-            &with(public("Bad refresh"), json!({ "refresh_count": v })),
-            "refresh_count",
-            code,
-        )
-        .await;
-    }
     let id = id_of(&c);
-    for (v, code) in &bad {
-        patch_refused(
-            &s,
-            &id,
-            &json!({ "refresh_count": v }),
-            "refresh_count",
-            code,
-        )
-        .await;
-    }
+    refused_on_create_and_patch(&s, &public("Bad refresh"), &id, "refresh_count", &bad).await;
     let v = patch_ok(&s, &id, &json!({ "refresh_count": "unlimited" })).await;
     assert_eq!(v["refresh_count"], "unlimited", "{v}");
     let v = patch_ok(&s, &id, &json!({ "refresh_count": 0 })).await;

@@ -129,6 +129,22 @@ async fn create_refused(s: &TestServer, body: &Value, field: &str, code: &str) -
     v
 }
 
+/// Every `(value, code)` of `bad` for `field` is refused with that code both on create (set
+/// into `base`) and on a PATCH of the client `id`, and neither changes anything.
+async fn refused_on_create_and_patch(
+    s: &TestServer,
+    base: &Value,
+    id: &str,
+    field: &str,
+    bad: &[(Value, &str)],
+) {
+    for (v, code) in bad {
+        let one = Value::Object([(field.to_owned(), v.clone())].into_iter().collect());
+        create_refused(s, &with(base.clone(), one.clone()), field, code).await;
+        patch_refused(s, id, &one, field, code).await;
+    }
+}
+
 /// Whether `secret` authenticates `client_id` (the check the token endpoint uses).
 async fn secret_works(s: &TestServer, client_id: &str, secret: &str) -> bool {
     s.state
