@@ -560,6 +560,13 @@ async fn console_session_in_chromium() {
     chrome.screenshot("audit").await;
     chrome.goto("/console/audit?action=client.deactivate").await;
     assert_eq!(chrome.texts("#audit-table tbody tr").await.len(), 1);
+    // A hand-edited filter value is refused with a page naming it, not ignored.
+    chrome.goto("/console/tokens?kind=bogus").await;
+    let page = chrome.body_text().await;
+    assert!(
+        page.contains("Unknown filter") && page.contains("unknown token kind \"bogus\""),
+        "{page}"
+    );
 
     // ---- The clients list, searchable.
     chrome.goto("/console/clients").await;
