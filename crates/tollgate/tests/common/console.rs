@@ -4,7 +4,7 @@
 use super::browser::{hidden_inputs, Browser};
 use super::TestServer;
 use tollgate_core::audit::Actor;
-use tollgate_core::service::NewUser;
+use tollgate_core::service::{NewUser, UserChange};
 use tollgate_core::user::User;
 
 /// The password of every user made by `user`.
@@ -32,6 +32,16 @@ pub async fn user(s: &TestServer, username: &str, admin: bool) -> User {
                 ..Default::default()
             },
         )
+        .await
+        .unwrap()
+}
+
+/// Applies `change` to the user `id` through the service, as an administrator would.
+pub async fn change_user(s: &TestServer, id: &str, change: UserChange) -> User {
+    s.state
+        .services
+        .users
+        .update(&Actor::new("test", None), id, change)
         .await
         .unwrap()
 }

@@ -4,12 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::browser::{hidden_inputs, location, Browser};
-use crate::common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
+use crate::common::console::{change_user, csrf_of, pairs, signed_in, user, PASSWORD};
 use crate::common::oauth::introspect_active;
 use crate::common::{confidential, TestServer};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
 use serde_json::Value;
-use tollgate_core::audit::Actor;
 use tollgate_core::service::UserChange;
 use tollgate_test_macros::backends;
 
@@ -392,19 +391,15 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
     let carol = user(&s, "carol", true).await;
     let carol_b = signed_in(&s, "carol").await;
     assert_eq!(carol_b.get("/console/clients").await.status(), 200);
-    s.state
-        .services
-        .users
-        .update(
-            &Actor::new("test", None),
-            &carol.id,
-            UserChange {
-                admin: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    change_user(
+        &s,
+        &carol.id,
+        UserChange {
+            admin: Some(false),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(
         carol_b.get("/console/clients").await.status(),
         403,
@@ -413,19 +408,15 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
     let dave = user(&s, "dave", true).await;
     let dave_b = signed_in(&s, "dave").await;
     assert_eq!(dave_b.get("/console/users").await.status(), 200);
-    s.state
-        .services
-        .users
-        .update(
-            &Actor::new("test", None),
-            &dave.id,
-            UserChange {
-                active: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    change_user(
+        &s,
+        &dave.id,
+        UserChange {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await;
     let res = dave_b.get("/console/users").await;
     assert!(
         res.status() == 303 || res.status() == 403,

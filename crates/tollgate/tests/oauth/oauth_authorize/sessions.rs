@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::common;
+use crate::common::console::change_user;
 use tollgate_test_macros::backends;
 
 // ---------------------------------------------------------------------------------------
@@ -623,19 +624,15 @@ async fn deactivating_a_user_invalidates_their_tokens_and_sessions_and_the_passw
     }
     assert!(!asks_to_sign_in(&browser, &id).await, "signed in");
 
-    s.state
-        .services
-        .users
-        .update(
-            &Actor::new("test", None),
-            &alice.id,
-            UserChange {
-                active: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    change_user(
+        &s,
+        &alice.id,
+        UserChange {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await;
 
     for (what, t) in [
         ("password grant token", &pw_token),
