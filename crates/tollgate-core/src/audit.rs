@@ -135,6 +135,11 @@ impl From<&String> for Detail {
         Self::Text(v.clone())
     }
 }
+impl<T: crate::id::Id> From<&T> for Detail {
+    fn from(v: &T) -> Self {
+        Self::Text(v.as_ref().to_owned())
+    }
+}
 impl From<Details> for Detail {
     fn from(v: Details) -> Self {
         Self::Map(v)

@@ -9,6 +9,7 @@
 //! old epoch and is dead on arrival. Why a TTL and no LISTEN/NOTIFY: ARCHITECTURE.md.
 
 use crate::client::Client;
+use crate::id::ClientId;
 use crate::store::{Store, StoreError};
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ struct Entry {
 
 #[derive(Clone)]
 pub struct ClientCache {
-    inner: moka::sync::Cache<String, Entry>,
+    inner: moka::sync::Cache<ClientId, Entry>,
 }
 
 impl Default for ClientCache {
@@ -46,7 +47,7 @@ impl ClientCache {
     pub async fn get(
         &self,
         store: &dyn Store,
-        client_id: &str,
+        client_id: &ClientId,
     ) -> Result<Option<Arc<Client>>, StoreError> {
         self.get_or_load(client_id, store.get_client(client_id))
             .await
@@ -54,7 +55,7 @@ impl ClientCache {
 
     async fn get_or_load(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         load: impl Future<Output = Result<Option<Client>, StoreError>>,
     ) -> Result<Option<Arc<Client>>, StoreError> {
         if let Some(e) = self.inner.get(client_id) {
@@ -70,7 +71,7 @@ impl ClientCache {
         };
         let client = Arc::new(c);
         self.inner.insert(
-            client_id.to_owned(),
+            client_id.clone(),
             Entry {
                 client: client.clone(),
                 read_at,
@@ -79,7 +80,7 @@ impl ClientCache {
         Ok(Some(client))
     }
 
-    pub fn invalidate(&self, client_id: &str) {
+    pub fn invalidate(&self, client_id: &ClientId) {
         self.inner.invalidate(client_id);
     }
 }
@@ -103,15 +104,16 @@ mod tests {
             active: true,
         };
         Client {
-            client_id: "c1".into(),
             revision: 1,
-            ..settings.into_client()
+            ..settings.into_client(ClientId::new("c1"))
         }
     }
 
     async fn name(cache: &ClientCache, stored: &str) -> String {
         let stored = client(stored);
-        let c = cache.get_or_load("c1", async { Ok(Some(stored)) }).await;
+        let c = cache
+            .get_or_load(&ClientId::new("c1"), async { Ok(Some(stored)) })
+            .await;
         c.unwrap().unwrap().name.clone()
     }
 
@@ -131,7 +133,7 @@ mod tests {
             tokio::time::sleep(TTL).await;
             Ok(Some(client("old")))
         };
-        cache.get_or_load("c1", slow).await.unwrap();
+        cache.get_or_load(&ClientId::new("c1"), slow).await.unwrap();
         // The read began a TTL ago: what it saw may be that old, so it is not served.
         assert_eq!(name(&cache, "new").await, "new");
     }
@@ -140,7 +142,7 @@ mod tests {
     async fn invalidate_forgets_at_once() {
         let cache = ClientCache::default();
         assert_eq!(name(&cache, "old").await, "old");
-        cache.invalidate("c1");
+        cache.invalidate(&ClientId::new("c1"));
         assert_eq!(name(&cache, "new").await, "new");
     }
 }

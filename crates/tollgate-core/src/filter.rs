@@ -4,6 +4,7 @@
 
 use crate::client::{ClientType, GrantType};
 use crate::error::FieldError;
+use crate::id::ClientId;
 use crate::store::{ClientFilter, TokenFilter};
 use crate::token::{TokenKind, TokenStatus};
 
@@ -102,7 +103,7 @@ impl TokenFilter {
             return Err(errs);
         }
         Ok(Self {
-            client_id: given(q.client_id).map(str::to_owned),
+            client_id: given(q.client_id).map(ClientId::new),
             username: given(q.username).map(str::to_owned),
             kind,
             status,

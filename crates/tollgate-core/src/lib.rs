@@ -10,6 +10,7 @@ pub mod client_cache;
 pub mod clock;
 pub mod error;
 pub mod filter;
+pub mod id;
 pub mod oauth;
 pub mod policy;
 pub mod secret;
@@ -21,4 +22,5 @@ pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Conflict, FieldError, ServiceError};
+pub use id::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
 pub use policy::Policy;

@@ -4,6 +4,7 @@
 
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::client::{Client, GrantType};
+use crate::id::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
 use crate::token::{AuthCode, SessionState, TokenKind, TokenRecord, TokenState, TokenStatus};
 use crate::user::User;
 use async_trait::async_trait;
@@ -42,7 +43,7 @@ pub struct ClientFilter {
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     async fn insert_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StoreError>;
-    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    async fn get_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError>;
     /// Writes `client` only if the stored revision is still `expected_revision`;
     /// `false` when no row matched (changed or deleted meanwhile).
     async fn update_client(
@@ -54,7 +55,7 @@ pub trait ClientStore: Send + Sync {
     /// `false` when no row matched.
     async fn delete_client(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         expected_revision: Option<i64>,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
@@ -128,7 +129,7 @@ impl From<&str> for Cause {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminKey {
-    pub id: String,
+    pub id: AdminKeyId,
     pub name: String,
     pub key_hash: String,
     pub created_at: DateTime<Utc>,
@@ -139,14 +140,18 @@ pub trait AdminKeyStore: Send + Sync {
     async fn insert_admin_key(&self, key: &AdminKey, audit: &AuditEvent) -> Result<(), StoreError>;
     async fn find_admin_key_by_hash(&self, key_hash: &str) -> Result<Option<AdminKey>, StoreError>;
     async fn list_admin_keys(&self) -> Result<Vec<AdminKey>, StoreError>;
-    async fn delete_admin_key(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError>;
+    async fn delete_admin_key(
+        &self,
+        id: &AdminKeyId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// `Duplicate("user")` when the (case-insensitive) username is taken.
     async fn insert_user(&self, user: &User, audit: &AuditEvent) -> Result<(), StoreError>;
-    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
     async fn get_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     async fn count_users(&self) -> Result<i64, StoreError>;
     /// Ordered by username; `after` is the lower-cased username of the previous page's last.
@@ -170,7 +175,7 @@ pub trait UserStore: Send + Sync {
     /// `keep_an_admin` as for `update_user`.
     async fn delete_user(
         &self,
-        id: &str,
+        id: &UserId,
         audit: &AuditEvent,
         keep_an_admin: bool,
     ) -> Result<bool, StoreError>;
@@ -178,7 +183,7 @@ pub trait UserStore: Send + Sync {
 
 #[derive(Debug, Clone, Default)]
 pub struct TokenFilter {
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     pub username: Option<String>,
     pub kind: Option<TokenKind>,
     pub status: Option<TokenStatus>,
@@ -192,26 +197,26 @@ pub trait TokenStore: Send + Sync {
     /// token string; joined with the client's and user's current state.
     async fn find_legacy_token(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError>;
     /// One indexed read by the public id, joined with the client's and user's current state.
-    async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError>;
+    async fn get_token(&self, id: &TokenId) -> Result<Option<TokenState>, StoreError>;
     /// Marks the refresh token consumed and stores `new`, atomically. `false` when it was
     /// already consumed or revoked (a concurrent refresh won, or this is a replay).
     async fn rotate_refresh(
         &self,
-        id: &str,
+        id: &TokenId,
         now: DateTime<Utc>,
         new: &[TokenRecord],
     ) -> Result<bool, StoreError>;
     /// `false` if there is no such token or it was already revoked.
     async fn revoke_token(
         &self,
-        id: &str,
+        id: &TokenId,
         now: DateTime<Utc>,
         audit: Option<&AuditEvent>,
     ) -> Result<bool, StoreError>;
     /// Revokes every token descended from one authorization; returns how many.
     async fn revoke_family(
         &self,
-        family_id: &str,
+        family_id: &FamilyId,
         now: DateTime<Utc>,
         audit: Option<&AuditEvent>,
     ) -> Result<u64, StoreError>;
@@ -252,7 +257,7 @@ pub trait SessionStore: Send + Sync {
     async fn insert_session(
         &self,
         id_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         user_epoch: i64,
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -263,13 +268,13 @@ pub trait SessionStore: Send + Sync {
     /// The scopes the user has granted the client, if any.
     async fn get_consent(
         &self,
-        user_id: &str,
-        client_id: &str,
+        user_id: &UserId,
+        client_id: &ClientId,
     ) -> Result<Option<Vec<String>>, StoreError>;
     async fn save_consent(
         &self,
-        user_id: &str,
-        client_id: &str,
+        user_id: &UserId,
+        client_id: &ClientId,
         scopes: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;

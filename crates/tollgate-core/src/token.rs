@@ -6,6 +6,7 @@
 //! user: this is where the O(1) invalidation epochs are compared.
 
 use crate::client::{GrantType, RefreshCount};
+use crate::id::{ClientId, FamilyId, TokenId, UserId};
 use chrono::{DateTime, Utc};
 
 /// Length of a token's public id (`secret::time_ordered_id`).
@@ -105,18 +106,18 @@ impl RefreshAllowance {
 /// A stored token (never the token itself: `token_hash`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
-    pub id: String,
+    pub id: TokenId,
     pub token_hash: String,
     pub kind: TokenKind,
-    pub client_id: String,
-    pub user_id: Option<String>,
+    pub client_id: ClientId,
+    pub user_id: Option<UserId>,
     pub username: Option<String>,
     pub scopes: Vec<String>,
     /// How it was obtained.
     pub grant_type: GrantType,
     /// The authorization this token descends from (authorization code grants): reuse of a
     /// code or refresh token revokes the whole family.
-    pub family_id: Option<String>,
+    pub family_id: Option<FamilyId>,
     /// Refresh tokens: refreshes this token still allows; `None` = unlimited.
     pub refreshes_left: Option<u32>,
     /// The client's epoch at issue (see `Owner::still_stands`).
@@ -239,8 +240,8 @@ impl Owner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthCode {
     pub code_hash: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub redirect_uri: String,
     /// Whether the authorization request carried `redirect_uri` (then the token request
     /// must repeat it, RFC 6749 §4.1.3).
@@ -248,7 +249,7 @@ pub struct AuthCode {
     pub scopes: Vec<String>,
     /// RFC 7636 S256 challenge.
     pub code_challenge: Option<String>,
-    pub family_id: String,
+    pub family_id: FamilyId,
     /// The client's and the user's epochs at issue.
     pub client_epoch: i64,
     pub user_epoch: i64,
@@ -261,7 +262,7 @@ pub struct AuthCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionState {
     pub id_hash: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
     pub user_admin: bool,
     /// The user's epoch when the session began; `user_current_epoch` is the user's now.

@@ -1,6 +1,7 @@
 //! Resource owners and console administrators. Passwords are human-chosen, so they get a
 //! slow hash (Argon2id), computed off the async runtime.
 
+use crate::id::UserId;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::{DateTime, Utc};
@@ -11,7 +12,7 @@ use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: Option<String>,
     pub active: bool,

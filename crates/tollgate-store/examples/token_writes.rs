@@ -41,7 +41,7 @@ fn client() -> Client {
 fn token(id: String) -> TokenRecord {
     TokenRecord {
         token_hash: format!("hash-{id}"),
-        id,
+        id: id.into(),
         kind: TokenKind::Access,
         client_id: "bench".into(),
         user_id: None,
@@ -90,7 +90,7 @@ async fn main() {
                     for i in 0..per_task {
                         let id = format!("t{t:04}-{i:06}");
                         if read {
-                            assert!(store.get_token(&id).await.unwrap().is_some());
+                            assert!(store.get_token(&id.as_str().into()).await.unwrap().is_some());
                         } else {
                             store.insert_tokens(&[token(id)]).await.unwrap();
                         }

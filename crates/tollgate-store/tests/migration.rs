@@ -90,11 +90,30 @@ async fn schema_5_keeps_tokens_issued_before_findable_by_hash(db: &TestDb) {
             .unwrap()
             .unwrap_or_else(|| panic!("{b}: {id} by its hash"));
         assert_eq!(found.token.id, id, "{b}");
-        assert!(store.get_token(id).await.unwrap().is_some(), "{b}: {id}");
+        assert!(
+            store
+                .get_token(&tollgate_core::TokenId::new(id))
+                .await
+                .unwrap()
+                .is_some(),
+            "{b}: {id}"
+        );
     }
-    assert!(store.get_token("old-3").await.unwrap().is_none(), "{b}");
+    assert!(
+        store
+            .get_token(&tollgate_core::TokenId::new("old-3"))
+            .await
+            .unwrap()
+            .is_none(),
+        "{b}"
+    );
     // A new token is not found by hash, and a hash is no longer unique.
-    let mut t = store.get_token("old-1").await.unwrap().unwrap().token;
+    let mut t = store
+        .get_token(&tollgate_core::TokenId::new("old-1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
     t.id = "new-1".into();
     store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
     assert_eq!(
@@ -173,25 +192,33 @@ async fn schema_6_rekeys_usernames_and_keeps_both_rows_of_a_new_collision(db: &T
     let store = tollgate_store::open(&db.url).await.unwrap();
     for id in ["u1", "u2", "u3"] {
         assert!(
-            store.get_user(id).await.unwrap().is_some(),
+            store
+                .get_user(&tollgate_core::UserId::new(id))
+                .await
+                .unwrap()
+                .is_some(),
             "{b}: {id} kept"
         );
     }
-    let u1 = store.get_user("u1").await.unwrap().unwrap();
+    let u1 = store
+        .get_user(&tollgate_core::UserId::new("u1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(u1.username, "Straße", "{b}: the name as typed is kept");
     for spelling in ["strasse", "STRASSE", "Straße"] {
         let found = store.get_user_by_username(spelling).await.unwrap();
         assert_eq!(
             found.map(|u| u.id),
-            Some("u2".to_owned()),
+            Some("u2".into()),
             "{b}: {spelling} finds the row that already held the key"
         );
     }
     let found = store.get_user_by_username("alice").await.unwrap();
-    assert_eq!(found.map(|u| u.id), Some("u3".to_owned()), "{b}: fullwidth");
+    assert_eq!(found.map(|u| u.id), Some("u3".into()), "{b}: fullwidth");
     drop(store);
     // Opening again does not rekey again (the marker is claimed once).
     let store = tollgate_store::open(&db.url).await.unwrap();
     let found = store.get_user_by_username("Straße").await.unwrap();
-    assert_eq!(found.map(|u| u.id), Some("u2".to_owned()), "{b}: reopened");
+    assert_eq!(found.map(|u| u.id), Some("u2".into()), "{b}: reopened");
 }

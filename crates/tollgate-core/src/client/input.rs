@@ -7,6 +7,7 @@ use super::{
     REFRESH_COUNT_MAX, SCOPES_MAX, SCOPE_LEN_MAX, VERSION_MAX,
 };
 use crate::error::FieldError;
+use crate::id::ClientId;
 use crate::policy::Policy;
 use crate::text::TextKind;
 
@@ -97,12 +98,12 @@ impl ClientSettings {
 }
 
 impl ClientSettings {
-    /// A client with these settings and nothing else yet: no id, secret or history, which
-    /// the caller fills in.
-    pub fn into_client(self) -> Client {
+    /// Client `client_id` with these settings and nothing else yet: no secret or history,
+    /// which the caller fills in.
+    pub fn into_client(self, client_id: ClientId) -> Client {
         let never = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
         Client {
-            client_id: String::new(),
+            client_id,
             name: self.name,
             version: self.version,
             description: self.description,

@@ -3,6 +3,7 @@
 //! *all* problems before failing, so the admin API can list every bad field at once and the
 //! console can show each error beside its field.
 
+use crate::id::ClientId;
 use chrono::{DateTime, Utc};
 
 mod input;
@@ -222,7 +223,7 @@ impl RefreshCount {
 /// A registered OAuth client as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Client {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub name: String,
     pub version: String,
     pub description: Option<String>,

@@ -3,7 +3,8 @@
 
 use super::{pkce, OAuthError, OAuthService};
 use crate::client::{Client, GrantType};
-use crate::secret::{random_string, Secret};
+use crate::id::{ClientId, FamilyId, UserId};
+use crate::secret::Secret;
 use crate::token::AuthCode;
 use crate::user::User;
 
@@ -108,7 +109,7 @@ impl OAuthService {
         let found = if crate::text::has_control(client_id) {
             None
         } else {
-            self.store().get_client(client_id).await?
+            self.store().get_client(&ClientId::new(client_id)).await?
         };
         let client = match found {
             Some(c) if c.active => c,
@@ -226,7 +227,7 @@ impl OAuthService {
     /// Whether the user must be asked: no remembered consent covering every scope.
     pub async fn needs_consent(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         v: &ValidatedAuthorize,
     ) -> Result<bool, OAuthError> {
         let granted = self
@@ -240,7 +241,7 @@ impl OAuthService {
     /// Remembers the consent (merged with what was granted before).
     pub async fn remember_consent(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         v: &ValidatedAuthorize,
     ) -> Result<(), OAuthError> {
         let mut granted = self
@@ -275,7 +276,7 @@ impl OAuthService {
                     redirect_uri_given: v.redirect_uri_given,
                     scopes: v.scopes.clone(),
                     code_challenge: v.code_challenge.clone(),
-                    family_id: random_string::<12>()?,
+                    family_id: FamilyId::generate()?,
                     client_epoch: v.client.token_epoch,
                     user_epoch: user.token_epoch,
                     issued_at: now,

@@ -3,6 +3,7 @@
 use super::{pkce, user_tuple, OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
 use crate::details;
+use crate::id::FamilyId;
 use crate::token::{Owner, RefreshAllowance};
 
 impl OAuthService {
@@ -125,7 +126,7 @@ impl OAuthService {
     /// and returns `refusal` for the request (or the store's error, if revoking failed).
     pub(super) async fn replayed(
         &self,
-        family_id: Option<&str>,
+        family_id: Option<&FamilyId>,
         client: &Client,
         reason: &str,
         refusal: OAuthError,

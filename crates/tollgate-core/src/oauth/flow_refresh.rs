@@ -34,7 +34,7 @@ impl OAuthService {
         if t.consumed_at.is_some() && t.revoked_at.is_none() {
             // A consumed refresh token presented again: someone holds a copy. Revoke the
             // whole authorization (SPEC §2 reuse detection).
-            let family = t.family_id.as_deref();
+            let family = t.family_id.as_ref();
             return Err(self
                 .replayed(family, client, REFRESH_REUSE, invalid())
                 .await);
@@ -51,14 +51,14 @@ impl OAuthService {
         }
         let (scopes, kept) = Self::refresh_scopes(client, &t.scopes, scope.as_deref())?;
         let user = match (&t.user_id, &t.username, t.user_epoch) {
-            (Some(id), Some(name), Some(epoch)) => Some((id.as_str(), name.as_str(), epoch)),
+            (Some(id), Some(name), Some(epoch)) => Some((id, name.as_str(), epoch)),
             _ => None,
         };
         // This refresh used one of the token's allowance; its successor gets the rest.
         let refresh = RefreshAllowance::from_stored(t.refreshes_left)
             .next()
             .map(|left| (left, kept.as_slice()));
-        let family = t.family_id.as_deref();
+        let family = t.family_id.as_ref();
         let (response, records) = self.issue(
             client,
             user,

@@ -36,8 +36,11 @@ impl OAuthService {
         Ok(Introspection {
             active: true,
             scope: Some(t.scopes.join(" ")),
-            sub: Some(t.user_id.clone().unwrap_or_else(|| t.client_id.clone())),
-            client_id: Some(t.client_id),
+            sub: Some(
+                t.user_id
+                    .map_or_else(|| t.client_id.to_string(), String::from),
+            ),
+            client_id: Some(t.client_id.into_string()),
             username: t.username,
             token_type: Some(match t.kind {
                 TokenKind::Access => "Bearer",

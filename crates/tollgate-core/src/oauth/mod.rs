@@ -19,6 +19,7 @@ pub use introspect::Introspection;
 use crate::client::{Client, ClientType, GrantType, TokenLifetime};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
+use crate::id::{ClientId, FamilyId, TokenId, UserId};
 use crate::secret::{Secret, SecretHasher};
 use crate::service::throttle::Key;
 use crate::service::PasswordCheck;
@@ -43,7 +44,7 @@ pub enum AuthMethod {
 
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub secret: Option<Secret>,
     pub method: AuthMethod,
 }
@@ -334,14 +335,14 @@ impl OAuthService {
         &self,
         kind: TokenKind,
         client: &Client,
-        user: Option<(&str, &str, i64)>,
+        user: Option<(&UserId, &str, i64)>,
         scopes: &[String],
         grant: GrantType,
-        family_id: Option<&str>,
+        family_id: Option<&FamilyId>,
         refreshes_left: Option<RefreshAllowance>,
         now: DateTime<Utc>,
     ) -> Result<(Secret, TokenRecord), OAuthError> {
-        let id = crate::secret::time_ordered_id(now.timestamp_millis())?;
+        let id = TokenId::generate(now.timestamp_millis())?;
         let secret = Secret::new(crate::token::compose(&id, Secret::generate()?.expose()));
         let expires_at = match (kind, client.access_token_lifetime) {
             (TokenKind::Access, TokenLifetime::Seconds(s)) => {
@@ -355,11 +356,11 @@ impl OAuthService {
             token_hash: self.hasher.hash(secret.expose()),
             kind,
             client_id: client.client_id.clone(),
-            user_id: user.map(|(id, _, _)| id.to_owned()),
+            user_id: user.map(|(id, _, _)| id.clone()),
             username: user.map(|(_, name, _)| name.to_owned()),
             scopes: scopes.to_vec(),
             grant_type: grant,
-            family_id: family_id.map(str::to_owned),
+            family_id: family_id.cloned(),
             refreshes_left: refreshes_left.and_then(RefreshAllowance::stored),
             client_epoch: client.token_epoch,
             user_epoch: user.map(|(_, _, e)| e),
@@ -378,9 +379,9 @@ impl OAuthService {
     pub(crate) fn issue(
         &self,
         client: &Client,
-        user: Option<(&str, &str, i64)>,
+        user: Option<(&UserId, &str, i64)>,
         grant: GrantType,
-        family_id: Option<&str>,
+        family_id: Option<&FamilyId>,
         scopes: &[String],
         refresh: Option<(RefreshAllowance, &[String])>,
         now: DateTime<Utc>,
@@ -462,7 +463,7 @@ impl OAuthService {
         match crate::token::presented_id(presented) {
             Some(id) => Ok(self
                 .store
-                .get_token(id)
+                .get_token(&TokenId::new(id))
                 .await?
                 .filter(|s| self.hasher.verify(presented, &s.token.token_hash))),
             None => self.store.find_legacy_token(&self.hash(presented)).await,
@@ -491,8 +492,8 @@ enum SecretCheck {
     Refused(OAuthError),
 }
 
-fn user_tuple(u: &User) -> (&str, &str, i64) {
-    (u.id.as_str(), u.username.as_str(), u.token_epoch)
+fn user_tuple(u: &User) -> (&UserId, &str, i64) {
+    (&u.id, u.username.as_str(), u.token_epoch)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
 use crate::details;
 use crate::error::{FieldError, ServiceError};
+use crate::id::AdminKeyId;
 use crate::secret::{random_string, Secret, SecretHasher};
 use crate::store::{AdminKey, Store};
 use std::sync::Arc;
@@ -49,7 +50,7 @@ impl AdminKeyService {
         let secret = Secret::new(format!("{ADMIN_KEY_PREFIX}{}", random_string::<32>()?));
         let now = self.clock.now();
         let key = AdminKey {
-            id: random_string::<9>()?,
+            id: AdminKeyId::generate()?,
             name: name.to_owned(),
             key_hash: self.hasher.hash(secret.expose()),
             created_at: now,
@@ -81,7 +82,7 @@ impl AdminKeyService {
         Ok(self.store.list_admin_keys().await?)
     }
 
-    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+    pub async fn delete(&self, actor: &Actor, id: &AdminKeyId) -> Result<(), ServiceError> {
         let audit = AuditEvent::new(
             actor,
             self.clock.now(),

@@ -5,8 +5,9 @@ use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::details;
 use crate::error::{Conflict, FieldError, ServiceError};
+use crate::id::ClientId;
 use crate::policy::Policy;
-use crate::secret::{random_string, Secret, SecretHasher};
+use crate::secret::{Secret, SecretHasher};
 use crate::store::{ClientFilter, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -77,8 +78,6 @@ impl ClientService {
             ClientType::Public => None,
         };
         let client = Client {
-            // 128 random bits: unguessable and unique without coordination.
-            client_id: random_string::<16>()?,
             secret_hash: secret.as_ref().map(|s| self.hasher.hash(s.expose())),
             previous_secret_hash: None,
             previous_secret_expires_at: None,
@@ -86,7 +85,8 @@ impl ClientService {
             revision: 1,
             created_at: now,
             updated_at: now,
-            ..s.into_client()
+            // 128 random bits: unguessable and unique without coordination.
+            ..s.into_client(ClientId::generate()?)
         };
         let audit = AuditEvent::new(
             actor,
@@ -103,7 +103,7 @@ impl ClientService {
         Ok(ClientWithSecret { client, secret })
     }
 
-    pub async fn get(&self, client_id: &str) -> Result<Client, ServiceError> {
+    pub async fn get(&self, client_id: &ClientId) -> Result<Client, ServiceError> {
         self.store
             .get_client(client_id)
             .await?
@@ -137,7 +137,7 @@ impl ClientService {
     pub async fn update(
         &self,
         actor: &Actor,
-        client_id: &str,
+        client_id: &ClientId,
         input: ClientInput,
         if_match: Option<i64>,
     ) -> Result<ClientWithSecret, ServiceError> {
@@ -153,7 +153,6 @@ impl ClientService {
             let now = self.clock.now();
             let mut secret = None;
             let mut next = Client {
-                client_id: existing.client_id.clone(),
                 secret_hash: existing.secret_hash.clone(),
                 previous_secret_hash: existing.previous_secret_hash.clone(),
                 previous_secret_expires_at: existing.previous_secret_expires_at,
@@ -161,7 +160,7 @@ impl ClientService {
                 revision: existing.revision + 1,
                 created_at: existing.created_at,
                 updated_at: now,
-                ..s.into_client()
+                ..s.into_client(existing.client_id.clone())
             };
             match (existing.client_type, next.client_type) {
                 (ClientType::Public, ClientType::Confidential) => {
@@ -221,7 +220,7 @@ impl ClientService {
     pub async fn set_active(
         &self,
         actor: &Actor,
-        client_id: &str,
+        client_id: &ClientId,
         active: bool,
         if_match: Option<i64>,
     ) -> Result<Client, ServiceError> {
@@ -235,7 +234,7 @@ impl ClientService {
     pub async fn delete(
         &self,
         actor: &Actor,
-        client_id: &str,
+        client_id: &ClientId,
         if_match: Option<i64>,
     ) -> Result<(), ServiceError> {
         let existing = self.get(client_id).await?;
@@ -269,7 +268,7 @@ impl ClientService {
     pub async fn rotate_secret(
         &self,
         actor: &Actor,
-        client_id: &str,
+        client_id: &ClientId,
         grace_seconds: Option<i64>,
     ) -> Result<RotatedSecret, ServiceError> {
         let grace = grace_seconds.unwrap_or(0);
@@ -320,7 +319,7 @@ impl ClientService {
     pub async fn revoke_all_tokens(
         &self,
         actor: &Actor,
-        client_id: &str,
+        client_id: &ClientId,
     ) -> Result<Client, ServiceError> {
         self.compare_and_set(
             actor,
@@ -344,7 +343,7 @@ impl ClientService {
     async fn compare_and_set<T>(
         &self,
         actor: &Actor,
-        client_id: &str,
+        client_id: &ClientId,
         action: &str,
         details: crate::audit::Details,
         f: impl Fn(&Client, DateTime<Utc>) -> Result<(Client, T), ServiceError>,
@@ -372,7 +371,7 @@ impl ClientService {
     /// while its grace period lasts. Constant-time on the secret; `None` on any mismatch.
     pub async fn authenticate(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         presented_secret: &str,
     ) -> Result<Option<Client>, ServiceError> {
         let Some(client) = self.store.get_client(client_id).await? else {

@@ -5,6 +5,7 @@ use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
 use crate::details;
 use crate::error::ServiceError;
+use crate::id::TokenId;
 use crate::store::{Store, TokenFilter};
 use crate::token::{TokenKind, TokenState, TokenStatus};
 use std::sync::Arc;
@@ -62,7 +63,7 @@ impl TokenService {
         })
     }
 
-    pub async fn get(&self, id: &str) -> Result<TokenState, ServiceError> {
+    pub async fn get(&self, id: &TokenId) -> Result<TokenState, ServiceError> {
         self.store
             .get_token(id)
             .await?
@@ -71,7 +72,7 @@ impl TokenService {
 
     /// Revokes a token; a refresh token takes its whole authorization with it (as RFC 7009
     /// revocation does). Revoking an inactive token is a no-op that still succeeds.
-    pub async fn revoke(&self, actor: &Actor, id: &str) -> Result<TokenState, ServiceError> {
+    pub async fn revoke(&self, actor: &Actor, id: &TokenId) -> Result<TokenState, ServiceError> {
         let state = self.get(id).await?;
         let now = self.clock.now();
         // Only a usable token is revoked. An expired, revoked or already-rotated one is

@@ -5,6 +5,7 @@ use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
 use crate::details;
 use crate::error::{Conflict, FieldError, ServiceError};
+use crate::id::UserId;
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
 use crate::text::{self, TextKind};
@@ -191,7 +192,7 @@ impl UserService {
         }
         let now = self.clock.now();
         let user = User {
-            id: random_string::<9>()?,
+            id: UserId::generate()?,
             username,
             display_name,
             active: input.active.unwrap_or(true),
@@ -218,7 +219,7 @@ impl UserService {
         }
     }
 
-    pub async fn get(&self, id: &str) -> Result<User, ServiceError> {
+    pub async fn get(&self, id: &UserId) -> Result<User, ServiceError> {
         self.store
             .get_user(id)
             .await?
@@ -286,7 +287,7 @@ impl UserService {
     pub async fn update(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &UserId,
         change: UserChange,
     ) -> Result<User, ServiceError> {
         let existing = self.get(id).await?;
@@ -342,7 +343,7 @@ impl UserService {
     pub async fn set_password(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &UserId,
         password: &str,
     ) -> Result<User, ServiceError> {
         let existing = self.get(id).await?;
@@ -376,7 +377,7 @@ impl UserService {
     /// administrator (nobody could use the console then). Rare, so a second read is fine.
     async fn why_not_written(
         &self,
-        id: &str,
+        id: &UserId,
         keep_an_admin: bool,
         what: &'static str,
     ) -> ServiceError {
@@ -387,7 +388,7 @@ impl UserService {
         }
     }
 
-    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+    pub async fn delete(&self, actor: &Actor, id: &UserId) -> Result<(), ServiceError> {
         let existing = self.get(id).await?;
         let keep_an_admin = existing.admin && existing.active;
         let audit = AuditEvent::new(

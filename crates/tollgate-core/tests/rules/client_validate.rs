@@ -8,7 +8,7 @@ use tollgate_core::client::{
     REDIRECT_URIS_MAX, REDIRECT_URI_LEN_MAX, REFRESH_COUNT_MAX, SCOPES_MAX, SCOPE_LEN_MAX,
     VERSION_MAX,
 };
-use tollgate_core::{FieldError, Policy};
+use tollgate_core::{ClientId, FieldError, Policy};
 
 /// What an administrator types becomes a number only when it is one; the rules then
 /// name what is wrong with it.
@@ -668,9 +668,8 @@ fn every_field_fails_in_one_call() {
 
 fn stored(s: ClientSettings) -> Client {
     Client {
-        client_id: "c1".into(),
         revision: 1,
-        ..s.into_client()
+        ..s.into_client(ClientId::new("c1"))
     }
 }
 

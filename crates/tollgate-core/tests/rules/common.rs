@@ -207,7 +207,7 @@ impl World {
 pub(crate) fn code_request(app: &App) -> AuthorizeRequest {
     AuthorizeRequest {
         response_type: Some("code".into()),
-        client_id: Some(app.client.client_id.clone()),
+        client_id: Some(app.client.client_id.to_string()),
         redirect_uri: Some(REDIRECT.into()),
         scope: None,
         state: Some("st".into()),

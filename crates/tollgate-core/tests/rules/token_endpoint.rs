@@ -20,13 +20,13 @@ async fn client_credentials_issues_an_access_token_only_for_the_narrowed_scope()
         Introspection {
             active: true,
             scope: Some("write read".into()),
-            client_id: Some(app.client.client_id.clone()),
+            client_id: Some(app.client.client_id.to_string()),
             username: None,
             token_type: Some("Bearer"),
             iat: Some(iat),
             exp: Some(iat + 3600),
             // A client's own token: the subject is the client.
-            sub: Some(app.client.client_id.clone()),
+            sub: Some(app.client.client_id.to_string()),
             iss: Some(ISSUER.into()),
         }
     );

@@ -32,8 +32,12 @@ impl AdminKeyStore for This {
         .await
     }
 
-    async fn delete_admin_key(&self, id: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
-        let q = sqlx::query("DELETE FROM admin_keys WHERE id = $1").bind(id);
+    async fn delete_admin_key(
+        &self,
+        id: &AdminKeyId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let q = sqlx::query("DELETE FROM admin_keys WHERE id = $1").bind(id.as_str());
         one_row_with_audit(&self.writer, q, Some(audit), classify).await
     }
 }

@@ -8,9 +8,9 @@ impl ClientStore for This {
         insert_with_audit(self, "clients", tables::CLIENT_WRITE, c, audit, "client").await
     }
 
-    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+    async fn get_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         let sql = format!("{} WHERE client_id = $1", *tables::CLIENT_SELECT);
-        let q = sqlx::query_as::<_, ClientRow>(&sql).bind(client_id);
+        let q = sqlx::query_as::<_, ClientRow>(&sql).bind(client_id.as_str());
         optional(q, self, |r| r.into_client().map(|(_, c)| c)).await
     }
 
@@ -28,7 +28,7 @@ impl ClientStore for This {
             })
         });
         let q = update_of(&UPDATE, tables::CLIENT_WRITE, c)
-            .bind(&c.client_id)
+            .bind(c.client_id.as_str())
             .bind(expected_revision);
         one_row_with_audit(&self.writer, q, Some(audit), |e| {
             classify_unique(e, "client")
@@ -38,14 +38,14 @@ impl ClientStore for This {
 
     async fn delete_client(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         expected_revision: Option<i64>,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let q = sqlx::query(
             "DELETE FROM clients WHERE client_id = $1 AND ($2 IS NULL OR revision = $2)",
         )
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(expected_revision);
         one_row_with_audit(&self.writer, q, Some(audit), classify).await
     }

@@ -7,7 +7,7 @@ impl SessionStore for This {
     async fn insert_session(
         &self,
         id_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         user_epoch: i64,
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -17,7 +17,7 @@ impl SessionStore for This {
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id_hash)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(user_epoch)
         .bind(ms(created_at))
         .bind(ms(expires_at));
@@ -48,14 +48,14 @@ impl SessionStore for This {
 
     async fn get_consent(
         &self,
-        user_id: &str,
-        client_id: &str,
+        user_id: &UserId,
+        client_id: &ClientId,
     ) -> Result<Option<Vec<String>>, StoreError> {
         Ok(sqlx::query_scalar::<_, String>(
             "SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2",
         )
-        .bind(user_id)
-        .bind(client_id)
+        .bind(user_id.as_str())
+        .bind(client_id.as_str())
         .fetch_optional(&self.reader)
         .await
         .map_err(classify)?
@@ -64,8 +64,8 @@ impl SessionStore for This {
 
     async fn save_consent(
         &self,
-        user_id: &str,
-        client_id: &str,
+        user_id: &UserId,
+        client_id: &ClientId,
         scopes: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -74,8 +74,8 @@ impl SessionStore for This {
              ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
              granted_at = excluded.granted_at",
         )
-        .bind(user_id)
-        .bind(client_id)
+        .bind(user_id.as_str())
+        .bind(client_id.as_str())
         .bind(join_scopes(scopes))
         .bind(ms(now));
         write(q, self).await.map(|_| ())

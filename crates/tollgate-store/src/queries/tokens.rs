@@ -24,13 +24,13 @@ impl TokenStore for This {
         .await
     }
 
-    async fn get_token(&self, id: &str) -> Result<Option<TokenState>, StoreError> {
+    async fn get_token(&self, id: &TokenId) -> Result<Option<TokenState>, StoreError> {
         read_one(self, &tables::TOKEN_BY_ID, id, TokenRow::into_token).await
     }
 
     async fn rotate_refresh(
         &self,
-        id: &str,
+        id: &TokenId,
         now: DateTime<Utc>,
         new: &[TokenRecord],
     ) -> Result<bool, StoreError> {
@@ -42,20 +42,20 @@ impl TokenStore for This {
 
     async fn revoke_token(
         &self,
-        id: &str,
+        id: &TokenId,
         now: DateTime<Utc>,
         audit: Option<&AuditEvent>,
     ) -> Result<bool, StoreError> {
         let q =
             sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(ms(now))
-                .bind(id);
+                .bind(id.as_str());
         one_row_with_audit(&self.writer, q, audit, classify).await
     }
 
     async fn revoke_family(
         &self,
-        family_id: &str,
+        family_id: &FamilyId,
         now: DateTime<Utc>,
         audit: Option<&AuditEvent>,
     ) -> Result<u64, StoreError> {
@@ -64,7 +64,7 @@ impl TokenStore for This {
             "UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
         )
         .bind(ms(now))
-        .bind(family_id)
+        .bind(family_id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(classify)?
@@ -98,7 +98,7 @@ impl TokenStore for This {
             alive = tables::TOKEN_ALIVE
         );
         let q = sqlx::query_as::<_, TokenRow>(&sql)
-            .bind(&f.client_id)
+            .bind(f.client_id.as_deref())
             .bind(&f.username)
             .bind(f.kind.map(|k| k.as_str()))
             .bind(before)

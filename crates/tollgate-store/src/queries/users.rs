@@ -8,7 +8,7 @@ impl UserStore for This {
         insert_with_audit(self, "users", tables::USER_WRITE, u, audit, "user").await
     }
 
-    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         read_one(self, &tables::USER_BY_ID, id, UserRow::into_user).await
     }
 
@@ -61,14 +61,14 @@ impl UserStore for This {
             })
         });
         let q = update_of(&UPDATE, tables::USER_WRITE, u)
-            .bind(&u.id)
+            .bind(u.id.as_str())
             .bind(keep_an_admin);
         user_write(&self.writer, q, audit, keep_an_admin).await
     }
 
     async fn delete_user(
         &self,
-        id: &str,
+        id: &UserId,
         audit: &AuditEvent,
         keep_an_admin: bool,
     ) -> Result<bool, StoreError> {
@@ -76,7 +76,7 @@ impl UserStore for This {
             "DELETE FROM users WHERE id = $1 AND ($2 = FALSE OR {})",
             tables::another_admin("$1")
         );
-        let q = sqlx::query(&sql).bind(id).bind(keep_an_admin);
+        let q = sqlx::query(&sql).bind(id.as_str()).bind(keep_an_admin);
         user_write(&self.writer, q, audit, keep_an_admin).await
     }
 }

@@ -21,6 +21,7 @@ use tollgate_core::token::{
     join_scopes, split_scopes, AuthCode, SessionState, TokenKind, TokenRecord, TokenState,
 };
 use tollgate_core::user::{username_key, User};
+use tollgate_core::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
 
 /// Declares a table's row once: the struct (sqlx maps it by name), `COLUMNS` (each
 /// expression a read selects, named after its field) and `from_rusqlite` (by position, in
@@ -142,7 +143,7 @@ impl ClientRow {
             previous_secret_expires_at: self.previous_secret_expires_at.map(time).transpose()?,
             created_at: time(self.created_at)?,
             updated_at: time(self.updated_at)?,
-            client_id: self.client_id,
+            client_id: ClientId::new(self.client_id),
             name: self.name,
             version: self.version,
             description: self.description,
@@ -169,7 +170,7 @@ impl AdminKeyRow {
     pub fn into_key(self) -> Result<AdminKey, StoreError> {
         Ok(AdminKey {
             created_at: time(self.created_at)?,
-            id: self.id,
+            id: AdminKeyId::new(self.id),
             name: self.name,
             key_hash: self.key_hash,
         })
@@ -195,7 +196,7 @@ impl UserRow {
         Ok(User {
             created_at: time(self.created_at)?,
             updated_at: time(self.updated_at)?,
-            id: self.id,
+            id: UserId::new(self.id),
             username: self.username,
             display_name: self.display_name,
             active: self.active,
@@ -291,12 +292,12 @@ impl TokenRow {
             expires_at: self.expires_at.map(time).transpose()?,
             revoked_at: self.revoked_at.map(time).transpose()?,
             consumed_at: self.consumed_at.map(time).transpose()?,
-            id: self.id,
+            id: TokenId::new(self.id),
             token_hash: self.token_hash,
-            client_id: self.client_id,
-            user_id: self.user_id,
+            client_id: ClientId::new(self.client_id),
+            user_id: self.user_id.map(UserId::new),
             username: self.username,
-            family_id: self.family_id,
+            family_id: self.family_id.map(FamilyId::new),
             client_epoch: self.client_epoch,
             user_epoch: self.user_epoch,
         };
@@ -341,12 +342,12 @@ impl AuthCodeRow {
             expires_at: time(self.expires_at)?,
             used_at: self.used_at.map(time).transpose()?,
             code_hash: self.code_hash,
-            client_id: self.client_id,
-            user_id: self.user_id,
+            client_id: ClientId::new(self.client_id),
+            user_id: UserId::new(self.user_id),
             redirect_uri: self.redirect_uri,
             redirect_uri_given: self.redirect_uri_given,
             code_challenge: self.code_challenge,
-            family_id: self.family_id,
+            family_id: FamilyId::new(self.family_id),
             client_epoch: self.client_epoch,
             user_epoch: self.user_epoch,
         })
@@ -373,7 +374,7 @@ impl SessionRow {
             created_at: time(self.created_at)?,
             expires_at: time(self.expires_at)?,
             id_hash: self.id_hash,
-            user_id: self.user_id,
+            user_id: UserId::new(self.user_id),
             username: self.username,
             user_admin: self.admin,
             user_epoch: self.user_epoch,

@@ -86,7 +86,10 @@ async fn admin_keys_insert_find_list_delete_and_reject_duplicate_hash(db: &TestD
 
     let del = event("cli", "admin_key.delete", "admin_key", "k1");
     assert!(
-        store.delete_admin_key("k1", &del).await.unwrap(),
+        store
+            .delete_admin_key(&AdminKeyId::new("k1"), &del)
+            .await
+            .unwrap(),
         "{b}: delete"
     );
     assert_eq!(
@@ -98,11 +101,17 @@ async fn admin_keys_insert_find_list_delete_and_reject_duplicate_hash(db: &TestD
         "{b}: deleted key still found"
     );
     assert!(
-        !store.delete_admin_key("k1", &del).await.unwrap(),
+        !store
+            .delete_admin_key(&AdminKeyId::new("k1"), &del)
+            .await
+            .unwrap(),
         "{b}: second delete"
     );
     assert!(
-        !store.delete_admin_key("nope", &del).await.unwrap(),
+        !store
+            .delete_admin_key(&AdminKeyId::new("nope"), &del)
+            .await
+            .unwrap(),
         "{b}: unknown id"
     );
     let mut listed = store.list_admin_keys().await.unwrap();

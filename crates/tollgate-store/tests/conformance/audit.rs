@@ -74,11 +74,18 @@ async fn every_mutation_writes_its_audit_entry_in_the_same_transaction(db: &Test
     );
 
     let ev = event("cli", "client.delete", "client", "c1");
-    assert!(store.delete_client("c1", Some(2), &ev).await.unwrap());
+    assert!(store
+        .delete_client(&ClientId::new("c1"), Some(2), &ev)
+        .await
+        .unwrap());
     expected.push(ev);
     // Deleting what is not there leaves none.
     assert!(!store
-        .delete_client("c1", None, &event("cli", "client.delete", "client", "c1"))
+        .delete_client(
+            &ClientId::new("c1"),
+            None,
+            &event("cli", "client.delete", "client", "c1")
+        )
         .await
         .unwrap());
 
@@ -94,10 +101,16 @@ async fn every_mutation_writes_its_audit_entry_in_the_same_transaction(db: &Test
         .await;
     assert!(matches!(r, Err(StoreError::Duplicate(_))), "{b}: {r:?}");
     let ev = event("cli", "admin_key.delete", "admin_key", "k1");
-    assert!(store.delete_admin_key("k1", &ev).await.unwrap());
+    assert!(store
+        .delete_admin_key(&AdminKeyId::new("k1"), &ev)
+        .await
+        .unwrap());
     expected.push(ev);
     assert!(!store
-        .delete_admin_key("k1", &event("cli", "admin_key.delete", "admin_key", "k1"))
+        .delete_admin_key(
+            &AdminKeyId::new("k1"),
+            &event("cli", "admin_key.delete", "admin_key", "k1")
+        )
         .await
         .unwrap());
 
@@ -151,7 +164,10 @@ async fn list_audit_is_newest_first_pages_with_before_and_filters(db: &TestDb) {
             at: at(100 + i),
             ..event("user:root", "admin_key.delete", "admin_key", &id)
         };
-        assert!(store.delete_admin_key(&id, &ev).await.unwrap());
+        assert!(store
+            .delete_admin_key(&AdminKeyId::new(id.as_str()), &ev)
+            .await
+            .unwrap());
         written.push(ev);
     }
 

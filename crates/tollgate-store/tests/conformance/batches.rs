@@ -63,16 +63,25 @@ async fn concurrent_redemptions_and_refreshes_have_one_winner_each(db: &TestDb) 
     assert_eq!(code_winner.len(), 1, "{b}: code redemptions that won");
     assert_eq!(refresh_winner.len(), 1, "{b}: refreshes that won");
     for i in 0..20 {
-        let code_token = store.get_token(&format!("code-{i}")).await.unwrap();
+        let code_token = store
+            .get_token(&TokenId::new(format!("code-{i}")))
+            .await
+            .unwrap();
         assert_eq!(code_token.is_some(), i == code_winner[0], "{b}: code-{i}");
-        let rotated = store.get_token(&format!("rot-{i}")).await.unwrap();
+        let rotated = store
+            .get_token(&TokenId::new(format!("rot-{i}")))
+            .await
+            .unwrap();
         assert_eq!(rotated.is_some(), i == refresh_winner[0], "{b}: rot-{i}");
-        let plain = store.get_token(&format!("plain-{i}")).await.unwrap();
+        let plain = store
+            .get_token(&TokenId::new(format!("plain-{i}")))
+            .await
+            .unwrap();
         assert!(plain.is_some(), "{b}: plain-{i} stored");
     }
     let code = store.find_code("code-1").await.unwrap().unwrap();
     assert_eq!(code.used_at, Some(at(10 + code_winner[0])), "{b}: used_at");
-    let old = store.get_token("r0").await.unwrap().unwrap();
+    let old = store.get_token(&TokenId::new("r0")).await.unwrap().unwrap();
     assert_eq!(
         old.token.consumed_at,
         Some(at(10 + refresh_winner[0])),
@@ -106,7 +115,7 @@ async fn a_duplicate_token_fails_alone_in_its_batch(db: &TestDb) {
             let mut t = first.clone();
             t.token_hash = format!("hash-t{}", i + 1);
             if i % 10 != 0 {
-                t.id = format!("t{}", i + 1);
+                t.id = TokenId::new(format!("t{}", i + 1));
             }
             tokio::spawn(async move { (i, store.insert_tokens(&[t]).await) })
         })
@@ -121,7 +130,7 @@ async fn a_duplicate_token_fails_alone_in_its_batch(db: &TestDb) {
         } else {
             r.unwrap();
             assert!(store
-                .get_token(&format!("t{}", i + 1))
+                .get_token(&TokenId::new(format!("t{}", i + 1)))
                 .await
                 .unwrap()
                 .is_some());

@@ -113,12 +113,15 @@ async fn insert_then_get_round_trips_every_field(db: &TestDb) {
         "{b}: list_clients"
     );
     assert_eq!(
-        store.get_client("no-such-client").await.unwrap(),
+        store
+            .get_client(&ClientId::new("no-such-client"))
+            .await
+            .unwrap(),
         None,
         "{b}: unknown client_id"
     );
     assert_eq!(
-        store.get_client("C-FULL").await.unwrap(),
+        store.get_client(&ClientId::new("C-FULL")).await.unwrap(),
         None,
         "{b}: client_id lookup must be exact"
     );
@@ -141,7 +144,7 @@ async fn name_version_unique_case_insensitively(db: &TestDb) {
         "{b}: myapp/1.0 after MyApp/1.0 gave {r:?}"
     );
     assert_eq!(
-        store.get_client("c2").await.unwrap(),
+        store.get_client(&ClientId::new("c2")).await.unwrap(),
         None,
         "{b}: c2 stored"
     );
@@ -173,7 +176,11 @@ async fn name_version_unique_case_insensitively(db: &TestDb) {
         "{b}: duplicate client_id gave {r:?}"
     );
     assert_eq!(
-        store.get_client("c1").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("c1"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&first),
         "{b}: the failed insert changed c1"
     );
@@ -215,7 +222,8 @@ async fn concurrent_inserts_of_one_name_version_have_one_winner(db: &TestDb) {
     let log = audit_log(&*store).await;
     assert_eq!(log.len(), 1, "{b}: exactly one audit entry");
     assert_eq!(
-        log[0].event.target_id, stored[0].1.client_id,
+        log[0].event.target_id,
+        stored[0].1.client_id.as_str(),
         "{b}: the audit entry names the winner"
     );
 }
@@ -260,7 +268,11 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update with the current revision"
     );
     assert_eq!(
-        store.get_client("a").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("a"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&next),
         "{b}: update did not persist every field"
     );
@@ -277,7 +289,11 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update with a stale revision"
     );
     assert_eq!(
-        store.get_client("a").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("a"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&next),
         "{b}: a stale update changed the client"
     );
@@ -289,7 +305,7 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update of an unknown client"
     );
     assert_eq!(
-        store.get_client("ghost").await.unwrap(),
+        store.get_client(&ClientId::new("ghost")).await.unwrap(),
         None,
         "{b}: ghost created"
     );
@@ -306,12 +322,20 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update onto App/2.0 gave {r:?}"
     );
     assert_eq!(
-        store.get_client("a").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("a"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&next),
         "{b}: the refused update changed the client"
     );
     assert_eq!(
-        store.get_client("b").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("b"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&other),
         "{b}: the refused update changed the other client"
     );
@@ -329,7 +353,11 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: third update"
     );
     assert_eq!(
-        store.get_client("a").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("a"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&third),
         "{b}: third update"
     );
@@ -368,7 +396,11 @@ async fn concurrent_updates_from_one_revision_have_one_winner(db: &TestDb) {
         }
     }
     assert_eq!(winners, 1, "{b}: updates from revision 1 that succeeded");
-    let stored = store.get_client("contested").await.unwrap().unwrap();
+    let stored = store
+        .get_client(&ClientId::new("contested"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.revision, 2, "{b}: revision");
     assert_eq!(
         audit_log(&*store).await.len(),
@@ -388,25 +420,38 @@ async fn delete_client_with_and_without_expected_revision(db: &TestDb) {
     };
     store.insert_client(&x, &create_event(&x)).await.unwrap();
     assert!(
-        !store.delete_client("x", Some(2), &ev).await.unwrap(),
+        !store
+            .delete_client(&ClientId::new("x"), Some(2), &ev)
+            .await
+            .unwrap(),
         "{b}: delete with a stale revision"
     );
     assert_eq!(
-        store.get_client("x").await.unwrap().as_ref(),
+        store
+            .get_client(&ClientId::new("x"))
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&x),
         "{b}: a stale delete removed the client"
     );
     assert!(
-        store.delete_client("x", Some(3), &ev).await.unwrap(),
+        store
+            .delete_client(&ClientId::new("x"), Some(3), &ev)
+            .await
+            .unwrap(),
         "{b}: delete with the current revision"
     );
     assert_eq!(
-        store.get_client("x").await.unwrap(),
+        store.get_client(&ClientId::new("x")).await.unwrap(),
         None,
         "{b}: x still there"
     );
     assert!(
-        !store.delete_client("x", Some(3), &ev).await.unwrap(),
+        !store
+            .delete_client(&ClientId::new("x"), Some(3), &ev)
+            .await
+            .unwrap(),
         "{b}: second delete"
     );
 
@@ -416,21 +461,30 @@ async fn delete_client_with_and_without_expected_revision(db: &TestDb) {
         .await
         .unwrap_or_else(|e| panic!("{b}: name/version not freed by delete: {e:?}"));
     assert!(
-        store.delete_client("y", None, &ev).await.unwrap(),
+        store
+            .delete_client(&ClientId::new("y"), None, &ev)
+            .await
+            .unwrap(),
         "{b}: unconditional delete"
     );
     assert_eq!(
-        store.get_client("y").await.unwrap(),
+        store.get_client(&ClientId::new("y")).await.unwrap(),
         None,
         "{b}: y still there"
     );
 
     assert!(
-        !store.delete_client("nope", None, &ev).await.unwrap(),
+        !store
+            .delete_client(&ClientId::new("nope"), None, &ev)
+            .await
+            .unwrap(),
         "{b}: unknown id"
     );
     assert!(
-        !store.delete_client("nope", Some(1), &ev).await.unwrap(),
+        !store
+            .delete_client(&ClientId::new("nope"), Some(1), &ev)
+            .await
+            .unwrap(),
         "{b}: unknown id with a revision"
     );
 }
@@ -478,18 +532,18 @@ async fn list_clients_pages_through_every_client_once_in_insertion_order(db: &Te
     // Deleting a client in the middle does not disturb the pages after it.
     assert!(store
         .delete_client(
-            "id-12",
+            &ClientId::new("id-12"),
             None,
             &event("cli", "client.delete", "client", "id-12")
         )
         .await
         .unwrap());
-    let ids: Vec<String> = list_all(&*store, b, &ClientFilter::default(), 7)
+    let ids: Vec<ClientId> = list_all(&*store, b, &ClientFilter::default(), 7)
         .await
         .into_iter()
         .map(|(_, c)| c.client_id)
         .collect();
-    let expected: Vec<String> = inserted
+    let expected: Vec<ClientId> = inserted
         .iter()
         .map(|c| c.client_id.clone())
         .filter(|id| id != "id-12")

@@ -10,6 +10,7 @@ pub(crate) use tollgate_core::client::{
     REFRESH_COUNT_MAX,
 };
 pub(crate) use tollgate_core::details;
+pub(crate) use tollgate_core::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
 pub(crate) use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
 pub(crate) use tollgate_core::token::{AuthCode, TokenRecord};
@@ -31,7 +32,7 @@ pub(crate) fn grants(list: &[GrantType]) -> GrantSet {
 /// A plain confidential client; tests change the fields they care about.
 pub(crate) fn client(client_id: &str, name: &str, version: &str) -> Client {
     Client {
-        client_id: client_id.to_owned(),
+        client_id: ClientId::new(client_id.to_owned()),
         name: name.to_owned(),
         version: version.to_owned(),
         description: Some(format!("{name} {version}")),
@@ -70,7 +71,7 @@ pub(crate) fn create_event(c: &Client) -> AuditEvent {
 
 pub(crate) fn admin_key(id: &str, hash: &str, created_offset_ms: i64) -> AdminKey {
     AdminKey {
-        id: id.to_owned(),
+        id: AdminKeyId::new(id.to_owned()),
         name: format!("key {id}"),
         key_hash: hash.to_owned(),
         created_at: at(created_offset_ms),
@@ -79,7 +80,7 @@ pub(crate) fn admin_key(id: &str, hash: &str, created_offset_ms: i64) -> AdminKe
 
 pub(crate) fn user(id: &str, username: &str) -> User {
     User {
-        id: id.to_owned(),
+        id: UserId::new(id.to_owned()),
         username: username.to_owned(),
         display_name: Some(format!("{username} (display)")),
         active: true,

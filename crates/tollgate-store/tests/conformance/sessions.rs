@@ -21,7 +21,7 @@ async fn sessions_are_found_with_their_users_current_state_deleted_and_purged(db
         .await
         .unwrap();
     store
-        .insert_session("s1", "u1", 0, at(0), at(60_000))
+        .insert_session("s1", &UserId::new("u1"), 0, at(0), at(60_000))
         .await
         .unwrap();
     let expected = SessionState {
@@ -82,7 +82,7 @@ async fn sessions_are_found_with_their_users_current_state_deleted_and_purged(db
 
     for (id, expires) in [("s-old-1", 100), ("s-old-2", 200), ("s-live", 10_000)] {
         store
-            .insert_session(id, "u1", 1, at(0), at(expires))
+            .insert_session(id, &UserId::new("u1"), 1, at(0), at(expires))
             .await
             .unwrap();
     }
@@ -117,36 +117,36 @@ async fn consents_are_kept_per_user_and_client_and_replaced_by_the_next(db: &Tes
             .unwrap();
     }
     assert_eq!(
-        store.get_consent("u1", "c1").await.unwrap(),
+        store.get_consent(&"u1".into(), &"c1".into()).await.unwrap(),
         None,
         "{b}: none yet"
     );
     let scopes = vec!["read".to_owned(), "write".to_owned()];
     store
-        .save_consent("u1", "c1", &scopes, at(1))
+        .save_consent(&"u1".into(), &"c1".into(), &scopes, at(1))
         .await
         .unwrap();
     assert_eq!(
-        store.get_consent("u1", "c1").await.unwrap(),
+        store.get_consent(&"u1".into(), &"c1".into()).await.unwrap(),
         Some(scopes),
         "{b}: saved"
     );
     store
-        .save_consent("u1", "c1", &["read".to_owned()], at(2))
+        .save_consent(&"u1".into(), &"c1".into(), &["read".to_owned()], at(2))
         .await
         .unwrap();
     assert_eq!(
-        store.get_consent("u1", "c1").await.unwrap(),
+        store.get_consent(&"u1".into(), &"c1".into()).await.unwrap(),
         Some(vec!["read".to_owned()]),
         "{b}: the next consent replaces the last"
     );
     assert_eq!(
-        store.get_consent("u1", "c2").await.unwrap(),
+        store.get_consent(&"u1".into(), &"c2".into()).await.unwrap(),
         None,
         "{b}: other client"
     );
     assert_eq!(
-        store.get_consent("u2", "c1").await.unwrap(),
+        store.get_consent(&"u2".into(), &"c1".into()).await.unwrap(),
         None,
         "{b}: other user"
     );

@@ -41,14 +41,14 @@ fn token_for(
     owner: Option<(&str, &str)>,
 ) -> TokenRecord {
     TokenRecord {
-        user_id: owner.map(|(u, _)| u.to_owned()),
+        user_id: owner.map(|(u, _)| u.into()),
         username: owner.map(|(_, n)| n.to_owned()),
         user_epoch: owner.map(|_| 0),
         ..token(id, client_id, kind)
     }
 }
 
-async fn ids(store: &dyn Store, filter: &TokenFilter, now: DateTime<Utc>) -> Vec<String> {
+async fn ids(store: &dyn Store, filter: &TokenFilter, now: DateTime<Utc>) -> Vec<TokenId> {
     store
         .list_tokens(filter, now, None, 100)
         .await
@@ -59,7 +59,13 @@ async fn ids(store: &dyn Store, filter: &TokenFilter, now: DateTime<Utc>) -> Vec
 }
 
 async fn revoked_at(store: &dyn Store, id: &str) -> Option<DateTime<Utc>> {
-    store.get_token(id).await.unwrap().unwrap().token.revoked_at
+    store
+        .get_token(&TokenId::new(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .token
+        .revoked_at
 }
 
 async fn get_token_round_trips_every_field_joined_with_current_state(db: &TestDb) {
@@ -96,7 +102,11 @@ async fn get_token_round_trips_every_field_joined_with_current_state(db: &TestDb
         .await
         .unwrap();
 
-    let got = store.get_token("tok-full").await.unwrap().unwrap();
+    let got = store
+        .get_token(&TokenId::new("tok-full"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.token, full, "{b}: every field of the record");
     assert_eq!(
         (got.client_name.as_str(), got.client_version.as_str()),
@@ -110,7 +120,11 @@ async fn get_token_round_trips_every_field_joined_with_current_state(db: &TestDb
         (Some(true), Some(0)),
         "{b}: user joined"
     );
-    let got = store.get_token("tok-machine").await.unwrap().unwrap();
+    let got = store
+        .get_token(&TokenId::new("tok-machine"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.token, machine, "{b}: a token without a user");
     assert_eq!(
         (got.user_active, got.user_epoch),
@@ -118,7 +132,11 @@ async fn get_token_round_trips_every_field_joined_with_current_state(db: &TestDb
         "{b}: no user to join"
     );
     assert!(
-        store.get_token("tok-none").await.unwrap().is_none(),
+        store
+            .get_token(&TokenId::new("tok-none"))
+            .await
+            .unwrap()
+            .is_none(),
         "{b}: unknown id"
     );
     assert!(
@@ -153,20 +171,23 @@ async fn revoke_token_once_and_revoke_family_counts_what_it_revoked(db: &TestDb)
     let audit = event("admin-key:ci", "token.revoke", "token", "f1-access");
     assert!(
         store
-            .revoke_token("f1-access", at(100), Some(&audit))
+            .revoke_token(&TokenId::new("f1-access"), at(100), Some(&audit))
             .await
             .unwrap(),
         "{b}: first revocation"
     );
     assert!(
         !store
-            .revoke_token("f1-access", at(150), None)
+            .revoke_token(&TokenId::new("f1-access"), at(150), None)
             .await
             .unwrap(),
         "{b}: second revocation changes nothing"
     );
     assert!(
-        !store.revoke_token("missing", at(150), None).await.unwrap(),
+        !store
+            .revoke_token(&TokenId::new("missing"), at(150), None)
+            .await
+            .unwrap(),
         "{b}: unknown token"
     );
     assert_eq!(
@@ -181,7 +202,10 @@ async fn revoke_token_once_and_revoke_family_counts_what_it_revoked(db: &TestDb)
     );
 
     assert_eq!(
-        store.revoke_family("F1", at(200), None).await.unwrap(),
+        store
+            .revoke_family(&FamilyId::new("F1"), at(200), None)
+            .await
+            .unwrap(),
         1,
         "{b}: only the family's token still live"
     );
@@ -201,7 +225,10 @@ async fn revoke_token_once_and_revoke_family_counts_what_it_revoked(db: &TestDb)
         "{b}: other family"
     );
     assert_eq!(
-        store.revoke_family("F1", at(300), None).await.unwrap(),
+        store
+            .revoke_family(&FamilyId::new("F1"), at(300), None)
+            .await
+            .unwrap(),
         0,
         "{b}: nothing left to revoke"
     );
@@ -266,7 +293,7 @@ async fn list_tokens_filters_by_client_user_kind_and_status_newest_first(db: &Te
         .unwrap());
 
     let filter = |client: Option<&str>, username: Option<&str>, kind, status| TokenFilter {
-        client_id: client.map(str::to_owned),
+        client_id: client.map(ClientId::from),
         username: username.map(str::to_owned),
         kind,
         status,
@@ -489,14 +516,20 @@ async fn purge_tokens_deletes_expired_revoked_and_consumed_before_the_cutoff_in_
     }
     assert_eq!(purged, [2, 1, 0], "{b}: rows purged per batch");
     for id in ["p-expired", "p-revoked", "p-consumed"] {
-        assert!(s.get_token(id).await.unwrap().is_none(), "{b}: {id} purged");
+        assert!(
+            s.get_token(&TokenId::new(id)).await.unwrap().is_none(),
+            "{b}: {id} purged"
+        );
     }
     for id in [
         "k-expires-after-cutoff",
         "k-revoked-after-cutoff",
         "k-never-expires",
     ] {
-        assert!(s.get_token(id).await.unwrap().is_some(), "{b}: {id} kept");
+        assert!(
+            s.get_token(&TokenId::new(id)).await.unwrap().is_some(),
+            "{b}: {id} kept"
+        );
     }
 }
 
@@ -549,7 +582,11 @@ async fn codes_round_trip_are_single_use_and_purged_after_expiry(db: &TestDb) {
         "{b}: marked used"
     );
     assert!(
-        store.get_token("from-code").await.unwrap().is_some(),
+        store
+            .get_token(&TokenId::new("from-code"))
+            .await
+            .unwrap()
+            .is_some(),
         "{b}: its token stored"
     );
     assert!(

@@ -41,12 +41,12 @@ async fn users_are_read_listed_by_username_and_updated(db: &TestDb) {
         insert(s, &u).await;
     }
     assert_eq!(
-        store.get_user("u1").await.unwrap(),
+        store.get_user(&UserId::new("u1")).await.unwrap(),
         Some(alice.clone()),
         "{b}: every field"
     );
     assert_eq!(
-        store.get_user("u-none").await.unwrap(),
+        store.get_user(&UserId::new("u-none")).await.unwrap(),
         None,
         "{b}: unknown"
     );
@@ -98,7 +98,7 @@ async fn users_are_read_listed_by_username_and_updated(db: &TestDb) {
         "{b}: updated"
     );
     assert_eq!(
-        store.get_user("u1").await.unwrap(),
+        store.get_user(&UserId::new("u1")).await.unwrap(),
         Some(changed),
         "{b}: every mutable field"
     );
@@ -136,11 +136,19 @@ async fn the_last_active_administrator_is_kept(db: &TestDb) {
         "{b}: the only admin cannot be demoted"
     );
     assert!(
-        store.get_user("u3").await.unwrap().unwrap().admin,
+        store
+            .get_user(&UserId::new("u3"))
+            .await
+            .unwrap()
+            .unwrap()
+            .admin,
         "{b}: still admin"
     );
     assert!(
-        !store.delete_user("u3", &ev, true).await.unwrap(),
+        !store
+            .delete_user(&UserId::new("u3"), &ev, true)
+            .await
+            .unwrap(),
         "{b}: nor deleted"
     );
     let alice_admin = User {
@@ -156,16 +164,25 @@ async fn the_last_active_administrator_is_kept(db: &TestDb) {
         "{b}: now carol may step down"
     );
     assert!(
-        !store.delete_user("u1", &ev, true).await.unwrap(),
+        !store
+            .delete_user(&UserId::new("u1"), &ev, true)
+            .await
+            .unwrap(),
         "{b}: alice is the last admin now"
     );
     assert!(
-        store.delete_user("u3", &ev, true).await.unwrap(),
+        store
+            .delete_user(&UserId::new("u3"), &ev, true)
+            .await
+            .unwrap(),
         "{b}: carol is not an admin"
     );
     assert_eq!(store.count_users().await.unwrap(), 1, "{b}");
     assert!(
-        !store.delete_user("u3", &ev, false).await.unwrap(),
+        !store
+            .delete_user(&UserId::new("u3"), &ev, false)
+            .await
+            .unwrap(),
         "{b}: already gone"
     );
 }
@@ -194,22 +211,33 @@ async fn deleting_a_user_removes_their_tokens_codes_sessions_and_consents(db: &T
         .await
         .unwrap();
     store
-        .insert_session("alice-session", "u1", 0, at(0), at(60_000))
+        .insert_session("alice-session", &UserId::new("u1"), 0, at(0), at(60_000))
         .await
         .unwrap();
     store
-        .save_consent("u1", "c1", &["read".to_owned()], at(0))
+        .save_consent(&"u1".into(), &"c1".into(), &["read".to_owned()], at(0))
         .await
         .unwrap();
 
     let ev = event("admin", "user.delete", "user", "u1");
     assert!(
-        store.delete_user("u1", &ev, false).await.unwrap(),
+        store
+            .delete_user(&UserId::new("u1"), &ev, false)
+            .await
+            .unwrap(),
         "{b}: deleted"
     );
-    assert_eq!(store.get_user("u1").await.unwrap(), None, "{b}: user gone");
+    assert_eq!(
+        store.get_user(&UserId::new("u1")).await.unwrap(),
+        None,
+        "{b}: user gone"
+    );
     assert!(
-        store.get_token("alice-token").await.unwrap().is_none(),
+        store
+            .get_token(&TokenId::new("alice-token"))
+            .await
+            .unwrap()
+            .is_none(),
         "{b}: token gone"
     );
     assert!(
@@ -221,12 +249,16 @@ async fn deleting_a_user_removes_their_tokens_codes_sessions_and_consents(db: &T
         "{b}: session gone"
     );
     assert_eq!(
-        store.get_consent("u1", "c1").await.unwrap(),
+        store.get_consent(&"u1".into(), &"c1".into()).await.unwrap(),
         None,
         "{b}: consent gone"
     );
     assert!(
-        store.get_token("bob-token").await.unwrap().is_some(),
+        store
+            .get_token(&TokenId::new("bob-token"))
+            .await
+            .unwrap()
+            .is_some(),
         "{b}: other users keep theirs"
     );
 }

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
+use tollgate_core::AdminKeyId;
 use tollgate_core::ServiceError;
 
 #[derive(Template)]
@@ -41,7 +42,7 @@ async fn keys_page(
             csrf: admin.csrf.clone(),
             rows: keys
                 .into_iter()
-                .map(|k| (k.name, k.id, short_time(k.created_at)))
+                .map(|k| (k.name, k.id.into_string(), short_time(k.created_at)))
                 .collect(),
             new_key,
             name,
@@ -120,7 +121,7 @@ pub async fn create(State(state): State<AppState>, f: AdminForm<KeyForm>) -> Res
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<AdminKeyId>,
     f: AdminForm<Empty>,
 ) -> Response {
     let admin = f.admin;

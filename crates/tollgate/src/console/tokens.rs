@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tollgate_core::filter;
 use tollgate_core::store::{ClientFilter, TokenFilter};
 use tollgate_core::token::TokenKind;
+use tollgate_core::TokenId;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenQuery {
@@ -84,7 +85,7 @@ pub async fn list(
     };
     let client_options: Vec<(String, String)> = clients
         .iter()
-        .map(|c| (c.client_id.clone(), format!("{} {}", c.name, c.version)))
+        .map(|c| (c.client_id.to_string(), format!("{} {}", c.name, c.version)))
         .collect();
     let revoke_all = client_options
         .iter()
@@ -97,9 +98,9 @@ pub async fn list(
         .map(|s| {
             let t = &s.token;
             TokenRow {
-                id: t.id.clone(),
+                id: t.id.to_string(),
                 kind: t.kind.as_str(),
-                client_id: t.client_id.clone(),
+                client_id: t.client_id.to_string(),
                 client: format!("{} {}", s.client_name, s.client_version),
                 username: t.username.clone().unwrap_or_else(|| "—".into()),
                 scopes: if t.scopes.is_empty() {
@@ -148,7 +149,7 @@ pub async fn list(
 
 pub async fn revoke(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<TokenId>,
     f: AdminForm<Empty>,
 ) -> Response {
     let admin = f.admin;

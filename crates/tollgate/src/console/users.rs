@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tollgate_core::service::{NewUser, UserChange};
+use tollgate_core::UserId;
 use tollgate_core::{Conflict, ServiceError};
 
 pub struct UserRow {
@@ -72,7 +73,7 @@ async fn users_page(
                 .items
                 .into_iter()
                 .map(|u| UserRow {
-                    id: u.id,
+                    id: u.id.into_string(),
                     username: u.username,
                     display_name: u.display_name.unwrap_or_default(),
                     admin: u.admin,
@@ -154,7 +155,7 @@ pub struct UserUpdateForm {
 
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     f: AdminForm<UserUpdateForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;
@@ -183,7 +184,7 @@ pub struct PasswordForm {
 
 pub async fn set_password(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     f: AdminForm<PasswordForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;

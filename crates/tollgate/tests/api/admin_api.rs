@@ -403,7 +403,7 @@ async fn secret_rotation_with_grace_keeps_the_old_secret_valid_for_the_grace_per
     let (s, clock) = common::manual_clock_server(db).await;
     let clients = s.state.services.clients.clone();
     let c = s.create_client(&confidential("Rotating")).await;
-    let id = c["client_id"].as_str().unwrap().to_owned();
+    let id = tollgate_core::ClientId::new(c["client_id"].as_str().unwrap());
     let old = c["client_secret"].as_str().unwrap().to_owned();
     assert!(clients.authenticate(&id, &old).await.unwrap().is_some());
 

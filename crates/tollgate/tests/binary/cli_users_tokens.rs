@@ -76,7 +76,7 @@ fn services(rt: &tokio::runtime::Runtime, db_url: &str) -> AppState {
 
 fn creds(client_id: &str, secret: &str) -> ClientCredentials {
     ClientCredentials {
-        client_id: client_id.to_owned(),
+        client_id: client_id.into(),
         secret: Some(Secret::new(secret.to_owned())),
         method: AuthMethod::Basic,
     }
@@ -221,14 +221,14 @@ fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
             .unwrap()
             .map(|u| u.id)
     };
-    assert_eq!(login("second-password"), Some(olivia_id.clone()));
+    assert_eq!(login("second-password"), Some(olivia_id.as_str().into()));
     assert_eq!(login("olivia-password"), None, "old password still works");
     let out = run(
         cli_cmd(&server, &key, &["user", "set-password", &olivia_id])
             .env("TOLLGATE_USER_PASSWORD", "third-password"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(login("third-password"), Some(olivia_id.clone()));
+    assert_eq!(login("third-password"), Some(olivia_id.as_str().into()));
     assert_eq!(login("second-password"), None);
     let err = fails(&cli(
         &server,
@@ -238,7 +238,7 @@ fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
     assert!(err.contains("password"), "{err}");
     assert_eq!(
         login("third-password"),
-        Some(olivia_id.clone()),
+        Some(olivia_id.as_str().into()),
         "unchanged"
     );
     let err = fails(&cli(

@@ -41,7 +41,7 @@ pub async fn change_user(s: &TestServer, id: &str, change: UserChange) -> User {
     s.state
         .services
         .users
-        .update(&Actor::new("test", None), id, change)
+        .update(&Actor::new("test", None), &id.into(), change)
         .await
         .unwrap()
 }

@@ -72,7 +72,13 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestSer
     let b = admin_browser(&s, "root").await;
     let (path, html) = create(&b, "Console App").await;
     let id = path.rsplit('/').next().unwrap().to_owned();
-    let c = s.state.services.clients.get(&id).await.unwrap();
+    let c = s
+        .state
+        .services
+        .clients
+        .get(&tollgate_core::ClientId::new(id.as_str()))
+        .await
+        .unwrap();
     assert_eq!(c.description.as_deref(), Some("made in the console"));
     assert_eq!(
         c.redirect_uris,
@@ -93,7 +99,7 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestSer
         .state
         .services
         .clients
-        .authenticate(&id, secret)
+        .authenticate(&tollgate_core::ClientId::new(id.as_str()), secret)
         .await
         .unwrap()
         .is_some());
@@ -197,7 +203,13 @@ async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_messag
     assert!(html.contains("Someone else changed this client"));
     assert!(html.contains("from bert"), "bert's input is kept");
     let id = path.rsplit('/').next().unwrap();
-    let c = s.state.services.clients.get(id).await.unwrap();
+    let c = s
+        .state
+        .services
+        .clients
+        .get(&tollgate_core::ClientId::new(id))
+        .await
+        .unwrap();
     assert_eq!(
         c.description.as_deref(),
         Some("from anna"),

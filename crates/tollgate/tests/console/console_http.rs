@@ -133,7 +133,13 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
         let body = res.text().await.unwrap();
         assert!(body.contains("CSRF"), "POST {path}: {body}");
     }
-    let c = s.state.services.clients.get(&client_id).await.unwrap();
+    let c = s
+        .state
+        .services
+        .clients
+        .get(&tollgate_core::ClientId::new(client_id.as_str()))
+        .await
+        .unwrap();
     assert!(c.active, "deactivated without a CSRF token");
     assert_eq!(c.version, "1.0", "edited without a CSRF token");
     assert!(
@@ -171,7 +177,7 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
         !s.state
             .services
             .clients
-            .get(&client_id)
+            .get(&tollgate_core::ClientId::new(client_id.as_str()))
             .await
             .unwrap()
             .active
@@ -376,7 +382,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
         s.state
             .services
             .clients
-            .get(&client_id)
+            .get(&tollgate_core::ClientId::new(client_id.as_str()))
             .await
             .unwrap()
             .active
@@ -457,7 +463,13 @@ async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
         )
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let c = s.state.services.clients.get(&client_id).await.unwrap();
+    let c = s
+        .state
+        .services
+        .clients
+        .get(&tollgate_core::ClientId::new(client_id.as_str()))
+        .await
+        .unwrap();
     assert_eq!((c.name.as_str(), c.version.as_str()), ("Api", "2.0"));
 }
 

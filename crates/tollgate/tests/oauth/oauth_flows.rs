@@ -561,7 +561,7 @@ async fn deactivating_a_client_with_1000_tokens_invalidates_all_and_reactivation
     let (id, secret) = client(&s, common::confidential("Thousand")).await;
     let secret = secret.unwrap();
     let creds = tollgate_core::oauth::ClientCredentials {
-        client_id: id.clone(),
+        client_id: tollgate_core::ClientId::new(id.clone()),
         secret: Some(tollgate_core::secret::Secret::new(secret.clone())),
         method: tollgate_core::oauth::AuthMethod::Basic,
     };

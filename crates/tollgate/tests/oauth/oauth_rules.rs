@@ -54,7 +54,7 @@ async fn stored_tokens(s: &TestServer, client_id: &str) -> usize {
         .tokens
         .list(
             &TokenFilter {
-                client_id: Some(client_id.to_owned()),
+                client_id: Some(tollgate_core::ClientId::new(client_id.to_owned())),
                 ..Default::default()
             },
             None,

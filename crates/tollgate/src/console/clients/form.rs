@@ -277,7 +277,7 @@ pub(super) fn form_page(
             layout: Some(admin.layout("clients", a.notice)),
             csrf: admin.csrf.clone(),
             is_new: client.is_none(),
-            client_id: client.map(|c| c.client_id.clone()).unwrap_or_default(),
+            client_id: client.map(|c| c.client_id.to_string()).unwrap_or_default(),
             form: FormView::from(&a.form),
             errors: a.errors,
             conflict: a.conflict,

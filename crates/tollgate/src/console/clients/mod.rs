@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tollgate_core::client::GrantType;
 use tollgate_core::filter::ClientQuery;
 use tollgate_core::store::ClientFilter;
+use tollgate_core::ClientId;
 use tollgate_core::ServiceError;
 
 mod form;
@@ -125,7 +126,7 @@ pub async fn list(
         .items
         .iter()
         .map(|c| Row {
-            client_id: c.client_id.clone(),
+            client_id: c.client_id.to_string(),
             name: c.name.clone(),
             version: c.version.clone(),
             client_type: c.client_type.as_str(),
@@ -200,7 +201,7 @@ pub async fn create(State(state): State<AppState>, f: AdminForm<ClientFormData>)
 pub async fn edit_form(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     Query(n): Query<Notice>,
 ) -> Response {
     match state.services.clients.get(&id).await {
@@ -219,7 +220,7 @@ pub async fn edit_form(
 
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     f: AdminForm<ClientFormData>,
 ) -> Response {
     let AdminForm { admin, mut form } = f;
@@ -289,7 +290,7 @@ pub struct RotateForm {
 
 pub async fn rotate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     f: AdminForm<RotateForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;
@@ -353,7 +354,7 @@ struct ConfirmPage {
 pub async fn confirm_active(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
 ) -> Response {
     let c = match state.services.clients.get(&id).await {
         Ok(c) => c,
@@ -401,7 +402,7 @@ pub struct ActiveForm {
 
 pub async fn set_active(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     f: AdminForm<ActiveForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;
@@ -422,7 +423,7 @@ pub async fn set_active(
 pub async fn confirm_delete(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
 ) -> Response {
     let c = match state.services.clients.get(&id).await {
         Ok(c) => c,
@@ -451,7 +452,7 @@ pub struct RevisionForm {
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     f: AdminForm<RevisionForm>,
 ) -> Response {
     let AdminForm { admin, form } = f;
@@ -465,7 +466,7 @@ pub async fn delete(
 
 pub async fn revoke_tokens(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     f: AdminForm<RevisionForm>,
 ) -> Response {
     let AdminForm { admin, .. } = f;

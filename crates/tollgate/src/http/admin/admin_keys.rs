@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tollgate_core::store::AdminKey;
+use tollgate_core::AdminKeyId;
 use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
@@ -39,7 +40,7 @@ pub struct AdminKeyView {
 impl AdminKeyView {
     fn new(k: &AdminKey, key: Option<String>) -> Self {
         Self {
-            id: k.id.clone(),
+            id: k.id.to_string(),
             name: k.name.clone(),
             created_at: k.created_at,
             key,
@@ -96,7 +97,7 @@ pub async fn create_key(
 pub async fn delete_key(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<AdminKeyId>,
 ) -> Result<StatusCode, Problem> {
     state.services.admin_keys.delete(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -19,6 +19,7 @@ use tollgate_core::client::{Client, ClientInput, LimitInput, RefreshCount, Token
 use tollgate_core::filter::ClientQuery;
 use tollgate_core::service::ClientWithSecret;
 use tollgate_core::store::ClientFilter;
+use tollgate_core::ClientId;
 use tollgate_core::FieldError;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
@@ -223,7 +224,7 @@ impl ClientView {
     pub fn new(state: &AppState, c: &Client, secret: Option<String>) -> Self {
         let e = state.services.clients.endpoints();
         Self {
-            client_id: c.client_id.clone(),
+            client_id: c.client_id.to_string(),
             name: c.name.clone(),
             version: c.version.clone(),
             description: c.description.clone(),
@@ -380,7 +381,7 @@ pub async fn create_client(
 pub async fn get_client(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    ApiPath(client_id): ApiPath<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> Result<Response, Problem> {
     let c = state.services.clients.get(&client_id).await?;
     Ok(with_etag(
@@ -403,7 +404,7 @@ pub async fn get_client(
 pub async fn update_client(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(client_id): ApiPath<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ClientWrite>,
 ) -> Result<Response, Problem> {
@@ -428,7 +429,7 @@ pub async fn update_client(
 pub async fn delete_client(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(client_id): ApiPath<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     state
@@ -467,7 +468,7 @@ pub struct RotatedSecretView {
 pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(client_id): ApiPath<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
     OptionalApiJson(body): OptionalApiJson<RotateSecretRequest>,
 ) -> Result<Response, Problem> {
     let grace = body.unwrap_or_default().grace_seconds;
@@ -477,7 +478,7 @@ pub async fn rotate_secret(
         .rotate_secret(&caller.actor, &client_id, grace)
         .await?;
     let mut res = Json(RotatedSecretView {
-        client_id: r.client.client_id.clone(),
+        client_id: r.client.client_id.to_string(),
         client_secret: r.secret.expose().to_owned(),
         previous_secret_expires_at: r.previous_secret_expires_at,
     })
@@ -502,7 +503,7 @@ pub async fn rotate_secret(
 pub async fn revoke_client_tokens(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(client_id): ApiPath<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> Result<StatusCode, Problem> {
     state
         .services

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tollgate_core::filter::TokenQuery;
 use tollgate_core::store::TokenFilter;
 use tollgate_core::token::{TokenKind, TokenState, TokenStatus};
+use tollgate_core::TokenId;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -97,9 +98,9 @@ impl TokenView {
     pub fn new(s: &TokenState, now: DateTime<Utc>) -> Self {
         let t = &s.token;
         Self {
-            id: t.id.clone(),
+            id: t.id.to_string(),
             kind: t.kind.into(),
-            client_id: t.client_id.clone(),
+            client_id: t.client_id.to_string(),
             client_name: s.client_name.clone(),
             client_version: s.client_version.clone(),
             username: t.username.clone(),
@@ -180,7 +181,7 @@ pub async fn list_tokens(
 pub async fn get_token(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> Result<Json<TokenView>, Problem> {
     let tokens = &state.services.tokens;
     let t = tokens.get(&id).await?;
@@ -196,7 +197,7 @@ pub async fn get_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> Result<StatusCode, Problem> {
     state.services.tokens.revoke(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)

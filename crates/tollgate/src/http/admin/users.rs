@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tollgate_core::service::{NewUser, UserChange};
 use tollgate_core::user::User;
 use tollgate_core::FieldError;
+use tollgate_core::UserId;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -45,7 +46,7 @@ pub struct UserView {
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
         Self {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             username: u.username.clone(),
             display_name: u.display_name.clone(),
             active: u.active,
@@ -180,7 +181,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<UserView>, Problem> {
     let user = state.services.users.get(&id).await?;
     Ok(Json(UserView::from(&user)))
@@ -197,7 +198,7 @@ pub async fn get_user(
 pub async fn update_user(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<Json<UserView>, Problem> {
     // `null` is meaningful for display_name only (it clears it); for a flag it would be a
@@ -239,7 +240,7 @@ pub async fn update_user(
 pub async fn delete_user(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<StatusCode, Problem> {
     state.services.users.delete(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -254,7 +255,7 @@ pub async fn delete_user(
 pub async fn set_password(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, Problem> {
     state

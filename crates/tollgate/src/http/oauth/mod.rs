@@ -23,6 +23,7 @@ use tollgate_core::oauth::{AuthMethod, ClientCredentials, OAuthError};
 use tollgate_core::secret::Secret;
 use tollgate_core::service::throttle::RetryAfter;
 use tollgate_core::text::has_control;
+use tollgate_core::ClientId;
 use tollgate_core::ServiceError;
 
 pub fn router() -> Router<AppState> {
@@ -343,13 +344,13 @@ pub fn client_credentials(
             ));
         }
         return Ok(Some(ClientCredentials {
-            client_id: id,
+            client_id: ClientId::new(id),
             secret: Some(Secret::new(secret)),
             method: AuthMethod::Basic,
         }));
     }
     Ok(form_id.map(|client_id| ClientCredentials {
-        client_id,
+        client_id: ClientId::new(client_id),
         method: if form_secret.is_some() {
             AuthMethod::Post
         } else {

@@ -150,7 +150,7 @@ async fn secret_works(s: &TestServer, client_id: &str, secret: &str) -> bool {
     s.state
         .services
         .clients
-        .authenticate(client_id, secret)
+        .authenticate(&client_id.into(), secret)
         .await
         .unwrap()
         .is_some()

@@ -85,7 +85,7 @@ async fn client_with(s: &TestServer, name: &str, extra: Value) -> (String, Strin
 
 fn creds(client_id: &str, secret: &str) -> ClientCredentials {
     ClientCredentials {
-        client_id: client_id.to_owned(),
+        client_id: client_id.into(),
         secret: Some(Secret::new(secret.to_owned())),
         method: AuthMethod::Basic,
     }

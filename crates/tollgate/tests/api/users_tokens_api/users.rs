@@ -301,7 +301,7 @@ async fn users_paginate_with_a_cursor(s: TestServer) {
     // Insert directly: five Argon2 hashes over HTTP would only slow the test down.
     for name in ["u-e", "U-A", "u-d", "u-b", "u-c", "other"] {
         let user = tollgate_core::user::User {
-            id: format!("id-{}", name.to_lowercase()),
+            id: format!("id-{}", name.to_lowercase()).into(),
             username: name.into(),
             display_name: None,
             active: true,

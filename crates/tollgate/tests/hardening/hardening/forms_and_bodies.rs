@@ -101,7 +101,13 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
         "a refused form changed something"
     );
     assert_eq!(
-        s.state.services.clients.get(id).await.unwrap().version,
+        s.state
+            .services
+            .clients
+            .get(&id.as_str().into())
+            .await
+            .unwrap()
+            .version,
         "1.0"
     );
 

@@ -85,7 +85,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         client_id,
         secret,
         token_id,
-        user_id,
+        user_id: user_id.into_string(),
         admin_key_id: k["id"].as_str().unwrap().to_owned(),
     }
 }

@@ -537,7 +537,7 @@ async fn implicit_grant_puts_a_bearer_token_in_the_fragment_and_issues_no_refres
         .tokens
         .list(
             &tollgate_core::store::TokenFilter {
-                client_id: Some(id.clone()),
+                client_id: Some(tollgate_core::ClientId::new(id.clone())),
                 ..Default::default()
             },
             None,
