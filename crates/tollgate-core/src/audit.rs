@@ -165,6 +165,11 @@ impl<T: Into<Detail> + Clone> From<&Option<T>> for Detail {
         v.clone().into()
     }
 }
+impl From<&crate::scope::ScopeSet> for Detail {
+    fn from(v: &crate::scope::ScopeSet) -> Self {
+        Self::from(&**v)
+    }
+}
 impl<T: Into<Detail> + Clone> From<&[T]> for Detail {
     fn from(v: &[T]) -> Self {
         Self::List(v.iter().cloned().map(Into::into).collect())

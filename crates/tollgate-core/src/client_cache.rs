@@ -98,7 +98,7 @@ mod tests {
             client_type: ClientType::Public,
             grant_types: GrantSet::default(),
             redirect_uris: vec![],
-            scopes: vec![],
+            scopes: crate::scope::ScopeSet::new(),
             access_token_lifetime: TokenLifetime::Seconds(3600),
             refresh_count: RefreshCount::Unlimited,
             active: true,

@@ -5,6 +5,7 @@
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::client::{Client, GrantType};
 use crate::id::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
+use crate::scope::ScopeSet;
 use crate::token::{AuthCode, SessionState, TokenKind, TokenRecord, TokenState, TokenStatus};
 use crate::user::User;
 use async_trait::async_trait;
@@ -270,12 +271,12 @@ pub trait SessionStore: Send + Sync {
         &self,
         user_id: &UserId,
         client_id: &ClientId,
-    ) -> Result<Option<Vec<String>>, StoreError>;
+    ) -> Result<Option<ScopeSet>, StoreError>;
     async fn save_consent(
         &self,
         user_id: &UserId,
         client_id: &ClientId,
-        scopes: &[String],
+        scopes: &ScopeSet,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 }

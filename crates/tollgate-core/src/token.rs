@@ -7,6 +7,7 @@
 
 use crate::client::{GrantType, RefreshCount};
 use crate::id::{ClientId, FamilyId, TokenId, UserId};
+use crate::scope::ScopeSet;
 use chrono::{DateTime, Utc};
 
 /// Length of a token's public id (`secret::time_ordered_id`).
@@ -112,7 +113,7 @@ pub struct TokenRecord {
     pub client_id: ClientId,
     pub user_id: Option<UserId>,
     pub username: Option<String>,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// How it was obtained.
     pub grant_type: GrantType,
     /// The authorization this token descends from (authorization code grants): reuse of a
@@ -246,7 +247,7 @@ pub struct AuthCode {
     /// Whether the authorization request carried `redirect_uri` (then the token request
     /// must repeat it, RFC 6749 §4.1.3).
     pub redirect_uri_given: bool,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// RFC 7636 S256 challenge.
     pub code_challenge: Option<String>,
     pub family_id: FamilyId,
@@ -281,17 +282,6 @@ impl SessionState {
         };
         user.still_stands(self.user_epoch) && now < self.expires_at
     }
-}
-
-pub fn join_scopes(scopes: &[String]) -> String {
-    scopes.join(" ")
-}
-
-pub fn split_scopes(s: &str) -> Vec<String> {
-    s.split(' ')
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]
@@ -348,7 +338,7 @@ mod tests {
                 client_id: "c".into(),
                 user_id: Some("u".into()),
                 username: Some("alice".into()),
-                scopes: vec![],
+                scopes: ScopeSet::new(),
                 grant_type: GrantType::Password,
                 family_id: None,
                 refreshes_left: None,

@@ -24,7 +24,7 @@ fn client() -> Client {
         client_type: ClientType::Confidential,
         grant_types: [GrantType::ClientCredentials].into_iter().collect(),
         redirect_uris: Vec::new(),
-        scopes: vec!["read".into()],
+        scopes: ["read"].into(),
         access_token_lifetime: TokenLifetime::Seconds(3600),
         refresh_count: RefreshCount::Limited(0),
         active: true,
@@ -46,7 +46,7 @@ fn token(id: String) -> TokenRecord {
         client_id: "bench".into(),
         user_id: None,
         username: None,
-        scopes: vec!["read".into()],
+        scopes: ["read"].into(),
         grant_type: GrantType::ClientCredentials,
         family_id: None,
         refreshes_left: None,
@@ -90,7 +90,11 @@ async fn main() {
                     for i in 0..per_task {
                         let id = format!("t{t:04}-{i:06}");
                         if read {
-                            assert!(store.get_token(&id.as_str().into()).await.unwrap().is_some());
+                            assert!(store
+                                .get_token(&id.as_str().into())
+                                .await
+                                .unwrap()
+                                .is_some());
                         } else {
                             store.insert_tokens(&[token(id)]).await.unwrap();
                         }

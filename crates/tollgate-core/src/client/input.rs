@@ -9,6 +9,7 @@ use super::{
 use crate::error::FieldError;
 use crate::id::ClientId;
 use crate::policy::Policy;
+use crate::scope::ScopeSet;
 use crate::text::TextKind;
 
 /// A limit (`access_token_lifetime`, `refresh_count`) as the caller gave it, before the
@@ -74,7 +75,7 @@ pub struct ClientSettings {
     pub client_type: ClientType,
     pub grant_types: GrantSet,
     pub redirect_uris: Vec<String>,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub access_token_lifetime: TokenLifetime,
     pub refresh_count: RefreshCount,
     pub active: bool,
@@ -289,9 +290,9 @@ pub fn validate(
     }
 
     let scopes = match (&input.scopes, &before) {
-        (Some(list), _) => parse_scopes(&mut errs, list),
+        (Some(list), _) => parse_scopes(&mut errs, list).into(),
         (None, Some(b)) => b.scopes.clone(),
-        (None, None) => Vec::new(),
+        (None, None) => ScopeSet::new(),
     };
 
     let access_token_lifetime = match (&input.access_token_lifetime, &before) {

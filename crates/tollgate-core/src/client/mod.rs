@@ -4,6 +4,7 @@
 //! console can show each error beside its field.
 
 use crate::id::ClientId;
+use crate::scope::ScopeSet;
 use chrono::{DateTime, Utc};
 
 mod input;
@@ -230,7 +231,7 @@ pub struct Client {
     pub client_type: ClientType,
     pub grant_types: GrantSet,
     pub redirect_uris: Vec<String>,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub access_token_lifetime: TokenLifetime,
     pub refresh_count: RefreshCount,
     pub active: bool,

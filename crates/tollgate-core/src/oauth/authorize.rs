@@ -4,6 +4,7 @@
 use super::{pkce, OAuthError, OAuthService};
 use crate::client::{Client, GrantType};
 use crate::id::{ClientId, FamilyId, UserId};
+use crate::scope::ScopeSet;
 use crate::secret::Secret;
 use crate::token::AuthCode;
 use crate::user::User;
@@ -33,7 +34,7 @@ pub struct ValidatedAuthorize {
     pub redirect_uri: String,
     pub redirect_uri_given: bool,
     pub response_type: ResponseType,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
 }
@@ -235,7 +236,7 @@ impl OAuthService {
             .get_consent(user_id, &v.client.client_id)
             .await?
             .unwrap_or_default();
-        Ok(!v.scopes.iter().all(|s| granted.contains(s)))
+        Ok(!granted.covers(&v.scopes))
     }
 
     /// Remembers the consent (merged with what was granted before).
@@ -244,16 +245,12 @@ impl OAuthService {
         user_id: &UserId,
         v: &ValidatedAuthorize,
     ) -> Result<(), OAuthError> {
-        let mut granted = self
+        let granted = self
             .store()
             .get_consent(user_id, &v.client.client_id)
             .await?
-            .unwrap_or_default();
-        for s in &v.scopes {
-            if !granted.contains(s) {
-                granted.push(s.clone());
-            }
-        }
+            .unwrap_or_default()
+            .union(&v.scopes);
         self.store()
             .save_consent(user_id, &v.client.client_id, &granted, self.now())
             .await?;

@@ -101,8 +101,8 @@ impl OAuthService {
                 "the client's tokens were revoked after this code was issued".into(),
             ));
         }
-        let refresh = RefreshAllowance::initial(client.refresh_count)
-            .map(|left| (left, stored.scopes.as_slice()));
+        let refresh =
+            RefreshAllowance::initial(client.refresh_count).map(|left| (left, &stored.scopes));
         let (response, records) = self.issue(
             client,
             Some(user_tuple(&user)),

@@ -1,8 +1,9 @@
 //! RFC 6749 §6: refreshing an access token, with rotation and reuse detection (SPEC §2,
 //! RFC 9700 §4.14.2).
 
-use super::{scope, OAuthError, OAuthService, TokenResponse};
+use super::{OAuthError, OAuthService, TokenResponse};
 use crate::client::{Client, GrantType};
+use crate::scope::ScopeSet;
 use crate::token::{RefreshAllowance, TokenKind, TokenStatus};
 
 /// Why the authorization was revoked, in the audit log.
@@ -57,7 +58,7 @@ impl OAuthService {
         // This refresh used one of the token's allowance; its successor gets the rest.
         let refresh = RefreshAllowance::from_stored(t.refreshes_left)
             .next()
-            .map(|left| (left, kept.as_slice()));
+            .map(|left| (left, &kept));
         let family = t.family_id.as_ref();
         let (response, records) = self.issue(
             client,
@@ -83,10 +84,10 @@ impl OAuthService {
     /// further. Returns (the access token's scopes, the new refresh token's scopes).
     fn refresh_scopes(
         client: &Client,
-        granted: &[String],
+        granted: &ScopeSet,
         requested: Option<&str>,
-    ) -> Result<(Vec<String>, Vec<String>), OAuthError> {
-        let kept = scope::still_allowed(granted, &client.scopes);
+    ) -> Result<(ScopeSet, ScopeSet), OAuthError> {
+        let kept = granted.still_allowed(&client.scopes);
         if kept.is_empty() && !granted.is_empty() {
             return Err(OAuthError::InvalidScope(
                 "none of the scopes granted to this refresh token is still allowed for this client"
@@ -96,12 +97,12 @@ impl OAuthService {
         if requested.is_none_or(|s| s.trim().is_empty()) {
             return Ok((kept.clone(), kept));
         }
-        let out = scope::narrow(granted, requested).map_err(|_| {
+        let out = granted.narrow(requested).map_err(|_| {
             OAuthError::InvalidScope(
                 "a requested scope was not granted to this refresh token".into(),
             )
         })?;
-        if out.iter().any(|x| !kept.contains(x)) {
+        if !kept.covers(&out) {
             return Err(OAuthError::InvalidScope(
                 "a requested scope is no longer allowed for this client".into(),
             ));

@@ -35,7 +35,7 @@ impl OAuthService {
         let t = state.token;
         Ok(Introspection {
             active: true,
-            scope: Some(t.scopes.join(" ")),
+            scope: Some(t.scopes.to_string()),
             sub: Some(
                 t.user_id
                     .map_or_else(|| t.client_id.to_string(), String::from),

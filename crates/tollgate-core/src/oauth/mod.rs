@@ -10,7 +10,6 @@ mod flow_refresh;
 mod introspect;
 pub mod pkce;
 mod revoke;
-pub mod scope;
 
 pub use authorize::{AuthorizeError, AuthorizeRequest, ResponseType, ValidatedAuthorize};
 pub use error::{known_parameter, OAuthError};
@@ -20,6 +19,7 @@ use crate::client::{Client, ClientType, GrantType, TokenLifetime};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::id::{ClientId, FamilyId, TokenId, UserId};
+use crate::scope::ScopeSet;
 use crate::secret::{Secret, SecretHasher};
 use crate::service::throttle::Key;
 use crate::service::PasswordCheck;
@@ -319,8 +319,8 @@ impl OAuthService {
     pub(crate) fn resolve_scopes(
         client: &Client,
         requested: Option<&str>,
-    ) -> Result<Vec<String>, OAuthError> {
-        scope::narrow(&client.scopes, requested).map_err(|_| {
+    ) -> Result<ScopeSet, OAuthError> {
+        client.scopes.narrow(requested).map_err(|_| {
             OAuthError::InvalidScope("a requested scope is not allowed for this client".into())
         })
     }
@@ -336,7 +336,7 @@ impl OAuthService {
         kind: TokenKind,
         client: &Client,
         user: Option<(&UserId, &str, i64)>,
-        scopes: &[String],
+        scopes: &ScopeSet,
         grant: GrantType,
         family_id: Option<&FamilyId>,
         refreshes_left: Option<RefreshAllowance>,
@@ -358,7 +358,7 @@ impl OAuthService {
             client_id: client.client_id.clone(),
             user_id: user.map(|(id, _, _)| id.clone()),
             username: user.map(|(_, name, _)| name.to_owned()),
-            scopes: scopes.to_vec(),
+            scopes: scopes.clone(),
             grant_type: grant,
             family_id: family_id.cloned(),
             refreshes_left: refreshes_left.and_then(RefreshAllowance::stored),
@@ -382,8 +382,8 @@ impl OAuthService {
         user: Option<(&UserId, &str, i64)>,
         grant: GrantType,
         family_id: Option<&FamilyId>,
-        scopes: &[String],
-        refresh: Option<(RefreshAllowance, &[String])>,
+        scopes: &ScopeSet,
+        refresh: Option<(RefreshAllowance, &ScopeSet)>,
         now: DateTime<Utc>,
     ) -> Result<(TokenResponse, Vec<TokenRecord>), OAuthError> {
         let (access_token, access) = self.mint(
@@ -418,7 +418,7 @@ impl OAuthService {
             access_token,
             expires_in: Self::expires_in(client),
             refresh_token,
-            scope: scopes.join(" "),
+            scope: scopes.to_string(),
         };
         Ok((response, records))
     }
@@ -430,7 +430,7 @@ impl OAuthService {
         client: &Client,
         user: Option<&User>,
         grant: GrantType,
-        scopes: &[String],
+        scopes: &ScopeSet,
     ) -> Result<TokenResponse, OAuthError> {
         let user = user.map(user_tuple);
         let (response, records) =

@@ -14,7 +14,7 @@ async fn authorization_code_flow_issues_tokens_for_the_approved_scope() {
         ..code_request(&web)
     };
     let v = w.validate(&req).await.unwrap();
-    assert_eq!(v.scopes, strings(&["read"]));
+    assert_eq!(v.scopes, ScopeSet::from(["read"]));
     assert_eq!(v.state.as_deref(), Some("st"));
     let url = w.s.oauth.approve(&alice, &v).await.unwrap();
     assert!(url.starts_with("https://app.example/cb?code="), "{url}");

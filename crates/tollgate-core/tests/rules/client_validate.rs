@@ -8,7 +8,7 @@ use tollgate_core::client::{
     REDIRECT_URIS_MAX, REDIRECT_URI_LEN_MAX, REFRESH_COUNT_MAX, SCOPES_MAX, SCOPE_LEN_MAX,
     VERSION_MAX,
 };
-use tollgate_core::{ClientId, FieldError, Policy};
+use tollgate_core::{ClientId, FieldError, Policy, ScopeSet};
 
 /// What an administrator types becomes a number only when it is one; the rules then
 /// name what is wrong with it.
@@ -612,7 +612,7 @@ fn values_are_trimmed_and_normalised_and_defaults_fill_the_rest() {
         s.grant_types.iter().collect::<Vec<_>>(),
         [GrantType::ClientCredentials]
     );
-    assert_eq!(s.scopes, ["write", "read"]);
+    assert_eq!(s.scopes, ScopeSet::from(["write", "read"]));
     assert!(s.redirect_uris.is_empty());
     assert_eq!(s.access_token_lifetime, TokenLifetime::Never);
     assert_eq!(s.refresh_count, RefreshCount::Unlimited);

@@ -12,7 +12,7 @@ pub(crate) use tollgate_core::oauth::{
 pub(crate) use tollgate_core::secret::Secret;
 pub(crate) use tollgate_core::service::{NewUser, ServiceSettings, Services, UserChange};
 pub(crate) use tollgate_core::user::User;
-pub(crate) use tollgate_core::{ManualClock, Policy};
+pub(crate) use tollgate_core::{ManualClock, Policy, ScopeSet};
 
 pub(crate) const ISSUER: &str = "https://auth.example";
 pub(crate) const REDIRECT: &str = "https://app.example/cb";

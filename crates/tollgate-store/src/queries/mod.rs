@@ -26,9 +26,9 @@ use chrono::{DateTime, Utc};
 use tollgate_core::audit::{AuditEntry, AuditEvent, AuditFilter};
 use tollgate_core::client::{name_key, Client};
 use tollgate_core::store::*;
-use tollgate_core::token::{join_scopes, AuthCode, SessionState, TokenRecord, TokenState};
+use tollgate_core::token::{AuthCode, SessionState, TokenRecord, TokenState};
 use tollgate_core::user::{username_key, User};
-use tollgate_core::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
+use tollgate_core::{AdminKeyId, ClientId, FamilyId, ScopeSet, TokenId, UserId};
 
 type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
 type QueryAs<'q, R> = sqlx::query::QueryAs<'q, Db, R, <Db as sqlx::Database>::Arguments<'q>>;

@@ -50,7 +50,7 @@ impl SessionStore for This {
         &self,
         user_id: &UserId,
         client_id: &ClientId,
-    ) -> Result<Option<Vec<String>>, StoreError> {
+    ) -> Result<Option<ScopeSet>, StoreError> {
         Ok(sqlx::query_scalar::<_, String>(
             "SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2",
         )
@@ -59,14 +59,14 @@ impl SessionStore for This {
         .fetch_optional(&self.reader)
         .await
         .map_err(classify)?
-        .map(|s| tollgate_core::token::split_scopes(&s)))
+        .map(|s| ScopeSet::parse(&s)))
     }
 
     async fn save_consent(
         &self,
         user_id: &UserId,
         client_id: &ClientId,
-        scopes: &[String],
+        scopes: &ScopeSet,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let q = sqlx::query(
@@ -76,7 +76,7 @@ impl SessionStore for This {
         )
         .bind(user_id.as_str())
         .bind(client_id.as_str())
-        .bind(join_scopes(scopes))
+        .bind(scopes.to_string())
         .bind(ms(now));
         write(q, self).await.map(|_| ())
     }

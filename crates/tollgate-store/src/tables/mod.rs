@@ -17,11 +17,9 @@ use tollgate_core::client::{
     name_key, Client, ClientType, GrantSet, GrantType, RefreshCount, TokenLifetime,
 };
 use tollgate_core::store::{AdminKey, StoreError};
-use tollgate_core::token::{
-    join_scopes, split_scopes, AuthCode, SessionState, TokenKind, TokenRecord, TokenState,
-};
+use tollgate_core::token::{AuthCode, SessionState, TokenKind, TokenRecord, TokenState};
 use tollgate_core::user::{username_key, User};
-use tollgate_core::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
+use tollgate_core::{AdminKeyId, ClientId, FamilyId, ScopeSet, TokenId, UserId};
 
 /// Declares a table's row once: the struct (sqlx maps it by name), `COLUMNS` (each
 /// expression a read selects, named after its field) and `from_rusqlite` (by position, in
@@ -135,7 +133,7 @@ impl ClientRow {
             grant_types: GrantSet::from_bits(self.grant_mask)
                 .ok_or_else(|| corrupt("grant_mask"))?,
             redirect_uris: parse_list("redirect_uris", &self.redirect_uris)?,
-            scopes: parse_list("scopes", &self.scopes)?,
+            scopes: parse_list("scopes", &self.scopes)?.into(),
             access_token_lifetime: TokenLifetime::from_db(self.access_token_lifetime)
                 .ok_or_else(|| corrupt("access_token_lifetime"))?,
             refresh_count: RefreshCount::from_db(self.refresh_count)
@@ -287,7 +285,7 @@ impl TokenRow {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|_| corrupt("refreshes_left"))?,
-            scopes: split_scopes(&self.scopes),
+            scopes: ScopeSet::parse(&self.scopes),
             issued_at: time(self.issued_at)?,
             expires_at: self.expires_at.map(time).transpose()?,
             revoked_at: self.revoked_at.map(time).transpose()?,
@@ -337,7 +335,7 @@ row! {
 impl AuthCodeRow {
     pub fn into_code(self) -> Result<AuthCode, StoreError> {
         Ok(AuthCode {
-            scopes: split_scopes(&self.scopes),
+            scopes: ScopeSet::parse(&self.scopes),
             issued_at: time(self.issued_at)?,
             expires_at: time(self.expires_at)?,
             used_at: self.used_at.map(time).transpose()?,
@@ -489,7 +487,7 @@ pub(crate) const CODE_WRITE: &[Col<AuthCode>] = &[
     Col::text("user_id", |c| Some(Cow::Borrowed(&c.user_id))),
     Col::text("redirect_uri", |c| Some(Cow::Borrowed(&c.redirect_uri))),
     Col::bool("redirect_uri_given", |c| c.redirect_uri_given),
-    Col::text("scopes", |c| Some(Cow::Owned(join_scopes(&c.scopes)))),
+    Col::text("scopes", |c| Some(Cow::Owned(c.scopes.to_string()))),
     Col::text("code_challenge", |c| {
         c.code_challenge.as_deref().map(Cow::Borrowed)
     }),
@@ -510,7 +508,7 @@ pub(crate) const TOKEN_INSERT: &[Col<TokenRecord>] = &[
     Col::text("client_id", |t| Some(Cow::Borrowed(&t.client_id))),
     Col::text("user_id", |t| t.user_id.as_deref().map(Cow::Borrowed)),
     Col::text("username", |t| t.username.as_deref().map(Cow::Borrowed)),
-    Col::text("scopes", |t| Some(Cow::Owned(join_scopes(&t.scopes)))),
+    Col::text("scopes", |t| Some(Cow::Owned(t.scopes.to_string()))),
     Col::text("grant_type", |t| Some(Cow::Borrowed(t.grant_type.as_str()))),
     Col::text("family_id", |t| t.family_id.as_deref().map(Cow::Borrowed)),
     Col::int("refreshes_left", |t| t.refreshes_left.map(i64::from)),

@@ -10,7 +10,7 @@ pub(crate) use tollgate_core::client::{
     REFRESH_COUNT_MAX,
 };
 pub(crate) use tollgate_core::details;
-pub(crate) use tollgate_core::{AdminKeyId, ClientId, FamilyId, TokenId, UserId};
+pub(crate) use tollgate_core::{AdminKeyId, ClientId, FamilyId, ScopeSet, TokenId, UserId};
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
 pub(crate) use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
 pub(crate) use tollgate_core::token::{AuthCode, TokenRecord};
@@ -39,7 +39,7 @@ pub(crate) fn client(client_id: &str, name: &str, version: &str) -> Client {
         client_type: ClientType::Confidential,
         grant_types: grants(&[GrantType::ClientCredentials]),
         redirect_uris: vec!["https://app.example.com/callback".to_owned()],
-        scopes: vec!["api:read".to_owned()],
+        scopes: ScopeSet::from(["api:read"]),
         access_token_lifetime: TokenLifetime::Seconds(3600),
         refresh_count: RefreshCount::Limited(0),
         active: true,
@@ -149,7 +149,7 @@ pub(crate) fn token(
         client_id: client_id.into(),
         user_id: Some("u1".into()),
         username: Some("alice".into()),
-        scopes: vec!["read".into()],
+        scopes: ScopeSet::from(["read"]),
         grant_type: GrantType::AuthorizationCode,
         family_id: Some("fam".into()),
         refreshes_left: None,
@@ -170,7 +170,7 @@ pub(crate) fn code(code_hash: &str, expires_at: DateTime<Utc>) -> AuthCode {
         user_id: "u1".into(),
         redirect_uri: "https://app.example/cb".into(),
         redirect_uri_given: true,
-        scopes: vec!["read".into()],
+        scopes: ScopeSet::from(["read"]),
         code_challenge: None,
         family_id: "fam".into(),
         client_epoch: 0,

@@ -121,7 +121,7 @@ async fn consents_are_kept_per_user_and_client_and_replaced_by_the_next(db: &Tes
         None,
         "{b}: none yet"
     );
-    let scopes = vec!["read".to_owned(), "write".to_owned()];
+    let scopes = ScopeSet::from(["read", "write"]);
     store
         .save_consent(&"u1".into(), &"c1".into(), &scopes, at(1))
         .await
@@ -132,12 +132,12 @@ async fn consents_are_kept_per_user_and_client_and_replaced_by_the_next(db: &Tes
         "{b}: saved"
     );
     store
-        .save_consent(&"u1".into(), &"c1".into(), &["read".to_owned()], at(2))
+        .save_consent(&"u1".into(), &"c1".into(), &ScopeSet::from(["read"]), at(2))
         .await
         .unwrap();
     assert_eq!(
         store.get_consent(&"u1".into(), &"c1".into()).await.unwrap(),
-        Some(vec!["read".to_owned()]),
+        Some(ScopeSet::from(["read"])),
         "{b}: the next consent replaces the last"
     );
     assert_eq!(

@@ -79,7 +79,7 @@ async fn get_token_round_trips_every_field_joined_with_current_state(db: &TestDb
         client_id: "c1".into(),
         user_id: Some("u1".into()),
         username: Some("alice".into()),
-        scopes: vec!["read".into(), "write".into(), "a:b".into()],
+        scopes: ScopeSet::from(["read", "write", "a:b"]),
         grant_type: GrantType::Password,
         family_id: Some("fam-full".into()),
         refreshes_left: Some(3),
@@ -540,7 +540,7 @@ async fn codes_round_trip_are_single_use_and_purged_after_expiry(db: &TestDb) {
     let full = AuthCode {
         redirect_uri: "https://app.example/cb?x=1".into(),
         redirect_uri_given: false,
-        scopes: vec!["read".into(), "write".into()],
+        scopes: ScopeSet::from(["read", "write"]),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         family_id: "fam-full".into(),
         ..code("code-full", at(60_000))

@@ -215,7 +215,7 @@ async fn deleting_a_user_removes_their_tokens_codes_sessions_and_consents(db: &T
         .await
         .unwrap();
     store
-        .save_consent(&"u1".into(), &"c1".into(), &["read".to_owned()], at(0))
+        .save_consent(&"u1".into(), &"c1".into(), &ScopeSet::from(["read"]), at(0))
         .await
         .unwrap();
 

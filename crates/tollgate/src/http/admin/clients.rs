@@ -235,7 +235,7 @@ impl ClientView {
                 .map(|g| g.as_str().to_owned())
                 .collect(),
             redirect_uris: c.redirect_uris.clone(),
-            scopes: c.scopes.clone(),
+            scopes: c.scopes.to_vec(),
             access_token_lifetime: match c.access_token_lifetime {
                 TokenLifetime::Never => Value::from("never"),
                 TokenLifetime::Seconds(s) => Value::from(s),

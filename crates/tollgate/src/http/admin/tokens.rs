@@ -104,7 +104,7 @@ impl TokenView {
             client_name: s.client_name.clone(),
             client_version: s.client_version.clone(),
             username: t.username.clone(),
-            scopes: t.scopes.clone(),
+            scopes: t.scopes.to_vec(),
             grant_type: t.grant_type.as_str().to_owned(),
             issued_at: t.issued_at,
             expires_at: t.expires_at,

@@ -295,7 +295,7 @@ async fn finish(
                         client_version: v.client.version.clone(),
                         description: v.client.description.clone(),
                         username: user.username.clone(),
-                        scopes: v.scopes.clone(),
+                        scopes: v.scopes.to_vec(),
                         csrf: state.services.sessions.csrf_token(cookie_value),
                         params: request_params(req),
                     },
