@@ -1,4 +1,6 @@
+use crate::secret::RandomError;
 use crate::store::StoreError;
+use crate::user::PasswordError;
 
 /// One bad input field: which, a stable machine code, and a sentence for a person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -62,7 +64,29 @@ pub enum ServiceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[from] Internal),
+}
+
+/// What failed inside, for the log line only: callers are told no more than "internal".
+/// Like `StoreError`, each message includes its cause's, so one `to_string()` is the
+/// whole line; the cause stays typed as `#[source]`.
+#[derive(Debug, thiserror::Error)]
+pub enum Internal {
+    #[error("{0}")]
+    PasswordHashing(#[source] PasswordError),
+    #[error("{0}")]
+    Random(#[source] RandomError),
+    #[error("{0}")]
+    Store(#[source] StoreError),
+    /// A service error where the caller's rules leave none possible (a bug, logged as one).
+    #[error("unexpected service error: {0}")]
+    Service(#[source] Box<ServiceError>),
+}
+
+impl From<RandomError> for ServiceError {
+    fn from(e: RandomError) -> Self {
+        Self::Internal(Internal::Random(e))
+    }
 }
 
 fn summary(errors: &[FieldError]) -> String {
@@ -71,4 +95,26 @@ fn summary(errors: &[FieldError]) -> String {
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn internal_errors_keep_their_typed_cause_and_say_it_in_one_line() {
+        let e = ServiceError::from(Internal::PasswordHashing(PasswordError::Join(
+            "a password hashing job was lost".into(),
+        )));
+        assert_eq!(
+            e.to_string(),
+            "internal error: password hashing task failed: a password hashing job was lost"
+        );
+        let cause = e.source().and_then(|s| s.source());
+        assert!(
+            cause.is_some_and(|c| c.downcast_ref::<PasswordError>().is_some()),
+            "the PasswordError is reachable as a source: {cause:?}"
+        );
+    }
 }

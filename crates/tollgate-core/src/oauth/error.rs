@@ -1,4 +1,4 @@
-use crate::error::ServiceError;
+use crate::error::{Internal, ServiceError};
 use crate::service::throttle::RetryAfter;
 use crate::store::StoreError;
 
@@ -31,8 +31,9 @@ pub enum OAuthError {
     /// Shed by a bounded resource (password hashing): 503 with `Retry-After`.
     #[error("temporarily_unavailable: busy, retry in {} s", .0.secs())]
     Busy(RetryAfter),
+    /// Logged by the edge; the caller sees only "internal server error".
     #[error("server_error: {0}")]
-    ServerError(String),
+    ServerError(Internal),
 }
 
 impl OAuthError {
@@ -143,7 +144,7 @@ impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => Self::TemporarilyUnavailable(m.to_string()),
-            other => Self::ServerError(other.to_string()),
+            other => Self::ServerError(Internal::Store(other)),
         }
     }
 }
@@ -154,14 +155,15 @@ impl From<ServiceError> for OAuthError {
             ServiceError::Store(s) => s.into(),
             ServiceError::Throttled(wait) => Self::Throttled(wait),
             ServiceError::Busy(wait) => Self::Busy(wait),
-            other => Self::ServerError(other.to_string()),
+            ServiceError::Internal(i) => Self::ServerError(i),
+            other => Self::ServerError(Internal::Service(Box::new(other))),
         }
     }
 }
 
 impl From<crate::secret::RandomError> for OAuthError {
     fn from(e: crate::secret::RandomError) -> Self {
-        Self::ServerError(e.to_string())
+        Self::ServerError(Internal::Random(e))
     }
 }
 
@@ -189,7 +191,7 @@ mod tests {
             OAuthError::TemporarilyUnavailable(nasty.into()),
             OAuthError::Throttled(RetryAfter(3)),
             OAuthError::Busy(RetryAfter(1)),
-            OAuthError::ServerError(nasty.into()),
+            OAuthError::ServerError(Internal::Store(StoreError::Corrupt(nasty.into()))),
         ];
         for e in all {
             let d = e.description();

@@ -23,7 +23,6 @@ pub(crate) use users::DUMMY_PHC;
 pub use users::{NewUser, UserChange, UserService};
 
 use crate::error::{FieldError, ServiceError};
-use crate::secret::RandomError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -116,12 +115,6 @@ pub(crate) fn check_limit(limit: Option<u32>) -> Result<u32, ServiceError> {
             "out_of_range",
             format!("limit must be from 1 to {PAGE_LIMIT_MAX}"),
         )])),
-    }
-}
-
-impl From<RandomError> for ServiceError {
-    fn from(e: RandomError) -> Self {
-        ServiceError::Internal(e.to_string())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::throttle::{Key, Throttle};
 use super::DUMMY_PHC;
-use crate::error::ServiceError;
+use crate::error::{Internal, ServiceError};
 use crate::secret::{random_string, SecretHasher};
 use crate::store::Store;
 use crate::user::{PasswordError, PasswordHashing, User};
@@ -104,7 +104,7 @@ impl PasswordCheck {
                 reservation.not_a_guess();
                 return Err(match e {
                     PasswordError::Busy(wait) => ServiceError::Busy(wait),
-                    other => ServiceError::Internal(other.to_string()),
+                    other => Internal::PasswordHashing(other).into(),
                 });
             }
         };

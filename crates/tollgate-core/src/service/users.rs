@@ -4,7 +4,7 @@ use super::passwords::{Origin, PasswordCheck};
 use crate::audit::{Actor, AuditEvent};
 use crate::clock::Clock;
 use crate::details;
-use crate::error::{Conflict, FieldError, ServiceError};
+use crate::error::{Conflict, FieldError, Internal, ServiceError};
 use crate::id::UserId;
 use crate::secret::random_string;
 use crate::store::{Store, StoreError};
@@ -119,7 +119,7 @@ impl UserService {
     async fn hash(&self, password: String) -> Result<String, ServiceError> {
         self.hashing.hash(password).await.map_err(|e| match e {
             PasswordError::Busy(wait) => ServiceError::Busy(wait),
-            other => ServiceError::Internal(other.to_string()),
+            other => Internal::PasswordHashing(other).into(),
         })
     }
 

@@ -61,7 +61,7 @@ impl IntoResponse for OAuthErrorResponse {
         // Logged once, by `edge`, in the request's line; never sent.
         let cause = match &e {
             OAuthError::TemporarilyUnavailable(m) => Some(format!("database unavailable: {m}")),
-            OAuthError::ServerError(m) => Some(m.clone()),
+            OAuthError::ServerError(m) => Some(m.to_string()),
             _ => None,
         };
         let body = json!({ "error": e.code(), "error_description": e.description() });
