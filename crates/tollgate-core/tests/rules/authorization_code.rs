@@ -143,7 +143,12 @@ async fn redirect_uri_may_be_omitted_at_the_token_endpoint_when_it_was_at_author
         redirect_uri: None,
         ..code_request(&single)
     };
-    let code = w.code(&alice, req).await;
+    // The code goes to the one registered URI.
+    let v = w.validate(&req).await.unwrap();
+    let url = w.s.oauth.approve(&alice, &v).await.unwrap();
+    assert!(url.starts_with(&format!("{REDIRECT}?code=")), "{url}");
+    assert_eq!(param(&url, "state").as_deref(), Some("st"));
+    let code = param(&url, "code").unwrap();
     let r = w
         .token(
             &single,
@@ -198,19 +203,48 @@ async fn pkce_verifier_cases() {
     let w = world().await;
     let spa = w.app("spa", Reg::public()).await;
     let alice = w.user("alice").await;
-    let cases: [(&str, Option<String>, Result<(), &str>); 5] = [
-        ("right verifier", Some(VERIFIER.into()), Ok(())),
-        ("wrong verifier", Some("a".repeat(43)), Err("invalid_grant")),
-        ("missing verifier", None, Err("invalid_request")),
-        ("too short", Some("a".repeat(42)), Err("invalid_request")),
+    // (case, the challenge, the verifier, the outcome)
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<String>,
+        Result<(), &'static str>,
+    );
+    let cases: [Case; 6] = [
+        ("right verifier", CHALLENGE, Some(VERIFIER.into()), Ok(())),
+        (
+            "wrong verifier",
+            CHALLENGE,
+            Some("a".repeat(43)),
+            Err("invalid_grant"),
+        ),
+        ("missing verifier", CHALLENGE, None, Err("invalid_request")),
+        (
+            "too short",
+            CHALLENGE,
+            Some("a".repeat(42)),
+            Err("invalid_request"),
+        ),
         (
             "not unreserved characters",
+            CHALLENGE,
             Some(format!("{}!", "a".repeat(43))),
             Err("invalid_request"),
         ),
+        // The verifier itself sent as the challenge: a plain comparison must not pass.
+        (
+            "verifier equal to the challenge",
+            VERIFIER,
+            Some(VERIFIER.into()),
+            Err("invalid_grant"),
+        ),
     ];
-    for (name, verifier, expected) in cases {
-        let code = w.code(&alice, with_pkce(code_request(&spa))).await;
+    for (name, challenge, verifier, expected) in cases {
+        let req = AuthorizeRequest {
+            code_challenge: Some(challenge.into()),
+            ..with_pkce(code_request(&spa))
+        };
+        let code = w.code(&alice, req).await;
         let req = TokenRequest::AuthorizationCode {
             code: Some(code),
             redirect_uri: Some(REDIRECT.into()),

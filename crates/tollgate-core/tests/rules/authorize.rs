@@ -20,6 +20,7 @@ async fn authorize_request_cases() {
         .await;
     let code_only = w.app("code-only", Reg::default()).await;
     let spa = w.app("spa", Reg::public()).await;
+    let implicit_only = w.app("implicit-only", Reg::grants(&["implicit"])).await;
     let gone = w.app("gone", Reg::default()).await;
     w.s.clients
         .set_active(&admin(), &gone.client.client_id, false, None)
@@ -103,6 +104,28 @@ async fn authorize_request_cases() {
             },
             redirect("invalid_scope"),
         ),
+        (
+            "code for an implicit-only client",
+            code_request(&implicit_only),
+            redirect("unauthorized_client"),
+        ),
+        (
+            "implicit with a scope outside the client's",
+            AuthorizeRequest {
+                response_type: Some("token".into()),
+                scope: Some("read admin".into()),
+                ..base.clone()
+            },
+            redirect("invalid_scope"),
+        ),
+        (
+            "the other registered redirect_uri",
+            AuthorizeRequest {
+                redirect_uri: Some("https://app.example/other".into()),
+                ..base.clone()
+            },
+            Outcome::Accepted,
+        ),
         ("S256 challenge", with_pkce(base.clone()), Outcome::Accepted),
         (
             "plain PKCE",
@@ -158,12 +181,23 @@ async fn authorize_request_cases() {
     ];
     for (name, req, expected) in cases {
         let got = match w.validate(&req).await {
-            Ok(_) => Outcome::Accepted,
+            Ok(v) => {
+                // An accepted request is answered at the redirect URI it named.
+                if let Some(r) = &req.redirect_uri {
+                    assert_eq!(&v.redirect_uri, r, "{name}");
+                }
+                Outcome::Accepted
+            }
             Err(AuthorizeError::Page(_)) => Outcome::Page,
             Err(AuthorizeError::Redirect(url)) => {
                 // Errors go back to the registered URI, with the request's state.
                 assert!(url.starts_with(REDIRECT), "{name}: {url}");
                 assert_eq!(param(&url, "state").as_deref(), Some("st"), "{name}");
+                let description = param(&url, "error_description").unwrap_or_default();
+                assert!(!description.is_empty(), "{name}: {url}");
+                // RFC 6749 §4.2.2.1: an implicit request's error goes in the fragment.
+                let implicit = req.response_type.as_deref() == Some("token");
+                assert_eq!(url.contains('#'), implicit, "{name}: {url}");
                 Outcome::Redirect(param(&url, "error").unwrap())
             }
             Err(AuthorizeError::Server(e)) => panic!("{name}: {e}"),

@@ -71,6 +71,7 @@ fn defaults_apply() {
     assert_eq!(s.refresh_count, RefreshCount::Limited(0));
     assert!(s.active);
     assert!(s.scopes.is_empty());
+    assert_eq!(s.description, None);
 }
 
 #[test]
@@ -469,6 +470,229 @@ fn each_field_rule_has_its_field_and_code() {
             Box::new(|i| i.refresh_count = Some(LimitInput::Other("true".into()))),
             vec![("refresh_count", "invalid")],
         ),
+        // Rows moved from the HTTP suite (api/client_rules): the same rules, more values.
+        (
+            "name empty",
+            Box::new(|i| i.name = Some(String::new())),
+            vec![("name", "blank")],
+        ),
+        (
+            "name of tabs, spaces and a newline",
+            Box::new(|i| i.name = Some("\t \n ".into())),
+            vec![("name", "blank")],
+        ),
+        (
+            "name of two-byte characters at its limit",
+            Box::new(|i| i.name = Some("é".repeat(NAME_MAX))),
+            vec![],
+        ),
+        (
+            "name of two-byte characters too long",
+            Box::new(|i| i.name = Some("é".repeat(NAME_MAX + 1))),
+            vec![("name", "too_long")],
+        ),
+        (
+            "name at its limit once trimmed",
+            Box::new(|i| i.name = Some(format!("   {}   ", long(NAME_MAX)))),
+            vec![],
+        ),
+        (
+            "version of spaces",
+            Box::new(|i| i.version = Some("  ".into())),
+            vec![("version", "blank")],
+        ),
+        (
+            "version of a tab and a newline",
+            Box::new(|i| i.version = Some("\t\n".into())),
+            vec![("version", "blank")],
+        ),
+        (
+            "version of two-byte characters at its limit",
+            Box::new(|i| i.version = Some("ß".repeat(VERSION_MAX))),
+            vec![],
+        ),
+        (
+            "version of two-byte characters too long",
+            Box::new(|i| i.version = Some("ß".repeat(VERSION_MAX + 1))),
+            vec![("version", "too_long")],
+        ),
+        (
+            "version at its limit once trimmed",
+            Box::new(|i| i.version = Some(format!("  {}  ", long(VERSION_MAX)))),
+            vec![],
+        ),
+        (
+            "description of two-byte characters at its limit",
+            Box::new(|i| i.description = Some(Some("ü".repeat(DESCRIPTION_MAX)))),
+            vec![],
+        ),
+        (
+            "description of two-byte characters too long",
+            Box::new(|i| i.description = Some(Some("ü".repeat(DESCRIPTION_MAX + 1)))),
+            vec![("description", "too_long")],
+        ),
+        (
+            "public client with password",
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&["password"]);
+            }),
+            vec![("grant_types", "requires_confidential_client")],
+        ),
+        (
+            "public client with code and client_credentials",
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&["authorization_code", "client_credentials"]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![("grant_types", "requires_confidential_client")],
+        ),
+        (
+            "public client with implicit and password",
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&["implicit", "password"]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![("grant_types", "requires_confidential_client")],
+        ),
+        (
+            "public client with all four",
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&[
+                    "authorization_code",
+                    "client_credentials",
+                    "password",
+                    "implicit",
+                ]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![("grant_types", "requires_confidential_client")],
+        ),
+        (
+            "public client with code only",
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&["authorization_code"]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![],
+        ),
+        (
+            "public client with implicit only",
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&["implicit"]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![],
+        ),
+        (
+            "confidential client with all four",
+            Box::new(|i| {
+                i.grant_types = list(&[
+                    "authorization_code",
+                    "client_credentials",
+                    "password",
+                    "implicit",
+                ]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![],
+        ),
+        (
+            "confidential client with code only",
+            Box::new(|i| {
+                i.grant_types = list(&["authorization_code"]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![],
+        ),
+        (
+            "confidential client with implicit only",
+            Box::new(|i| {
+                i.grant_types = list(&["implicit"]);
+                i.redirect_uris = list(&["https://a.example/cb"]);
+            }),
+            vec![],
+        ),
+        (
+            "password alone needs no redirect URI",
+            Box::new(|i| i.grant_types = list(&["password"])),
+            vec![],
+        ),
+        (
+            "refresh_token is not registrable, by index",
+            Box::new(|i| i.grant_types = list(&["client_credentials", "refresh_token"])),
+            vec![("grant_types[1]", "invalid")],
+        ),
+        (
+            "grant types are case-sensitive",
+            Box::new(|i| i.grant_types = list(&["client_credentials", "Client_Credentials"])),
+            vec![("grant_types[1]", "invalid")],
+        ),
+        (
+            "the device code grant is unknown",
+            Box::new(|i| {
+                i.grant_types = list(&[
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                ])
+            }),
+            vec![("grant_types[1]", "invalid")],
+        ),
+        (
+            "an empty grant type",
+            Box::new(|i| i.grant_types = list(&["client_credentials", ""])),
+            vec![("grant_types[1]", "invalid")],
+        ),
+        (
+            "an empty scope list",
+            Box::new(|i| i.scopes = Some(vec![])),
+            vec![],
+        ),
+        (
+            "lifetime -1",
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::Number(Some(-1)))),
+            vec![("access_token_lifetime", "out_of_range")],
+        ),
+        (
+            "lifetime 2^40",
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::Number(Some(1 << 40)))),
+            vec![("access_token_lifetime", "out_of_range")],
+        ),
+        (
+            "lifetime of a day",
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::Number(Some(86_400)))),
+            vec![],
+        ),
+        (
+            "refresh count 1",
+            Box::new(|i| i.refresh_count = Some(LimitInput::Number(Some(1)))),
+            vec![],
+        ),
+        (
+            "refresh count of a million",
+            Box::new(|i| i.refresh_count = Some(LimitInput::Number(Some(1_000_000)))),
+            vec![],
+        ),
+        (
+            "refresh count -1",
+            Box::new(|i| i.refresh_count = Some(LimitInput::Number(Some(-1)))),
+            vec![("refresh_count", "out_of_range")],
+        ),
+        (
+            "refresh count Unlimited",
+            Box::new(|i| i.refresh_count = Some(LimitInput::keyword("Unlimited"))),
+            vec![("refresh_count", "invalid")],
+        ),
+        (
+            "refresh count infinite",
+            Box::new(|i| i.refresh_count = Some(LimitInput::keyword("infinite"))),
+            vec![("refresh_count", "invalid")],
+        ),
     ];
     for (name, change, expected) in cases {
         let mut i = input();
@@ -837,5 +1061,614 @@ fn warnings_name_each_discouraged_setting() {
             };
             assert_eq!(w.field, field);
         }
+    }
+}
+
+/// Every redirect URI the HTTP suite once registered: the good ones are kept as given, in
+/// order (matching is exact comparison); each bad one is named by its position and code.
+#[test]
+fn redirect_uris_are_kept_as_given_and_each_bad_one_has_its_code() {
+    let good = [
+        "https://app.example.com/callback",
+        "https://app.example.com/callback/",
+        "https://app.example.com/cb?tenant=42",
+        "https://app.example.com:8443/cb",
+        "http://localhost/cb",
+        "http://localhost:3000/cb",
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1:8080/oauth/cb",
+        "http://[::1]/cb",
+        "http://[::1]:9000/cb",
+        "com.example.app:/oauth2redirect",
+        "com.example.app:/cb",
+    ];
+    let with_uris = |uris: &[&str]| ClientInput {
+        grant_types: list(&["authorization_code"]),
+        redirect_uris: list(uris),
+        ..input()
+    };
+    let s = validate(&with_uris(&good), None, Policy::default()).unwrap();
+    assert_eq!(s.redirect_uris, good.map(str::to_owned));
+    let bad = [
+        // plain http off loopback
+        ("http://app.example.com/cb", "insecure_scheme"),
+        ("http://10.0.0.1/cb", "insecure_scheme"),
+        ("http://localhost.evil.example/cb", "insecure_scheme"),
+        ("http://127.0.0.1.evil.example/cb", "insecure_scheme"),
+        // fragments, on every kind of URI
+        ("https://app.example.com/cb#frag", "fragment"),
+        ("https://app.example.com/cb#", "fragment"),
+        ("http://localhost/cb#x", "fragment"),
+        ("com.example.app:/cb#x", "fragment"),
+        // not absolute
+        ("/callback", "not_absolute"),
+        ("//app.example.com/cb", "not_absolute"),
+        ("app.example.com/callback", "not_absolute"),
+        ("", "not_absolute"),
+        // schemes that are neither https, loopback http, nor private-use
+        ("javascript:alert(1)", "insecure_scheme"),
+        ("data:text/html,hello", "insecure_scheme"),
+        ("file:///etc/passwd", "insecure_scheme"),
+        ("ftp://files.example.com/cb", "insecure_scheme"),
+        // not a URI at all
+        ("https://app.example.com/c b", "invalid"),
+    ];
+    for (uri, code) in bad {
+        assert_eq!(
+            codes(validate(&with_uris(&[uri]), None, Policy::default())),
+            [("redirect_uris[0]".to_owned(), code)],
+            "{uri:?}"
+        );
+        assert_eq!(
+            codes(validate(
+                &with_uris(&["https://app.example.com/callback", uri]),
+                None,
+                Policy::default()
+            )),
+            [("redirect_uris[1]".to_owned(), code)],
+            "{uri:?} second"
+        );
+    }
+}
+
+/// RFC 6749 §3.3 scope tokens: the good ones kept as given, in order; each bad one named.
+#[test]
+fn scopes_are_kept_as_given_and_each_bad_one_is_invalid() {
+    // scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+    let good = [
+        "api:read",
+        "openid",
+        "!",
+        "~",
+        "#tag",
+        "a[b]",
+        "https://api.example.com/orders.write",
+        "x{}|^`",
+    ];
+    let with_scopes = |scopes: &[&str]| ClientInput {
+        scopes: list(scopes),
+        ..input()
+    };
+    let s = validate(&with_scopes(&good), None, Policy::default()).unwrap();
+    assert_eq!(s.scopes, good);
+    for bad in [
+        "read write",
+        "",
+        "a\"b",
+        "a\\b",
+        "café",
+        "tab\there",
+        "new\nline",
+        " leading",
+        "\u{7f}",
+    ] {
+        assert_eq!(
+            codes(validate(
+                &with_scopes(&["ok", bad]),
+                None,
+                Policy::default()
+            )),
+            [("scopes[1]".to_owned(), "invalid")],
+            "{bad:?}"
+        );
+    }
+}
+
+/// SPEC §1: every grant set with a redirecting grant needs a redirect URI, for either
+/// client type, whether the list is left out or empty.
+#[test]
+fn every_redirecting_grant_set_needs_a_redirect_uri() {
+    let needing: [&[&str]; 3] = [
+        &["authorization_code"],
+        &["implicit"],
+        &["authorization_code", "implicit"],
+    ];
+    for grants in needing {
+        for client_type in ["public", "confidential"] {
+            for uris in [None, Some(vec![])] {
+                let i = ClientInput {
+                    client_type: Some(client_type.into()),
+                    grant_types: list(grants),
+                    redirect_uris: uris.clone(),
+                    ..input()
+                };
+                assert_eq!(
+                    codes(validate(&i, None, Policy::default())),
+                    [("redirect_uris".to_owned(), "required")],
+                    "{grants:?} {client_type} {uris:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The rules on a change (PATCH), one row a case against a stored client: the same rules
+/// as on creation, seeing the stored value of every field not sent.
+#[test]
+fn update_rules_one_row_a_case() {
+    let stored_input = ClientInput {
+        name: Some("Original".into()),
+        scopes: Some(vec!["api:read".into()]),
+        ..input()
+    };
+    let cc = stored(validate(&stored_input, None, Policy::default()).unwrap());
+    let public_input = ClientInput {
+        name: Some("Spa".into()),
+        client_type: Some("public".into()),
+        grant_types: list(&["authorization_code"]),
+        redirect_uris: list(&["https://app.example.com/callback"]),
+        ..input()
+    };
+    let spa = stored(validate(&public_input, None, Policy::default()).unwrap());
+    type Case = (
+        &'static str,
+        bool,
+        Box<dyn Fn(&mut ClientInput)>,
+        Vec<(&'static str, &'static str)>,
+    );
+    // (case, against the public client, the change, the errors)
+    let cases: Vec<Case> = vec![
+        ("nothing", false, Box::new(|_| {}), vec![]),
+        (
+            "rename",
+            false,
+            Box::new(|i| i.name = Some("Renamed".into())),
+            vec![("name", "immutable")],
+        ),
+        (
+            "a change of case is a rename",
+            false,
+            Box::new(|i| i.name = Some("ORIGINAL".into())),
+            vec![("name", "immutable")],
+        ),
+        (
+            "the same name in lower case",
+            false,
+            Box::new(|i| i.name = Some("original".into())),
+            vec![("name", "immutable")],
+        ),
+        (
+            "rename with an acceptable change",
+            false,
+            Box::new(|i| {
+                i.name = Some("Renamed".into());
+                i.description = Some(Some("also changed".into()));
+            }),
+            vec![("name", "immutable")],
+        ),
+        (
+            "rename with a new version",
+            false,
+            Box::new(|i| {
+                i.name = Some("Original 2".into());
+                i.version = Some("9.9".into());
+            }),
+            vec![("name", "immutable")],
+        ),
+        (
+            "the description alone",
+            false,
+            Box::new(|i| i.description = Some(Some("still editable".into()))),
+            vec![],
+        ),
+        (
+            "version blank",
+            false,
+            Box::new(|i| i.version = Some(" ".into())),
+            vec![("version", "blank")],
+        ),
+        (
+            "version too long",
+            false,
+            Box::new(|i| i.version = Some("1".repeat(VERSION_MAX + 1))),
+            vec![("version", "too_long")],
+        ),
+        (
+            "description too long",
+            false,
+            Box::new(|i| i.description = Some(Some("x".repeat(DESCRIPTION_MAX + 1)))),
+            vec![("description", "too_long")],
+        ),
+        (
+            "grant_types empty",
+            false,
+            Box::new(|i| i.grant_types = Some(vec![])),
+            vec![("grant_types", "empty")],
+        ),
+        (
+            "an unknown grant by index",
+            false,
+            Box::new(|i| i.grant_types = list(&["password", "refresh_token"])),
+            vec![("grant_types[1]", "invalid")],
+        ),
+        (
+            "password alone",
+            false,
+            Box::new(|i| i.grant_types = list(&["password"])),
+            vec![],
+        ),
+        (
+            "public, keeping client_credentials",
+            false,
+            Box::new(|i| i.client_type = Some("public".into())),
+            vec![("grant_types", "requires_confidential_client")],
+        ),
+        (
+            "adding the code grant without a redirect URI",
+            false,
+            Box::new(|i| i.grant_types = list(&["client_credentials", "authorization_code"])),
+            vec![("redirect_uris", "required")],
+        ),
+        (
+            "adding implicit without a redirect URI",
+            false,
+            Box::new(|i| i.grant_types = list(&["client_credentials", "implicit"])),
+            vec![("redirect_uris", "required")],
+        ),
+        (
+            "adding the code grant with a redirect URI",
+            false,
+            Box::new(|i| {
+                i.grant_types = list(&["client_credentials", "authorization_code"]);
+                i.redirect_uris = list(&["https://app.example.com/callback"]);
+            }),
+            vec![],
+        ),
+        (
+            "a bad redirect URI by index",
+            false,
+            Box::new(|i| {
+                i.redirect_uris = list(&[
+                    "https://app.example.com/callback",
+                    "https://app.example.com/x#y",
+                ])
+            }),
+            vec![("redirect_uris[1]", "fragment")],
+        ),
+        (
+            "a bad scope",
+            false,
+            Box::new(|i| i.scopes = list(&["a b"])),
+            vec![("scopes[0]", "invalid")],
+        ),
+        (
+            "new scopes",
+            false,
+            Box::new(|i| i.scopes = list(&["orders:read", "orders:write"])),
+            vec![],
+        ),
+        (
+            "no scopes",
+            false,
+            Box::new(|i| i.scopes = Some(vec![])),
+            vec![],
+        ),
+        (
+            "lifetime 0",
+            false,
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::Number(Some(0)))),
+            vec![("access_token_lifetime", "out_of_range")],
+        ),
+        (
+            "lifetime -1",
+            false,
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::Number(Some(-1)))),
+            vec![("access_token_lifetime", "out_of_range")],
+        ),
+        (
+            "lifetime over the limit",
+            false,
+            Box::new(|i| {
+                i.access_token_lifetime = Some(LimitInput::Number(Some(LIFETIME_MAX + 1)))
+            }),
+            vec![("access_token_lifetime", "out_of_range")],
+        ),
+        (
+            "lifetime 2^40",
+            false,
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::Number(Some(1 << 40)))),
+            vec![("access_token_lifetime", "out_of_range")],
+        ),
+        (
+            "lifetime Never",
+            false,
+            Box::new(|i| i.access_token_lifetime = Some(LimitInput::keyword("Never"))),
+            vec![("access_token_lifetime", "invalid")],
+        ),
+        (
+            "refresh count -1",
+            false,
+            Box::new(|i| i.refresh_count = Some(LimitInput::Number(Some(-1)))),
+            vec![("refresh_count", "out_of_range")],
+        ),
+        (
+            "refresh count Unlimited",
+            false,
+            Box::new(|i| i.refresh_count = Some(LimitInput::keyword("Unlimited"))),
+            vec![("refresh_count", "invalid")],
+        ),
+        (
+            "refresh count infinite",
+            false,
+            Box::new(|i| i.refresh_count = Some(LimitInput::keyword("infinite"))),
+            vec![("refresh_count", "invalid")],
+        ),
+        (
+            "public client adding client_credentials",
+            true,
+            Box::new(|i| i.grant_types = list(&["authorization_code", "client_credentials"])),
+            vec![("grant_types", "requires_confidential_client")],
+        ),
+        (
+            "public client removing its last redirect URI",
+            true,
+            Box::new(|i| i.redirect_uris = Some(vec![])),
+            vec![("redirect_uris", "required")],
+        ),
+        (
+            "public client re-stating its type, adding implicit",
+            true,
+            Box::new(|i| {
+                i.client_type = Some("public".into());
+                i.grant_types = list(&["authorization_code", "implicit"]);
+            }),
+            vec![],
+        ),
+    ];
+    for (name, on_public, change, expected) in cases {
+        let mut i = ClientInput::default();
+        change(&mut i);
+        let existing = if on_public { &spa } else { &cc };
+        let got = codes(validate(&i, Some(existing), Policy::default()));
+        let expected: Vec<(String, &str)> = expected
+            .into_iter()
+            .map(|(f, c)| (f.to_owned(), c))
+            .collect();
+        assert_eq!(got, expected, "{name}");
+    }
+    // A changed version is trimmed like a new one.
+    let v = ClientInput {
+        version: Some(" 2.0 ".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        validate(&v, Some(&cc), Policy::default()).unwrap().version,
+        "2.0"
+    );
+}
+
+/// SPEC §1 "Legacy options", switch by switch: each switch refuses only its own setting,
+/// for new clients and for changes, and a client that has the setting keeps it.
+#[test]
+fn each_policy_switch_refuses_only_its_own_setting() {
+    let no_legacy = Policy {
+        allow_legacy_grants: false,
+        allow_never_expiring_tokens: true,
+    };
+    let no_never = Policy {
+        allow_legacy_grants: true,
+        allow_never_expiring_tokens: false,
+    };
+    let uri = || list(&["https://app.example.com/callback"]);
+    let grants = |client_type: &str, g: &[&str]| ClientInput {
+        client_type: Some(client_type.into()),
+        grant_types: list(g),
+        redirect_uris: uri(),
+        ..input()
+    };
+    let lifetime = |l: LimitInput| ClientInput {
+        access_token_lifetime: Some(l),
+        ..input()
+    };
+    let forbidden = |field: &str| vec![(field.to_owned(), "forbidden_by_policy")];
+    let legacy_message = |i: &ClientInput, existing: Option<&Client>| {
+        validate(i, existing, no_legacy)
+            .unwrap_err()
+            .into_iter()
+            .find(|e| e.code == "forbidden_by_policy")
+            .map(|e| e.message)
+            .unwrap()
+    };
+    // New clients.
+    let implicit_spa = grants("public", &["authorization_code", "implicit"]);
+    type Case = (
+        &'static str,
+        ClientInput,
+        Policy,
+        Vec<(String, &'static str)>,
+    );
+    let cases: [Case; 10] = [
+        (
+            "implicit, no legacy",
+            grants("public", &["implicit"]),
+            no_legacy,
+            forbidden("grant_types"),
+        ),
+        (
+            "code and implicit, no legacy",
+            implicit_spa.clone(),
+            no_legacy,
+            forbidden("grant_types"),
+        ),
+        (
+            "password, no legacy",
+            grants("confidential", &["password"]),
+            no_legacy,
+            forbidden("grant_types"),
+        ),
+        (
+            "code, no legacy",
+            grants("public", &["authorization_code"]),
+            no_legacy,
+            vec![],
+        ),
+        ("client credentials, no legacy", input(), no_legacy, vec![]),
+        (
+            "never, no legacy",
+            lifetime(LimitInput::keyword("never")),
+            no_legacy,
+            vec![],
+        ),
+        (
+            "never, no never",
+            lifetime(LimitInput::keyword("never")),
+            no_never,
+            forbidden("access_token_lifetime"),
+        ),
+        (
+            "the longest finite lifetime, no never",
+            lifetime(LimitInput::Number(Some(LIFETIME_MAX))),
+            no_never,
+            vec![],
+        ),
+        (
+            "implicit, no never",
+            grants("public", &["implicit"]),
+            no_never,
+            vec![],
+        ),
+        (
+            "password, no never",
+            grants("confidential", &["password"]),
+            no_never,
+            vec![],
+        ),
+    ];
+    for (name, i, policy, expected) in cases {
+        assert_eq!(codes(validate(&i, None, policy)), expected, "{name}");
+    }
+    assert!(legacy_message(&grants("public", &["implicit"]), None).contains("implicit"));
+    assert!(legacy_message(&implicit_spa, None).contains("implicit"));
+    assert!(legacy_message(&grants("confidential", &["password"]), None).contains("password"));
+    let never_message = validate(&lifetime(LimitInput::keyword("never")), None, no_never)
+        .unwrap_err()
+        .remove(0)
+        .message;
+    assert!(!never_message.is_empty());
+
+    // Changes to clients registered before the switch.
+    let change = |f: &dyn Fn(&mut ClientInput)| {
+        let mut i = ClientInput::default();
+        f(&mut i);
+        i
+    };
+    let old = |i: ClientInput| stored(validate(&i, None, Policy::default()).unwrap());
+    let spa = old(implicit_spa.clone());
+    let code_only = old(grants("public", &["authorization_code"]));
+    let pw = old(grants("confidential", &["password"]));
+    let forever = old(lifetime(LimitInput::keyword("never")));
+    let finite = old(lifetime(LimitInput::Number(Some(LIFETIME_MAX))));
+    type Change<'a> = (
+        &'a str,
+        ClientInput,
+        &'a Client,
+        Policy,
+        Vec<(String, &'a str)>,
+    );
+    let changes: [Change; 9] = [
+        (
+            "an old implicit client edits its description",
+            change(&|i| i.description = Some(Some("still here".into()))),
+            &spa,
+            no_legacy,
+            vec![],
+        ),
+        (
+            "an old implicit client re-states its grants with other changes",
+            change(&|i| {
+                i.scopes = list(&["profile"]);
+                i.redirect_uris = list(&[
+                    "https://app.example.com/callback",
+                    "http://localhost:3000/cb",
+                ]);
+                i.refresh_count = Some(LimitInput::Number(Some(3)));
+                i.grant_types = list(&["authorization_code", "implicit"]);
+            }),
+            &spa,
+            no_legacy,
+            vec![],
+        ),
+        (
+            "an old password client changes version and active",
+            change(&|i| {
+                i.version = Some("1.1".into());
+                i.active = Some(false);
+            }),
+            &pw,
+            no_legacy,
+            vec![],
+        ),
+        (
+            "an old password client adds implicit",
+            change(&|i| i.grant_types = list(&["password", "implicit"])),
+            &pw,
+            no_legacy,
+            forbidden("grant_types"),
+        ),
+        (
+            "a code client adds implicit",
+            change(&|i| i.grant_types = list(&["authorization_code", "implicit"])),
+            &code_only,
+            no_legacy,
+            forbidden("grant_types"),
+        ),
+        (
+            "an old never client edits description and scopes",
+            change(&|i| {
+                i.description = Some(Some("edited".into()));
+                i.scopes = list(&["x"]);
+            }),
+            &forever,
+            no_never,
+            vec![],
+        ),
+        (
+            "an old never client re-states never",
+            change(&|i| i.access_token_lifetime = Some(LimitInput::keyword("never"))),
+            &forever,
+            no_never,
+            vec![],
+        ),
+        (
+            "a finite client asks for never",
+            change(&|i| i.access_token_lifetime = Some(LimitInput::keyword("never"))),
+            &finite,
+            no_never,
+            forbidden("access_token_lifetime"),
+        ),
+        (
+            "an old never client given a finite lifetime",
+            change(&|i| i.access_token_lifetime = Some(LimitInput::Number(Some(3600)))),
+            &forever,
+            no_never,
+            vec![],
+        ),
+    ];
+    for (name, i, existing, policy, expected) in changes {
+        assert_eq!(
+            codes(validate(&i, Some(existing), policy)),
+            expected,
+            "{name}"
+        );
     }
 }

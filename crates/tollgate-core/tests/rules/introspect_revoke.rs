@@ -22,11 +22,24 @@ async fn introspection_cases() {
         .unwrap();
     let tampered = Secret::new(format!("{}x", live.expose()));
     let id_only = Secret::new(live.expose().split('.').next().unwrap().to_owned());
-    let cases: [(&str, &Secret, bool); 6] = [
+    // Tokens are `<id>.<secret>` and found by id: a real id must not be enough.
+    let other = w.token(&svc, cc(None)).await.unwrap().access_token;
+    let (live_id, _) = live.expose().split_once('.').unwrap();
+    let (_, other_secret) = other.expose().split_once('.').unwrap();
+    let foreign_secret = Secret::new(format!("{live_id}.{other_secret}"));
+    let l = live.expose();
+    let truncated = Secret::new(l[..l.len() - 1].to_owned());
+    let last = if l.ends_with('A') { "B" } else { "A" };
+    let last_changed = Secret::new(format!("{}{last}", &l[..l.len() - 1]));
+    let cases: [(&str, &Secret, bool); 10] = [
         ("live", &live, true),
+        ("another live one", &other, true),
         ("revoked", &revoked, false),
         ("tampered secret part", &tampered, false),
         ("id without secret", &id_only, false),
+        ("its id with another token's secret", &foreign_secret, false),
+        ("its last character cut", &truncated, false),
+        ("its last character changed", &last_changed, false),
         ("garbage", &Secret::new("garbage".into()), false),
         ("empty", &Secret::new("".into()), false),
     ];
@@ -121,4 +134,67 @@ async fn revoking_a_refresh_token_revokes_its_family() {
         .collect();
     let actor = format!("client:{} token", web.client.client_id);
     assert_eq!(kinds, vec![actor.clone(), actor]);
+}
+
+/// RFC 7009 §2.1 within an authorization: revoking an access token leaves its refresh token
+/// usable and every other token alive; revoking a successor refresh token takes the
+/// authorization's first access token too.
+#[tokio::test]
+async fn revocation_takes_what_belongs_to_the_token_and_nothing_else() {
+    let w = world().await;
+    let reg = Reg {
+        refresh: unlimited(),
+        ..Reg::grants(&["authorization_code", "client_credentials"])
+    };
+    let web = w.app("web", reg).await;
+    let alice = w.user("alice").await;
+    let one = w.code_flow(&web, &alice).await;
+    let two = w.code_flow(&web, &alice).await;
+    let machine = w.token(&web, cc(None)).await.unwrap().access_token;
+    let revoke = |t: &Secret| {
+        let (s, c, t) = (&w.s, web.client.clone(), t.expose().to_owned());
+        async move { s.oauth.revoke(&c, &t, None).await.unwrap() }
+    };
+    revoke(&one.access_token).await;
+    assert!(!w.active(&one.access_token).await);
+    let rt1 = one.refresh_token.unwrap();
+    for (what, t) in [
+        ("its refresh token", &rt1),
+        ("another authorization's token", &two.access_token),
+        ("a client credentials token", &machine),
+    ] {
+        assert!(w.active(t).await, "{what}");
+    }
+    // The authorization lives on: its refresh token still refreshes.
+    let refreshed = w.token(&web, refresh(&rt1, None)).await.unwrap();
+    let successor = refreshed.refresh_token.unwrap();
+    assert!(w.active(&refreshed.access_token).await);
+
+    // Revoking the successor takes the whole authorization, from its first token on.
+    let three = w.code_flow(&web, &alice).await;
+    let r = w
+        .token(&web, refresh(three.refresh_token.as_ref().unwrap(), None))
+        .await
+        .unwrap();
+    let rt = r.refresh_token.unwrap();
+    revoke(&rt).await;
+    for (what, t) in [
+        ("the revoked refresh token", &rt),
+        ("the access token issued with it", &r.access_token),
+        (
+            "the first access token of the authorization",
+            &three.access_token,
+        ),
+    ] {
+        assert!(!w.active(t).await, "{what}");
+    }
+    assert_eq!(w.refused(&web, refresh(&rt, None)).await, "invalid_grant");
+    let rt2 = two.refresh_token.unwrap();
+    for (what, t) in [
+        ("another authorization's access token", &two.access_token),
+        ("another authorization's refresh token", &rt2),
+        ("the first authorization's successor", &successor),
+    ] {
+        assert!(w.active(t).await, "{what}");
+    }
 }

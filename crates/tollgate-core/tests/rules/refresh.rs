@@ -9,9 +9,10 @@ async fn refresh_count_allows_exactly_that_many_refreshes() {
     let w = world().await;
     let alice = w.user("alice").await;
     // (refresh_count, refreshes that succeed before none is left; None = unlimited)
-    let cases: [(LimitInput, Option<usize>); 4] = [
+    let cases: [(LimitInput, Option<usize>); 5] = [
         (LimitInput::Number(Some(0)), Some(0)),
         (LimitInput::Number(Some(1)), Some(1)),
+        (LimitInput::Number(Some(2)), Some(2)),
         (LimitInput::Number(Some(3)), Some(3)),
         (LimitInput::keyword("unlimited"), None),
     ];
@@ -108,11 +109,26 @@ async fn refresh_request_cases() {
     // A narrowed refresh keeps the family's grant for the next one.
     let rt = w.code_flow(&web, &alice).await.refresh_token.unwrap();
     let narrowed = w.token(&web, refresh(&rt, Some("read"))).await.unwrap();
+    let i = w.introspect(&narrowed.access_token).await;
+    assert_eq!(i.scope.as_deref(), Some("read"));
     let again = w
         .token(&web, refresh(&narrowed.refresh_token.unwrap(), None))
         .await
         .unwrap();
     assert_eq!(again.scope, "read write");
+    // Granted `read` only: what the client may have beyond it is wider all the same.
+    let req = AuthorizeRequest {
+        scope: Some("read".into()),
+        ..code_request(&web)
+    };
+    let code = w.code(&alice, req).await;
+    let granted = w.token(&web, exchange(&code)).await.unwrap();
+    assert_eq!(granted.scope, "read");
+    let rt = granted.refresh_token.unwrap();
+    for wider in ["read write", "write", "read admin"] {
+        let got = w.refused(&web, refresh(&rt, Some(wider))).await;
+        assert_eq!(got, "invalid_scope", "{wider}");
+    }
     // An access token is not a refresh token.
     let access = w.code_flow(&web, &alice).await.access_token;
     assert_eq!(
@@ -169,6 +185,16 @@ async fn refresh_follows_the_clients_current_scopes_and_grants() {
         w.refused(&web, refresh(&rt, None)).await,
         "unauthorized_client"
     );
+    // Given back, the family works again, with the scope it was narrowed to for good.
+    change(ClientInput {
+        scopes: Some(strings(&["read", "write"])),
+        grant_types: Some(strings(&["authorization_code", "client_credentials"])),
+        redirect_uris: Some(vec![REDIRECT.into()]),
+        ..Default::default()
+    })
+    .await;
+    let r = w.token(&web, refresh(&rt, None)).await.unwrap();
+    assert_eq!(r.scope, "read");
 }
 
 /// Epochs (SPEC §2): revoke-all, deactivation and a password change end every refresh
@@ -207,6 +233,9 @@ async fn refresh_after_an_epoch_change_is_invalid_grant() {
                     .set_active(&admin(), c, false, None)
                     .await
                     .unwrap();
+                // While deactivated, the client itself is refused.
+                let refused = w.refused(&app, refresh(&rt, None)).await;
+                assert_eq!(refused, "invalid_client", "{name}");
                 w.s.clients
                     .set_active(&admin(), c, true, None)
                     .await

@@ -1,6 +1,8 @@
 //! The token rules (SPEC §1, §2) and the introspection and revocation endpoints (RFC 7662,
-//! RFC 7009): lifetimes, never-expiring tokens, who may introspect and revoke what,
-//! revoke-all, refresh restrictions, and the janitor's purge.
+//! RFC 7009) over HTTP: lifetimes kept by stored tokens, who may introspect and revoke
+//! what, revoke-all, and the janitor's purge. Which token is active, what a revocation
+//! takes with it and which refresh is refused are core's (`introspect_revoke.rs`,
+//! `refresh.rs`, `token_endpoint.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -77,54 +79,6 @@ fn inactive() -> Value {
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn never_expiring_token_has_no_expires_in_no_exp_and_is_active_ten_years_later(db: TestDb) {
-    let (s, clock) = common::manual_clock_server(db).await;
-    let (id, secret) = client(&s, cc_client("Forever", json!("never"))).await;
-    let v = cc_token(&s, &id, &secret).await;
-    assert!(
-        v.get("expires_in").is_none(),
-        "never-expiring: no expires_in in {v}"
-    );
-    assert_eq!(v["token_type"], "Bearer");
-    let at = tok(&v, "access_token");
-    let intro = s.introspect(&at).await;
-    assert_eq!(intro["active"], true, "{intro}");
-    assert!(intro.get("exp").is_none(), "no exp: {intro}");
-    assert!(intro["iat"].is_i64(), "iat is still there: {intro}");
-
-    clock.advance(Duration::days(3653));
-    let intro = s.introspect(&at).await;
-    assert_eq!(intro["active"], true, "ten years later: {intro}");
-    assert!(intro.get("exp").is_none());
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_token_is_active_until_its_lifetime_ends_then_only_active_false(db: TestDb) {
-    let (s, clock) = common::manual_clock_server(db).await;
-    let (id, secret) = client(&s, cc_client("Minute", json!(60))).await;
-    let v = cc_token(&s, &id, &secret).await;
-    assert_eq!(v["expires_in"], 60, "{v}");
-    let at = tok(&v, "access_token");
-    let intro = s.introspect(&at).await;
-    assert_eq!(
-        intro["exp"].as_i64().unwrap() - intro["iat"].as_i64().unwrap(),
-        60,
-        "{intro}"
-    );
-
-    clock.advance(Duration::seconds(59));
-    assert_eq!(s.introspect(&at).await["active"], true, "59 s after issue");
-    clock.advance(Duration::seconds(2));
-    assert_eq!(
-        s.introspect(&at).await,
-        inactive(),
-        "61 s after issue: only active=false"
-    );
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterwards(db: TestDb) {
     let (s, clock) = common::manual_clock_server(db).await;
     let (id, secret) = client(&s, cc_client("Changing", json!(3600))).await;
@@ -177,6 +131,12 @@ async fn a_changed_access_token_lifetime_applies_only_to_tokens_issued_afterward
     assert_eq!(res.status(), 200);
     let forever = cc_token(&s, &id, &secret).await;
     assert!(forever.get("expires_in").is_none(), "{forever}");
+    let intro = s.introspect(&tok(&forever, "access_token")).await;
+    assert!(
+        intro.get("exp").is_none(),
+        "never-expiring: no exp in {intro}"
+    );
+    assert!(intro["iat"].is_i64(), "iat is still there: {intro}");
     assert_eq!(
         s.introspect(&old_at).await["exp"],
         old_intro["exp"],
@@ -294,50 +254,6 @@ async fn introspection_requires_an_active_confidential_client_or_an_admin_key(s:
     }
 }
 
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn introspection_of_an_unknown_or_revoked_token_answers_only_active_false(s: TestServer) {
-    let (id, secret) = client(&s, cc_client("RS", json!(3600))).await;
-    let at = tok(&cc_token(&s, &id, &secret).await, "access_token");
-    let other = tok(&cc_token(&s, &id, &secret).await, "access_token");
-    // Tokens are `<id>.<secret>` and found by id: a real id must not be enough.
-    let (at_id, _) = at.split_once('.').expect("id.secret");
-    let (_, other_secret) = other.split_once('.').expect("id.secret");
-    let last = if at.ends_with('A') { "B" } else { "A" };
-    for (what, token) in [
-        (
-            "unknown",
-            "this-token-was-never-issued-by-tollgate-0000000".to_owned(),
-        ),
-        ("almost the real one", at[..at.len() - 1].to_owned()),
-        (
-            "its last character changed",
-            format!("{}{last}", &at[..at.len() - 1]),
-        ),
-        (
-            "its id with another token's secret",
-            format!("{at_id}.{other_secret}"),
-        ),
-    ] {
-        let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &token)]).await;
-        assert_eq!(st, 200, "{what}");
-        assert_eq!(v, inactive(), "{what}");
-    }
-    assert_eq!(
-        revoke(&s, Some((&id, &secret)), &[("token", &at)]).await,
-        200
-    );
-    let (st, v) = introspect_as(&s, Some((&id, &secret)), None, &[("token", &at)]).await;
-    assert_eq!(st, 200);
-    assert_eq!(v, inactive(), "revoked");
-    assert_eq!(s.introspect(&at).await, inactive(), "revoked, admin key");
-    assert_eq!(
-        s.introspect(&other).await["active"],
-        true,
-        "the other token"
-    );
-}
-
 // ---------------------------------------------------------------------------------------
 // Revocation (RFC 7009)
 // ---------------------------------------------------------------------------------------
@@ -357,85 +273,6 @@ async fn revoking_an_unknown_token_answers_200(s: TestServer) {
             "hint {hint:?}"
         );
     }
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_an_access_token_makes_only_that_token_inactive(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (id, secret) = client(&s, both_grants("App", json!(3600), json!(3))).await;
-    let browser = Browser::new(&s.base);
-    let t = code_flow(&s, &browser, &id, &secret, None).await;
-    let (at, rt) = (tok(&t, "access_token"), tok(&t, "refresh_token"));
-    let at2 = tok(
-        &code_flow(&s, &browser, &id, &secret, None).await,
-        "access_token",
-    );
-    let cc = tok(&cc_token(&s, &id, &secret).await, "access_token");
-
-    assert_eq!(
-        revoke(
-            &s,
-            Some((&id, &secret)),
-            &[("token", &at), ("token_type_hint", "access_token")]
-        )
-        .await,
-        200
-    );
-    assert_eq!(s.introspect(&at).await, inactive(), "revoked");
-    for (what, t) in [
-        ("its refresh token", &rt),
-        ("another authorization's token", &at2),
-        ("a client credentials token", &cc),
-    ] {
-        assert_eq!(s.introspect(t).await["active"], true, "{what}");
-    }
-    // The authorization lives on: its refresh token still works.
-    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-    assert_eq!(st, 200, "{v}");
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_refresh_token_also_revokes_the_access_tokens_of_its_authorization(
-    s: TestServer,
-) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (id, secret) = client(&s, both_grants("App", json!(3600), json!(5))).await;
-    let browser = Browser::new(&s.base);
-    let first = code_flow(&s, &browser, &id, &secret, None).await;
-    let at1 = tok(&first, "access_token");
-    let (st, r) = refresh(&s, &id, &secret, &tok(&first, "refresh_token"), None).await;
-    assert_eq!(st, 200, "{r}");
-    let (at2, rt2) = (tok(&r, "access_token"), tok(&r, "refresh_token"));
-    // Another authorization of the same user and client.
-    let other = code_flow(&s, &browser, &id, &secret, None).await;
-    let (at3, rt3) = (tok(&other, "access_token"), tok(&other, "refresh_token"));
-    assert_eq!(s.introspect(&at1).await["active"], true);
-
-    assert_eq!(
-        revoke(&s, Some((&id, &secret)), &[("token", &rt2)]).await,
-        200
-    );
-    for (what, t) in [
-        ("the revoked refresh token", &rt2),
-        ("the access token issued with it", &at2),
-        ("the first access token of the authorization", &at1),
-    ] {
-        assert_eq!(s.introspect(t).await, inactive(), "{what}");
-    }
-    for (what, t) in [
-        ("another authorization's access token", &at3),
-        ("another authorization's refresh token", &rt3),
-    ] {
-        assert_eq!(s.introspect(t).await["active"], true, "{what}");
-    }
-    let (st, v) = refresh(&s, &id, &secret, &rt2, None).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "a revoked refresh token cannot refresh: {v}"
-    );
 }
 
 #[backends]
@@ -618,102 +455,6 @@ async fn revoke_all_makes_every_token_of_the_client_inactive_and_the_client_stay
     assert_eq!(st, 200, "{v}");
     // The revoked ones stay revoked.
     assert_eq!(s.introspect(&cc1).await, inactive());
-}
-
-// ---------------------------------------------------------------------------------------
-// Refresh restrictions
-// ---------------------------------------------------------------------------------------
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refresh_token_presented_by_another_client_is_invalid_grant(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (a, a_secret) = client(&s, both_grants("A", json!(3600), json!(3))).await;
-    let (b, b_secret) = client(&s, both_grants("B", json!(3600), json!(3))).await;
-    let browser = Browser::new(&s.base);
-    let rt = tok(
-        &code_flow(&s, &browser, &a, &a_secret, None).await,
-        "refresh_token",
-    );
-    let (st, v) = refresh(&s, &b, &b_secret, &rt, None).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "client B refreshing client A's token: {v}"
-    );
-    assert!(v.get("access_token").is_none());
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_may_narrow_the_scope_but_not_widen_it(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (id, secret) = client(&s, both_grants("Scoped", json!(3600), json!(5))).await;
-    let browser = Browser::new(&s.base);
-
-    // Granted "read" only: asking for "write" too, or for an unknown scope, is refused.
-    let narrow = code_flow(&s, &browser, &id, &secret, Some("read")).await;
-    assert_eq!(narrow["scope"], "read", "{narrow}");
-    let rt = tok(&narrow, "refresh_token");
-    for wider in ["read write", "write", "read admin"] {
-        let (st, v) = refresh(&s, &id, &secret, &rt, Some(wider)).await;
-        assert_eq!(
-            (st, v["error"].as_str()),
-            (400, Some("invalid_scope")),
-            "widening to {wider:?}: {v}"
-        );
-    }
-
-    // Granted "read write": narrowing to "read" works.
-    let full = code_flow(&s, &browser, &id, &secret, Some("read write")).await;
-    let (st, v) = refresh(&s, &id, &secret, &tok(&full, "refresh_token"), Some("read")).await;
-    assert_eq!(st, 200, "narrowing: {v}");
-    assert_eq!(v["scope"], "read", "{v}");
-    let intro = s.introspect(&tok(&v, "access_token")).await;
-    assert_eq!(intro["scope"], "read", "{intro}");
-    // RFC 6749 §6: an omitted scope means the scope originally granted.
-    let (st, v) = refresh(&s, &id, &secret, &tok(&v, "refresh_token"), None).await;
-    assert_eq!(st, 200, "{v}");
-    let granted: std::collections::BTreeSet<&str> =
-        v["scope"].as_str().unwrap().split(' ').collect();
-    assert_eq!(
-        granted,
-        ["read", "write"].into_iter().collect(),
-        "the original grant: {v}"
-    );
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_after_the_client_was_deactivated_is_invalid_client(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (id, secret) = client(&s, both_grants("Switched off", json!(3600), json!(5))).await;
-    let browser = Browser::new(&s.base);
-    let rt = tok(
-        &code_flow(&s, &browser, &id, &secret, None).await,
-        "refresh_token",
-    );
-    let res = s
-        .patch(&format!("/clients/{id}"), &json!({"active": false}))
-        .await;
-    assert_eq!(res.status(), 200);
-    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (401, Some("invalid_client")),
-        "{v}"
-    );
-    // Reactivation does not revive the refresh token.
-    let res = s
-        .patch(&format!("/clients/{id}"), &json!({"active": true}))
-        .await;
-    assert_eq!(res.status(), 200);
-    let (st, v) = refresh(&s, &id, &secret, &rt, None).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "after reactivation: {v}"
-    );
 }
 
 // ---------------------------------------------------------------------------------------

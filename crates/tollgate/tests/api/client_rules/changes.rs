@@ -231,45 +231,8 @@ async fn patch_with_unknown_field_or_read_only_field_is_rejected(s: TestServer) 
 async fn legacy_options_are_listed_under_warnings(s: TestServer) {
     let clean = s.create_client(&confidential("Clean")).await;
     assert_eq!(clean["warnings"], json!([]), "{clean}");
-    let clean_pub = s.create_client(&public("Clean public")).await;
-    assert_eq!(clean_pub["warnings"], json!([]), "{clean_pub}");
-
-    let implicit = s
-        .create_client(&with(
-            public("Implicit"),
-            json!({ "grant_types": ["implicit"] }),
-        ))
-        .await;
-    let w = warning_codes(&implicit);
-    assert!(
-        w.contains(&("grant_types".into(), "legacy_implicit_grant".into())),
-        "{implicit}"
-    );
-    let password = s
-        .create_client(&with(
-            confidential("Password"),
-            json!({ "grant_types": ["password"] }),
-        ))
-        .await;
-    assert!(
-        warning_codes(&password).contains(&("grant_types".into(), "legacy_password_grant".into())),
-        "{password}"
-    );
-    let never = s
-        .create_client(&with(
-            confidential("Never"),
-            json!({ "access_token_lifetime": "never" }),
-        ))
-        .await;
-    assert_eq!(
-        warning_codes(&never),
-        BTreeSet::from([(
-            "access_token_lifetime".to_owned(),
-            "never_expiring_tokens".to_owned()
-        )]),
-        "{never}"
-    );
-
+    // Each legacy option alone has its warning in core
+    // (`client_validate::warnings_name_each_discouraged_setting`).
     // All three on one client; the same in the create response, GET and the list.
     let all = s
         .create_client(&with(
@@ -324,21 +287,19 @@ async fn legacy_options_are_listed_under_warnings(s: TestServer) {
     );
 }
 
+/// Both switches of SPEC §1 "Legacy options" off (each switch alone, and every change they
+/// refuse or allow, is core's `client_validate::each_policy_switch_refuses_only_its_own_setting`):
+/// the server's policy reaches the admin API, and clients registered before the operator
+/// switched it off keep working and stay editable, but get no new legacy setting.
 #[backends]
 #[tokio::test]
-async fn policy_forbids_legacy_grants_when_disabled(db: TestDb) {
-    let s = common::start_with(db, no_legacy_grants()).await;
+async fn policy_refuses_new_legacy_settings_and_leaves_old_clients_editable(db: TestDb) {
+    let s = common::start_with(db, strict_policy()).await;
 
-    for (body, grant) in [
+    for (body, field, named) in [
         (
             with(public("Implicit"), json!({ "grant_types": ["implicit"] })),
-            "implicit",
-        ),
-        (
-            with(
-                public("Implicit too"),
-                json!({ "grant_types": ["authorization_code", "implicit"] }),
-            ),
+            "grant_types",
             "implicit",
         ),
         (
@@ -346,10 +307,19 @@ async fn policy_forbids_legacy_grants_when_disabled(db: TestDb) {
                 confidential("Password"),
                 json!({ "grant_types": ["password"] }),
             ),
+            "grant_types",
             "password",
         ),
+        (
+            with(
+                confidential("Forever"),
+                json!({ "access_token_lifetime": "never" }),
+            ),
+            "access_token_lifetime",
+            "never",
+        ),
     ] {
-        let v = create_refused(&s, &body, "grant_types", "forbidden_by_policy").await;
+        let v = create_refused(&s, &body, field, "forbidden_by_policy").await;
         let msg = v["errors"]
             .as_array()
             .unwrap()
@@ -358,16 +328,9 @@ async fn policy_forbids_legacy_grants_when_disabled(db: TestDb) {
             .and_then(|e| e["message"].as_str())
             .unwrap()
             .to_owned();
-        assert!(msg.contains(grant), "unclear error: {msg}");
+        assert!(msg.contains(named), "unclear error: {msg}");
     }
-    // The other grants, and never-expiring tokens (the other switch), are unaffected.
     let code = s.create_client(&public("Code")).await;
-    s.create_client(&confidential("Machine")).await;
-    s.create_client(&with(
-        confidential("Never"),
-        json!({ "access_token_lifetime": "never" }),
-    ))
-    .await;
     patch_refused(
         &s,
         &id_of(&code),
@@ -377,34 +340,30 @@ async fn policy_forbids_legacy_grants_when_disabled(db: TestDb) {
     )
     .await;
 
-    // Clients registered before the operator switched the policy off keep working and
-    // stay editable in their other fields.
+    // Clients registered before the operator switched the policy off.
     let before = OtherServer::start(&s, None, Policy::default()).await;
-    let spa = before
-        .send(
-            &s,
-            Method::POST,
-            "/clients",
-            Some(&with(
-                public("Legacy SPA"),
-                json!({ "grant_types": ["authorization_code", "implicit"] }),
-            )),
-        )
-        .await;
-    let pw = before
-        .send(
-            &s,
-            Method::POST,
-            "/clients",
-            Some(&with(
-                confidential("Legacy Password"),
-                json!({ "grant_types": ["password"] }),
-            )),
-        )
-        .await;
+    let mut old = Vec::new();
+    for body in [
+        with(
+            public("Legacy SPA"),
+            json!({ "grant_types": ["authorization_code", "implicit"] }),
+        ),
+        with(
+            confidential("Legacy Password"),
+            json!({ "grant_types": ["password"] }),
+        ),
+        with(
+            confidential("Old forever"),
+            json!({ "access_token_lifetime": "never" }),
+        ),
+    ] {
+        old.push(id_of(
+            &before.send(&s, Method::POST, "/clients", Some(&body)).await,
+        ));
+    }
     drop(before);
+    let [spa_id, pw_id, forever_id] = <[String; 3]>::try_from(old).unwrap();
 
-    let spa_id = id_of(&spa);
     let v = patch_ok(&s, &spa_id, &json!({ "description": "still here" })).await;
     assert_eq!(v["description"], "still here", "{v}");
     assert_eq!(
@@ -427,12 +386,33 @@ async fn policy_forbids_legacy_grants_when_disabled(db: TestDb) {
     )
     .await;
     assert_eq!(v["refresh_count"], 3, "{v}");
-    let pw_id = id_of(&pw);
     let v = patch_ok(&s, &pw_id, &json!({ "version": "1.1", "active": false })).await;
     assert_eq!(v["version"], "1.1", "{v}");
     assert_eq!(strings(&v["grant_types"]), vec!["password".to_owned()]);
+    let v = patch_ok(
+        &s,
+        &forever_id,
+        &json!({ "description": "edited", "scopes": ["x"] }),
+    )
+    .await;
+    assert_eq!(v["access_token_lifetime"], "never", "{v}");
+    assert_eq!(v["description"], "edited", "{v}");
+    assert!(
+        warning_codes(&v).contains(&(
+            "access_token_lifetime".into(),
+            "never_expiring_tokens".into()
+        )),
+        "{v}"
+    );
+    // Re-stating its current value is not a change.
+    patch_ok(
+        &s,
+        &forever_id,
+        &json!({ "access_token_lifetime": "never" }),
+    )
+    .await;
 
-    // But no new legacy grant can be added to them.
+    // But no new legacy setting can be added to them.
     patch_refused(
         &s,
         &pw_id,
@@ -456,84 +436,10 @@ async fn policy_forbids_legacy_grants_when_disabled(db: TestDb) {
         "forbidden_by_policy",
     )
     .await;
-}
-
-#[backends]
-#[tokio::test]
-async fn policy_forbids_never_expiring_tokens_when_disabled(db: TestDb) {
-    let s = common::start_with(db, no_never_expiring_tokens()).await;
-
-    let v = create_refused(
-        &s,
-        &with(
-            confidential("Forever"),
-            json!({ "access_token_lifetime": "never" }),
-        ),
-        "access_token_lifetime",
-        "forbidden_by_policy",
-    )
-    .await;
-    assert!(v["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
-    // The longest finite lifetime is still allowed, and so are legacy grants.
-    let long = s
-        .create_client(&with(
-            confidential("Ten years"),
-            json!({ "access_token_lifetime": 315_360_000 }),
-        ))
-        .await;
-    s.create_client(&with(
-        public("Implicit"),
-        json!({ "grant_types": ["implicit"] }),
-    ))
-    .await;
+    patch_ok(&s, &forever_id, &json!({ "access_token_lifetime": 3600 })).await;
     patch_refused(
         &s,
-        &id_of(&long),
-        &json!({ "access_token_lifetime": "never" }),
-        "access_token_lifetime",
-        "forbidden_by_policy",
-    )
-    .await;
-
-    // A client given never-expiring tokens before the switch stays editable.
-    let before = OtherServer::start(&s, None, Policy::default()).await;
-    let old = before
-        .send(
-            &s,
-            Method::POST,
-            "/clients",
-            Some(&with(
-                confidential("Old forever"),
-                json!({ "access_token_lifetime": "never" }),
-            )),
-        )
-        .await;
-    drop(before);
-    let id = id_of(&old);
-    let v = patch_ok(
-        &s,
-        &id,
-        &json!({ "description": "edited", "scopes": ["x"] }),
-    )
-    .await;
-    assert_eq!(v["access_token_lifetime"], "never", "{v}");
-    assert_eq!(v["description"], "edited", "{v}");
-    assert!(
-        warning_codes(&v).contains(&(
-            "access_token_lifetime".into(),
-            "never_expiring_tokens".into()
-        )),
-        "{v}"
-    );
-    // Re-stating its current value is not a change.
-    patch_ok(&s, &id, &json!({ "access_token_lifetime": "never" })).await;
-    // Once given a finite lifetime, it cannot go back.
-    patch_ok(&s, &id, &json!({ "access_token_lifetime": 3600 })).await;
-    patch_refused(
-        &s,
-        &id,
+        &forever_id,
         &json!({ "access_token_lifetime": "never" }),
         "access_token_lifetime",
         "forbidden_by_policy",

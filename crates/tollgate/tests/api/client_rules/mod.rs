@@ -236,21 +236,12 @@ impl OtherServer {
     }
 }
 
-fn no_legacy_grants() -> Options {
+/// SPEC §1 "Legacy options": both switches off.
+fn strict_policy() -> Options {
     Options {
         policy: Policy {
             allow_legacy_grants: false,
-            ..Policy::default()
-        },
-        ..Default::default()
-    }
-}
-
-fn no_never_expiring_tokens() -> Options {
-    Options {
-        policy: Policy {
             allow_never_expiring_tokens: false,
-            ..Policy::default()
         },
         ..Default::default()
     }

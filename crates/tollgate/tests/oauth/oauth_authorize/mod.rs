@@ -1,7 +1,9 @@
 //! The authorization endpoint and the resource owner's pages (SPEC §2, §3, §9; RFC 6749
-//! §4.1 and §4.2, RFC 7636): error pages versus error redirects, PKCE, the implicit grant,
-//! consent, the binding of codes, sign-in, sign-out, security headers, and what happens to
-//! a user's tokens and sessions when the user is deactivated or gets a new password.
+//! §4.1 and §4.2): error pages versus error redirects, the implicit grant, consent, the
+//! code's lifetime, sign-in, sign-out, security headers, and what happens to a user's
+//! tokens and sessions when the user is deactivated or gets a new password. The rules of
+//! a request (PKCE, redirect URIs, the code's binding) are core's (`authorize.rs`,
+//! `authorization_code.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,27 +13,15 @@ use crate::common::oauth::{
 };
 use crate::common::TestServer;
 use chrono::Duration;
-use oauth2::PkceCodeChallenge;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use tollgate_core::audit::Actor;
 use tollgate_core::service::UserChange;
 
-const REDIRECT_2: &str = "http://127.0.0.1:9/other-callback";
-
 /// A confidential client with the authorization code grant (no PKCE required).
 fn code_client(name: &str) -> Value {
     json!({
         "name": name, "version": "1", "type": "confidential",
-        "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
-        "scopes": ["read", "write"],
-    })
-}
-
-/// A public client: authorization code with mandatory PKCE.
-fn public_client(name: &str) -> Value {
-    json!({
-        "name": name, "version": "1", "type": "public",
         "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
         "scopes": ["read", "write"],
     })

@@ -1,4 +1,4 @@
-//! The authorize endpoint: errors as page or redirect, PKCE, the implicit grant.
+//! The authorize endpoint: errors as page or redirect, the implicit grant.
 
 use super::*;
 use tollgate_test_macros::backends;
@@ -102,370 +102,43 @@ async fn unknown_or_inactive_client_or_unregistered_redirect_uri_gets_an_error_p
     expect_error_page(res, "inactive client, signed in").await;
 }
 
+/// RFC 6749 §4.1.2.1 and §4.2.2.1: with a verified redirect URI, an error goes back to it
+/// with `error`, `error_description` and `state`, in the query for a code request and in
+/// the fragment for an implicit one. Which request gets which error is core's
+/// (`authorize::authorize_request_cases`, PKCE included).
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redirect_uri_may_be_omitted_only_when_the_client_has_exactly_one(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (one, _) = client(&s, code_client("One URI")).await;
-    let mut several = code_client("Two URIs");
-    several["redirect_uris"] = json!([REDIRECT, REDIRECT_2]);
-    let (two, _) = client(&s, several).await;
-
-    // Several registered, none given: error page, no redirect.
-    let res = raw_get(
-        &s,
-        &authorize_url(&[
-            ("response_type", "code"),
-            ("client_id", &two),
-            ("state", "st-1"),
-        ]),
-    )
-    .await;
-    expect_error_page(res, "no redirect_uri, several registered").await;
-
-    // Exactly one registered, none given: the flow goes to that one.
-    let browser = Browser::new(&s.base);
-    let out = browser
-        .authorize(
-            &authorize_url(&[
-                ("response_type", "code"),
-                ("client_id", &one),
-                ("state", "st-1"),
-            ]),
-            Some(ALICE),
-            true,
-        )
-        .await;
-    let Outcome::Redirect(loc) = out else {
-        panic!("expected a redirect: {out:?}");
-    };
-    assert!(loc.starts_with(REDIRECT), "{loc}");
-    let p = params_of(&loc, false);
-    assert!(p.contains_key("code"), "{loc}");
-    assert_eq!(p["state"], "st-1");
-
-    // The second URI of the client with two is used when asked for.
-    let out = browser
-        .authorize(
-            &authorize_url(&[
-                ("response_type", "code"),
-                ("client_id", &two),
-                ("redirect_uri", REDIRECT_2),
-                ("state", "st-1"),
-            ]),
-            Some(ALICE),
-            true,
-        )
-        .await;
-    let Outcome::Redirect(loc) = out else {
-        panic!("expected a redirect: {out:?}");
-    };
-    assert!(loc.starts_with(REDIRECT_2), "{loc}");
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn other_authorize_errors_redirect_with_error_description_and_state_in_the_query(
+async fn authorize_errors_redirect_with_error_description_and_state_in_the_query_or_fragment(
     s: TestServer,
 ) {
     let (code_only, _) = client(&s, code_client("Code only")).await;
-    let (implicit_only, _) = client(
-        &s,
-        json!({"name": "Implicit only", "version": "1", "type": "public",
-               "grant_types": ["implicit"], "redirect_uris": [REDIRECT], "scopes": ["read"]}),
-    )
-    .await;
-    let with = |cid: &str, extra: &[(&str, &str)]| {
-        let mut p = vec![
-            ("client_id", cid.to_owned()),
-            ("redirect_uri", REDIRECT.to_owned()),
-            ("state", "st-1".to_owned()),
-        ];
-        p.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let borrowed: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        authorize_url(&borrowed)
-    };
-    // RFC 6749 §4.1.2.1: a missing required parameter is invalid_request.
-    expect_error_redirect(
-        &s,
-        &with(&code_only, &[]),
-        "invalid_request",
-        false,
-        "missing response_type",
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &with(&code_only, &[("response_type", "id_token")]),
-        "unsupported_response_type",
-        false,
-        "unsupported response_type",
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &with(&implicit_only, &[("response_type", "code")]),
-        "unauthorized_client",
-        false,
-        "code for an implicit-only client",
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &with(
-            &code_only,
-            &[("response_type", "code"), ("scope", "read admin")],
+    // (case, response_type, scope, error, in the fragment)
+    let cases = [
+        (
+            "scope outside the client's",
+            "code",
+            Some("read admin"),
+            "invalid_scope",
+            false,
         ),
-        "invalid_scope",
-        false,
-        "scope outside the client's",
-    )
-    .await;
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn implicit_request_errors_are_returned_in_the_fragment(s: TestServer) {
-    let (code_only, _) = client(&s, code_client("Code only")).await;
-    let (implicit, _) = client(
-        &s,
-        json!({"name": "Implicit", "version": "1", "type": "public",
-               "grant_types": ["implicit"], "redirect_uris": [REDIRECT], "scopes": ["read"]}),
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &authorize_url(&[
-            ("response_type", "token"),
-            ("client_id", &code_only),
-            ("redirect_uri", REDIRECT),
-            ("state", "st-1"),
-        ]),
-        "unauthorized_client",
-        true,
-        "token for a client without implicit",
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &authorize_url(&[
-            ("response_type", "token"),
-            ("client_id", &implicit),
-            ("redirect_uri", REDIRECT),
-            ("scope", "read write"),
-            ("state", "st-1"),
-        ]),
-        "invalid_scope",
-        true,
-        "implicit with a scope outside the client's",
-    )
-    .await;
-}
-
-// ---------------------------------------------------------------------------------------
-// PKCE (RFC 7636)
-// ---------------------------------------------------------------------------------------
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn public_client_without_code_challenge_is_redirected_with_invalid_request(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (id, _) = client(&s, public_client("SPA")).await;
-    let p = expect_error_redirect(
-        &s,
-        &authorize_url(&[
-            ("response_type", "code"),
-            ("client_id", &id),
-            ("redirect_uri", REDIRECT),
-            ("state", "st-1"),
-        ]),
-        "invalid_request",
-        false,
-        "public client without PKCE",
-    )
-    .await;
-    assert!(!p.contains_key("code"));
-    // The same request with an S256 challenge gets a code.
-    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
-    let browser = Browser::new(&s.base);
-    let code = get_code(
-        &browser,
-        &[
-            ("response_type", "code"),
-            ("client_id", &id),
-            ("redirect_uri", REDIRECT),
-            ("state", "st-1"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .await;
-    assert!(!code.is_empty());
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn code_challenge_method_must_be_s256_and_come_with_a_challenge(s: TestServer) {
-    // A confidential client, so that no error can come from the public-client rule.
-    let (id, _) = client(&s, code_client("Conf")).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let plain = verifier.secret().as_str();
-    let req = |extra: &[(&'static str, &str)]| {
-        let mut p: Vec<(&str, &str)> = vec![
-            ("response_type", "code"),
-            ("client_id", id.as_str()),
+        (
+            "token for a client without implicit",
+            "token",
+            None,
+            "unauthorized_client",
+            true,
+        ),
+    ];
+    for (what, response_type, scope, error, fragment) in cases {
+        let mut params = vec![
+            ("response_type", response_type),
+            ("client_id", code_only.as_str()),
             ("redirect_uri", REDIRECT),
             ("state", "st-1"),
         ];
-        p.extend_from_slice(extra);
-        authorize_url(&p)
-    };
-    expect_error_redirect(
-        &s,
-        &req(&[
-            ("code_challenge", plain),
-            ("code_challenge_method", "plain"),
-        ]),
-        "invalid_request",
-        false,
-        "code_challenge_method=plain",
-    )
-    .await;
-    // RFC 7636 §4.3: no method means plain, which is not supported.
-    expect_error_redirect(
-        &s,
-        &req(&[("code_challenge", challenge.as_str())]),
-        "invalid_request",
-        false,
-        "code_challenge without method",
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &req(&[("code_challenge_method", "S256")]),
-        "invalid_request",
-        false,
-        "code_challenge_method without code_challenge",
-    )
-    .await;
-    expect_error_redirect(
-        &s,
-        &req(&[
-            ("code_challenge", "too-short"),
-            ("code_challenge_method", "S256"),
-        ]),
-        "invalid_request",
-        false,
-        "malformed code_challenge",
-    )
-    .await;
-}
-
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn token_endpoint_verifies_the_pkce_s256_code_verifier(s: TestServer) {
-    s.create_user(ALICE.0, ALICE.1).await;
-    let (id, _) = client(&s, public_client("SPA")).await;
-    let browser = Browser::new(&s.base);
-    let code_for = |challenge: String| {
-        let id = id.clone();
-        let browser = &browser;
-        async move {
-            get_code(
-                browser,
-                &[
-                    ("response_type", "code"),
-                    ("client_id", id.as_str()),
-                    ("redirect_uri", REDIRECT),
-                    ("state", "st-1"),
-                    ("code_challenge", challenge.as_str()),
-                    ("code_challenge_method", "S256"),
-                ],
-            )
-            .await
-        }
-    };
-    let redeem = |code: String, verifier: Option<String>| {
-        let id = id.clone();
-        let s = &s;
-        async move {
-            let mut form = vec![
-                ("grant_type", "authorization_code".to_owned()),
-                ("client_id", id),
-                ("code", code),
-                ("redirect_uri", REDIRECT.to_owned()),
-            ];
-            if let Some(v) = verifier {
-                form.push(("code_verifier", v));
-            }
-            let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            token_request(s, None, &borrowed).await
-        }
-    };
-
-    // A challenge in the authorization request, no verifier in the token request.
-    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
-    let code = code_for(challenge.as_str().to_owned()).await;
-    let (st, v) = redeem(code, None).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_request")),
-        "challenge without verifier: {v}"
-    );
-
-    // A well-formed verifier that does not match.
-    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
-    let (_, other_verifier) = PkceCodeChallenge::new_random_sha256();
-    let code = code_for(challenge.as_str().to_owned()).await;
-    let (st, v) = redeem(code, Some(other_verifier.secret().clone())).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "wrong verifier: {v}"
-    );
-    assert!(v.get("access_token").is_none());
-
-    // The verifier itself sent as if it were the challenge (plain) does not pass.
-    let (_, verifier) = PkceCodeChallenge::new_random_sha256();
-    let code = code_for(verifier.secret().clone()).await;
-    let (st, v) = redeem(code, Some(verifier.secret().clone())).await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "plain comparison must not be accepted: {v}"
-    );
-
-    // The right verifier.
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let code = code_for(challenge.as_str().to_owned()).await;
-    let (st, v) = redeem(code, Some(verifier.secret().clone())).await;
-    assert_eq!(st, 200, "correct verifier: {v}");
-    assert_eq!(
-        s.introspect(v["access_token"].as_str().unwrap()).await["active"],
-        true
-    );
-
-    // A verifier for a code that had no challenge (confidential client): a downgrade.
-    let (conf, secret) = client(&s, code_client("Conf")).await;
-    let secret = secret.unwrap();
-    let code = code_of(&browser, &conf).await;
-    let (_, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (st, v) = token_request(
-        &s,
-        Some((&conf, &secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.secret()),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (st, v["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "verifier without challenge: {v}"
-    );
+        params.extend(scope.map(|sc| ("scope", sc)));
+        expect_error_redirect(&s, &authorize_url(&params), error, fragment, what).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------
