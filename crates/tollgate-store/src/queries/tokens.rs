@@ -111,15 +111,9 @@ impl TokenStore for This {
     async fn mark_epoch_revoked(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
         // One statement per owner: tokens whose client, then whose user, moved on.
         let mut marked = 0;
-        for sql in [
-            "UPDATE tokens SET revoked_at = $1 WHERE seq IN (SELECT t.seq FROM tokens t \
-             JOIN clients c ON c.client_id = t.client_id \
-             WHERE t.revoked_at IS NULL AND t.client_epoch < c.token_epoch LIMIT $2)",
-            "UPDATE tokens SET revoked_at = $1 WHERE seq IN (SELECT t.seq FROM tokens t \
-             JOIN users u ON u.id = t.user_id \
-             WHERE t.revoked_at IS NULL AND t.user_id IS NOT NULL AND t.user_epoch < u.token_epoch LIMIT $2)",
-        ] {
-            let q = sqlx::query(sql).bind(ms(now)).bind(i64::from(batch));
+        for select in tables::EPOCH_REVOKED_UNSTAMPED {
+            let sql = format!("UPDATE tokens SET revoked_at = $1 WHERE seq IN ({select} LIMIT $2)");
+            let q = sqlx::query(&sql).bind(ms(now)).bind(i64::from(batch));
             marked += write(q, self).await?;
         }
         Ok(marked)

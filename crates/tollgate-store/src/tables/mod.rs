@@ -522,11 +522,43 @@ pub(crate) const TOKEN_INSERT: &[Col<TokenRecord>] = &[
 
 pub(crate) use columns::{insert_row_sql, insert_sql, update_sql, Value};
 
+/// The SQL twin of `Owner::still_stands` for token `t`'s client `c` and user `u`: the
+/// owner is active and its epoch has not moved since the token was issued. Stated once
+/// here and used by every query that asks it (as literals, so `concat!` can build them).
+macro_rules! client_stands {
+    () => {
+        "(c.active AND t.client_epoch = c.token_epoch)"
+    };
+}
+macro_rules! user_stands {
+    () => {
+        "(u.active AND t.user_epoch = u.token_epoch)"
+    };
+}
+
 /// SQL for "not revoked in any way" — the same rule as `TokenState::status`.
-pub(crate) const TOKEN_ALIVE: &str =
-    "(t.revoked_at IS NULL AND t.consumed_at IS NULL AND c.active \
-     AND t.client_epoch = c.token_epoch \
-     AND (t.user_id IS NULL OR (u.active AND t.user_epoch = u.token_epoch)))";
+pub(crate) const TOKEN_ALIVE: &str = concat!(
+    "(t.revoked_at IS NULL AND t.consumed_at IS NULL AND ",
+    client_stands!(),
+    " AND (t.user_id IS NULL OR ",
+    user_stands!(),
+    "))"
+);
+
+/// Tokens an epoch change (deactivation, revoke-all, password change) made unusable but
+/// that carry no `revoked_at` yet: one statement per owner, for the janitor to stamp.
+pub(crate) const EPOCH_REVOKED_UNSTAMPED: [&str; 2] = [
+    concat!(
+        "SELECT t.seq FROM tokens t JOIN clients c ON c.client_id = t.client_id \
+         WHERE t.revoked_at IS NULL AND NOT ",
+        client_stands!()
+    ),
+    concat!(
+        "SELECT t.seq FROM tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.revoked_at IS NULL AND NOT ",
+        user_stands!()
+    ),
+];
 
 /// `%` and `_` are wildcards in LIKE; a search for them must match them literally. The
 /// searched column is a key (`text::identity_key`), so the search is keyed the same way here,
