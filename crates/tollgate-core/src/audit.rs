@@ -165,6 +165,24 @@ impl<T: Into<Detail> + Clone> From<&Option<T>> for Detail {
         v.clone().into()
     }
 }
+/// As the admin API writes them: "never" or a number of seconds.
+impl From<crate::client::TokenLifetime> for Detail {
+    fn from(v: crate::client::TokenLifetime) -> Self {
+        match v {
+            crate::client::TokenLifetime::Never => Self::Text("never".into()),
+            crate::client::TokenLifetime::Seconds(s) => s.into(),
+        }
+    }
+}
+/// As the admin API writes them: "unlimited" or a count.
+impl From<crate::client::RefreshCount> for Detail {
+    fn from(v: crate::client::RefreshCount) -> Self {
+        match v {
+            crate::client::RefreshCount::Unlimited => Self::Text("unlimited".into()),
+            crate::client::RefreshCount::Limited(n) => n.into(),
+        }
+    }
+}
 impl From<&crate::scope::ScopeSet> for Detail {
     fn from(v: &crate::scope::ScopeSet) -> Self {
         Self::from(&**v)

@@ -194,7 +194,7 @@ impl ClientService {
                 action_for(&existing, &next),
                 "client",
                 client_id,
-                details! { "changed" => changed, "secret_generated" => secret.is_some() },
+                details! { "changed" => changed.clone(), "changes" => changes(&existing, &next, &changed), "secret_generated" => secret.is_some() },
             );
             if self
                 .store
@@ -402,9 +402,23 @@ fn action_for(before: &Client, after: &Client) -> &'static str {
     }
 }
 
-/// The non-secret settings, for the audit log.
+/// The non-secret settings, for the audit log, each as the admin API writes it.
 fn describe(c: &Client) -> crate::audit::Details {
-    details! { "name" => &c.name, "version" => &c.version, "type" => c.client_type.as_str(), "grant_types" => c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(), "redirect_uris" => &c.redirect_uris, "scopes" => &c.scopes, "access_token_lifetime" => c.access_token_lifetime.to_db(), "refresh_count" => c.refresh_count.to_db(), "active" => c.active }
+    details! { "name" => &c.name, "version" => &c.version, "description" => &c.description, "type" => c.client_type.as_str(), "grant_types" => c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(), "redirect_uris" => &c.redirect_uris, "scopes" => &c.scopes, "access_token_lifetime" => c.access_token_lifetime, "refresh_count" => c.refresh_count, "active" => c.active }
+}
+
+/// Each changed field's value before and after (`{"from": …, "to": …}`), so the log says
+/// what a change was, not only that there was one.
+fn changes(a: &Client, b: &Client, changed: &[&str]) -> crate::audit::Details {
+    let (before, after) = (describe(a), describe(b));
+    changed
+        .iter()
+        .fold(crate::audit::Details::default(), |out, field| {
+            out.with(
+                field,
+                details! { "from" => before.get(field).cloned(), "to" => after.get(field).cloned() },
+            )
+        })
 }
 
 fn changed_fields(a: &Client, b: &Client) -> Vec<&'static str> {

@@ -4,6 +4,7 @@
 //! are one table of input → expected RFC 6749 error code or outcome.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod authorization_code;
 mod authorize;
 mod client_validate;
