@@ -5,7 +5,7 @@
 use crate::client::{ClientType, GrantType};
 use crate::error::FieldError;
 use crate::id::ClientId;
-use crate::store::{ClientFilter, TokenFilter};
+use crate::store::{ClientFilter, ClientOrder, TokenFilter};
 use crate::token::{TokenKind, TokenStatus};
 
 /// Blank means "no filter".
@@ -37,6 +37,8 @@ pub struct ClientQuery<'a> {
     pub grant_type: Option<&'a str>,
     pub client_type: Option<&'a str>,
     pub version: Option<&'a str>,
+    /// `ClientOrder::as_str`'s spellings.
+    pub sort: Option<&'a str>,
 }
 
 impl ClientFilter {
@@ -66,10 +68,14 @@ impl ClientFilter {
         let client_type = parsed(&mut errs, "type", q.client_type, ClientType::parse, |t| {
             format!("type must be \"confidential\" or \"public\", not {t:?}")
         });
+        let order = parsed(&mut errs, "sort", q.sort, ClientOrder::parse, |s| {
+            format!("unknown sort {s:?}; expected created, name or version, each with a leading - for descending")
+        });
         if !errs.is_empty() {
             return Err(errs);
         }
         Ok(Self {
+            order: order.unwrap_or_default(),
             // A substring, so spaces at its ends are part of it.
             q: q.q.filter(|s| !s.trim().is_empty()).map(str::to_owned),
             active,
@@ -128,6 +134,7 @@ mod tests {
             grant_type: Some("password"),
             client_type: Some("public"),
             version: Some(" 2.0 "),
+            sort: Some("-name"),
         })
         .unwrap();
         assert_eq!(f.q, None);
@@ -135,6 +142,15 @@ mod tests {
         assert_eq!(f.grant_type, Some(GrantType::Password));
         assert_eq!(f.client_type, Some(ClientType::Public));
         assert_eq!(f.version.as_deref(), Some("2.0"));
+        assert_eq!(f.order, ClientOrder::NameDesc);
+        assert_eq!(
+            ClientFilter::parse(ClientQuery::default()).unwrap().order,
+            ClientOrder::Created,
+            "the API's default: oldest first"
+        );
+        for o in ClientOrder::ALL {
+            assert_eq!(ClientOrder::parse(o.as_str()), Some(o));
+        }
         let t = TokenFilter::parse(TokenQuery {
             username: Some(" rita "),
             kind: Some("refresh"),
@@ -153,10 +169,11 @@ mod tests {
             active: Some("yes"),
             grant_type: Some("refresh_token"),
             client_type: Some("secret"),
+            sort: Some("created_at"),
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!(fields(e), ["active", "grant_type", "type"]);
+        assert_eq!(fields(e), ["active", "grant_type", "type", "sort"]);
         let e = TokenFilter::parse(TokenQuery {
             kind: Some("id"),
             status: Some("dead"),

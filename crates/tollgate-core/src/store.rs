@@ -37,10 +37,68 @@ pub struct ClientFilter {
     pub client_type: Option<crate::client::ClientType>,
     /// Exact version.
     pub version: Option<String>,
+    pub order: ClientOrder,
 }
 
-/// `after` is the position (an opaque, increasing number) of the last item of the
-/// previous page; items come back with their positions.
+/// The orders of the client list. Each is total: ties are broken by the other key and
+/// then by creation, so keyset paging never skips or repeats a client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientOrder {
+    /// Oldest first (the admin API's default).
+    #[default]
+    Created,
+    /// Newest first (the console's default).
+    CreatedDesc,
+    /// By name (compared as `name_key`, so case-insensitively), then version.
+    Name,
+    NameDesc,
+    /// By version (as text), then name.
+    Version,
+    VersionDesc,
+}
+
+impl ClientOrder {
+    pub const ALL: [ClientOrder; 6] = [
+        Self::Created,
+        Self::CreatedDesc,
+        Self::Name,
+        Self::NameDesc,
+        Self::Version,
+        Self::VersionDesc,
+    ];
+
+    /// The `sort` parameter's spelling: the key, `-` first for descending.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::CreatedDesc => "-created",
+            Self::Name => "name",
+            Self::NameDesc => "-name",
+            Self::Version => "version",
+            Self::VersionDesc => "-version",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    pub fn descending(self) -> bool {
+        matches!(self, Self::CreatedDesc | Self::NameDesc | Self::VersionDesc)
+    }
+}
+
+/// Where a page of clients starts: just past this client, in the filter's order. The
+/// store compares only the keys its order uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAfter {
+    pub seq: i64,
+    pub name_key: String,
+    pub version: String,
+}
+
+/// Items come back with their positions (`seq`, an opaque, increasing number), from which
+/// the service builds the next page's `ClientAfter`.
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     async fn insert_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StoreError>;
@@ -63,9 +121,11 @@ pub trait ClientStore: Send + Sync {
     async fn list_clients(
         &self,
         filter: &ClientFilter,
-        after: Option<i64>,
+        after: Option<&ClientAfter>,
         limit: u32,
     ) -> Result<Vec<(i64, Client)>, StoreError>;
+    /// How many clients match `filter` (its order aside).
+    async fn count_clients(&self, filter: &ClientFilter) -> Result<u64, StoreError>;
 }
 
 /// The error beneath a `StoreError`, kept (not flattened to text) so the edge can log the

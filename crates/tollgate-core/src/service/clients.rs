@@ -1,6 +1,6 @@
 use super::{check_limit, decode_cursor, Page};
 use crate::audit::{Actor, AuditEvent};
-use crate::client::{self, Client, ClientInput, ClientType, Endpoints};
+use crate::client::{self, name_key, Client, ClientInput, ClientType, Endpoints};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::details;
@@ -8,7 +8,9 @@ use crate::error::{Conflict, FieldError, ServiceError};
 use crate::id::ClientId;
 use crate::policy::Policy;
 use crate::secret::{Secret, SecretHasher};
-use crate::store::{ClientFilter, Store, StoreError};
+use crate::store::{ClientAfter, ClientFilter, ClientOrder, Store, StoreError};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
@@ -117,18 +119,38 @@ impl ClientService {
         limit: Option<u32>,
     ) -> Result<Page<Client>, ServiceError> {
         let limit = check_limit(limit)?;
-        let after = decode_cursor(cursor)?;
+        let after = decode_client_cursor(cursor, filter.order)?;
+        let filter = Self::checked(filter)?;
+        // One extra row tells whether another page exists.
+        let mut rows = self
+            .store
+            .list_clients(&filter, after.as_ref(), limit + 1)
+            .await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| {
+                rows.last()
+                    .map(|(seq, c)| client_cursor(filter.order, *seq, c))
+            })
+            .flatten();
+        Ok(Page {
+            items: rows.into_iter().map(|(_, c)| c).collect(),
+            next_cursor,
+        })
+    }
+
+    /// How many clients match `filter`: the console shows it above the list.
+    pub async fn count(&self, filter: &ClientFilter) -> Result<u64, ServiceError> {
+        let filter = Self::checked(filter)?;
+        Ok(self.store.count_clients(&filter).await?)
+    }
+
+    fn checked(filter: &ClientFilter) -> Result<ClientFilter, ServiceError> {
         super::check_filters(&[("version", filter.version.as_deref())])?;
-        let filter = ClientFilter {
+        Ok(ClientFilter {
             q: super::search_text(filter.q.as_deref())?,
             ..filter.clone()
-        };
-        // One extra row tells whether another page exists.
-        let rows = self.store.list_clients(&filter, after, limit + 1).await?;
-        let page = Page::from_rows(rows, limit, |(pos, _)| *pos);
-        Ok(Page {
-            items: page.items.into_iter().map(|(_, c)| c).collect(),
-            next_cursor: page.next_cursor,
         })
     }
 
@@ -443,4 +465,54 @@ fn changed_fields(a: &Client, b: &Client) -> Vec<&'static str> {
         }
     }
     v
+}
+
+/// A page cursor of the client list: the order, the position and the keys of the page's
+/// last client, so paging survives the deletion of that client. A cursor of another order
+/// is refused rather than misread; a position-only cursor (the form before sorting
+/// existed) still pages the creation orders.
+fn client_cursor(order: ClientOrder, seq: i64, c: &Client) -> String {
+    let key = name_key(&c.name);
+    URL_SAFE_NO_PAD.encode(format!(
+        "k{}\u{0}{seq}\u{0}{}\u{0}{key}",
+        order.as_str(),
+        c.version
+    ))
+}
+
+fn decode_client_cursor(
+    cursor: Option<&str>,
+    order: ClientOrder,
+) -> Result<Option<ClientAfter>, ServiceError> {
+    let Some(c) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let text = URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    if let Some(rest) = text.strip_prefix('k') {
+        let mut parts = rest.splitn(4, '\u{0}');
+        let after = (parts.next() == Some(order.as_str()))
+            .then(|| {
+                Some(ClientAfter {
+                    seq: parts.next()?.parse().ok()?,
+                    version: parts.next()?.to_owned(),
+                    name_key: parts.next()?.to_owned(),
+                })
+            })
+            .flatten();
+        return after.map(Some).ok_or_else(super::invalid_cursor);
+    }
+    match order {
+        ClientOrder::Created | ClientOrder::CreatedDesc => {
+            Ok(decode_cursor(cursor)?.map(|seq| ClientAfter {
+                seq,
+                name_key: String::new(),
+                version: String::new(),
+            }))
+        }
+        _ => Err(super::invalid_cursor()),
+    }
 }

@@ -68,13 +68,15 @@ pub(crate) fn decode_cursor(cursor: Option<&str>) -> Result<Option<i64>, Service
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix('p').and_then(|n| n.parse().ok()))
         .map(Some)
-        .ok_or_else(|| {
-            ServiceError::Validation(vec![FieldError::new(
-                "cursor",
-                "invalid",
-                "cursor is not one this server handed out; start again without it",
-            )])
-        })
+        .ok_or_else(invalid_cursor)
+}
+
+pub(crate) fn invalid_cursor() -> ServiceError {
+    ServiceError::Validation(vec![FieldError::new(
+        "cursor",
+        "invalid",
+        "cursor is not one this server handed out; start again without it",
+    )])
 }
 
 /// Filters reach LIKE patterns and equality lookups: a control character there is refused

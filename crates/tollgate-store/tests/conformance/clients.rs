@@ -11,6 +11,7 @@ tollgate_testkit::backend_tests!(
     delete_client_with_and_without_expected_revision,
     list_clients_pages_through_every_client_once_in_insertion_order,
     list_clients_filters_by_name_substring_active_and_grant_type,
+    list_clients_pages_every_order_past_a_deleted_cursor_and_counts,
 );
 
 async fn insert_then_get_round_trips_every_field(db: &TestDb) {
@@ -507,7 +508,7 @@ async fn list_clients_pages_through_every_client_once_in_insertion_order(db: &Te
     let mut last_pos = i64::MIN;
     loop {
         let page = store
-            .list_clients(&ClientFilter::default(), after, 10)
+            .list_clients(&ClientFilter::default(), after.as_ref(), 10)
             .await
             .unwrap();
         if page.is_empty() {
@@ -519,7 +520,7 @@ async fn list_clients_pages_through_every_client_once_in_insertion_order(db: &Te
             last_pos = *pos;
             seen.push(c.clone());
         }
-        after = page.last().map(|(p, _)| *p);
+        after = page.last().map(|(p, c)| after_of(*p, c));
         assert!(sizes.len() <= 3, "{b}: paging does not end");
     }
     assert_eq!(sizes, vec![10, 10, 5], "{b}: page sizes");
@@ -662,6 +663,7 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type(db: &TestD
         grant_type: None,
         client_type: None,
         version: None,
+        order: ClientOrder::Created,
     };
     assert_eq!(
         names(&*store, b, combined).await,
@@ -674,6 +676,7 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type(db: &TestD
         grant_type: Some(GrantType::ClientCredentials),
         client_type: None,
         version: None,
+        order: ClientOrder::Created,
     };
     assert_eq!(
         names(&*store, b, combined).await,
@@ -721,5 +724,116 @@ async fn list_clients_filters_by_name_substring_active_and_grant_type(db: &TestD
             "Ärger App"
         ],
         "{b}: paging one at a time through q=a"
+    );
+}
+
+/// Every `ClientOrder`, paged two at a time: each client once, in the order the keys say
+/// (names compared by identity key, ties by the other key, then by creation); a page that
+/// starts past a client deleted meanwhile still continues where it was; and the count
+/// matches the filter.
+async fn list_clients_pages_every_order_past_a_deleted_cursor_and_counts(db: &TestDb) {
+    let store = tollgate_store::open(&db.url).await.unwrap();
+    let b = db.name();
+    // (id, name, version, active), inserted in this order.
+    let specs = [
+        ("c1", "beta", "2.0", true),
+        ("c2", "Alpha", "1.10", true),
+        ("c3", "alpha", "1.9", false),
+        ("c4", "Gamma", "1.10", true),
+        ("c5", "beta", "10", true),
+        ("c6", "Delta", "0.1", true),
+    ];
+    for (id, name, version, active) in specs {
+        let c = Client {
+            active,
+            ..client(id, name, version)
+        };
+        store.insert_client(&c, &create_event(&c)).await.unwrap();
+    }
+    let ids = |order: ClientOrder| {
+        let store = store.clone();
+        async move {
+            let filter = ClientFilter {
+                order,
+                ..Default::default()
+            };
+            list_all(&*store, b, &filter, 2)
+                .await
+                .into_iter()
+                .map(|(_, c)| c.client_id.into_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let expected: [(ClientOrder, [&str; 6]); 6] = [
+        (ClientOrder::Created, ["c1", "c2", "c3", "c4", "c5", "c6"]),
+        (
+            ClientOrder::CreatedDesc,
+            ["c6", "c5", "c4", "c3", "c2", "c1"],
+        ),
+        // alpha 1.10 < alpha 1.9 as text; beta 10 < beta 2.0.
+        (ClientOrder::Name, ["c2", "c3", "c5", "c1", "c6", "c4"]),
+        (ClientOrder::NameDesc, ["c4", "c6", "c1", "c5", "c3", "c2"]),
+        // 1.10 (alpha) < 1.10 (gamma) by name.
+        (ClientOrder::Version, ["c6", "c2", "c4", "c3", "c5", "c1"]),
+        (
+            ClientOrder::VersionDesc,
+            ["c1", "c5", "c3", "c4", "c2", "c6"],
+        ),
+    ];
+    for (order, want) in expected {
+        assert_eq!(ids(order).await, want, "{b}: {order:?}");
+    }
+
+    // A page past a client that was deleted meanwhile continues after it.
+    let by_name = ClientFilter {
+        order: ClientOrder::Name,
+        ..Default::default()
+    };
+    let first = store.list_clients(&by_name, None, 2).await.unwrap();
+    let (pos, last) = first.last().unwrap();
+    let cursor = after_of(*pos, last);
+    assert_eq!(last.client_id, "c3", "{b}");
+    assert!(store
+        .delete_client(
+            &last.client_id,
+            None,
+            &event("cli", "client.delete", "client", "c3")
+        )
+        .await
+        .unwrap());
+    let rest: Vec<String> = store
+        .list_clients(&by_name, Some(&cursor), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, c)| c.client_id.into_string())
+        .collect();
+    assert_eq!(rest, ["c5", "c1", "c6", "c4"], "{b}: past a deleted cursor");
+
+    assert_eq!(
+        store.count_clients(&ClientFilter::default()).await.unwrap(),
+        5,
+        "{b}"
+    );
+    let filtered = ClientFilter {
+        q: Some("a".into()),
+        active: Some(true),
+        order: ClientOrder::NameDesc,
+        ..Default::default()
+    };
+    // beta, Alpha, Gamma, beta, Delta all hold an "a"; alpha (inactive) was deleted.
+    assert_eq!(
+        store.count_clients(&filtered).await.unwrap(),
+        5,
+        "{b}: filtered"
+    );
+    let inactive = ClientFilter {
+        active: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.count_clients(&inactive).await.unwrap(),
+        0,
+        "{b}: none inactive left"
     );
 }

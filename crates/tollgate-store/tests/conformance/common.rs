@@ -12,7 +12,9 @@ pub(crate) use tollgate_core::client::{
 pub(crate) use tollgate_core::details;
 pub(crate) use tollgate_core::{AdminKeyId, ClientId, FamilyId, ScopeSet, TokenId, UserId};
 // The trait methods are called on `dyn Store`, whose supertraits need no import.
-pub(crate) use tollgate_core::store::{AdminKey, ClientFilter, Store, StoreError};
+pub(crate) use tollgate_core::store::{
+    AdminKey, ClientAfter, ClientFilter, ClientOrder, Store, StoreError,
+};
 pub(crate) use tollgate_core::token::{AuthCode, TokenRecord};
 pub(crate) use tollgate_core::user::User;
 pub(crate) use tollgate_testkit::TestDb;
@@ -109,23 +111,37 @@ pub(crate) async fn list_all(
     limit: u32,
 ) -> Vec<(i64, Client)> {
     let mut out: Vec<(i64, Client)> = Vec::new();
-    let mut after = None;
+    let mut after: Option<ClientAfter> = None;
     loop {
-        let page = store.list_clients(filter, after, limit).await.unwrap();
+        let page = store
+            .list_clients(filter, after.as_ref(), limit)
+            .await
+            .unwrap();
         assert!(
             page.len() <= limit as usize,
             "{b}: a page exceeded its limit"
         );
-        let mut last = after.unwrap_or(i64::MIN);
-        for (pos, _) in &page {
-            assert!(*pos > last, "{b}: positions must increase past `after`");
-            last = *pos;
+        if filter.order == ClientOrder::Created {
+            let mut last = after.as_ref().map_or(i64::MIN, |a| a.seq);
+            for (pos, _) in &page {
+                assert!(*pos > last, "{b}: positions must increase past `after`");
+                last = *pos;
+            }
         }
         match page.last() {
             None => return out,
-            Some((pos, _)) => after = Some(*pos),
+            Some((pos, c)) => after = Some(after_of(*pos, c)),
         }
         out.extend(page);
+    }
+}
+
+/// The cursor just past `c` at position `pos`, as the service builds it.
+pub(crate) fn after_of(pos: i64, c: &Client) -> ClientAfter {
+    ClientAfter {
+        seq: pos,
+        name_key: tollgate_core::client::name_key(&c.name),
+        version: c.version.clone(),
     }
 }
 

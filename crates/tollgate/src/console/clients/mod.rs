@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_core::client::GrantType;
 use tollgate_core::filter::ClientQuery;
-use tollgate_core::store::ClientFilter;
+use tollgate_core::store::{ClientFilter, ClientOrder};
 use tollgate_core::ClientId;
 use tollgate_core::ServiceError;
 
@@ -52,6 +52,9 @@ pub struct ListQuery {
     active: String,
     #[serde(default)]
     version: String,
+    /// `ClientOrder::as_str`'s spellings; none (or empty): newest first.
+    #[serde(default)]
+    sort: String,
     cursor: Option<String>,
     notice: Option<String>,
 }
@@ -93,6 +96,10 @@ pub async fn list(
         grant_type: Some(&q.grant_type),
         client_type: Some(&q.client_type),
         version: Some(&q.version),
+        sort: Some(match q.sort.as_str() {
+            "" => ClientOrder::CreatedDesc.as_str(),
+            s => s,
+        }),
     }) {
         Ok(f) => f,
         Err(errs) => return super::bad_filter(&admin, "clients", errs),

@@ -305,6 +305,10 @@ pub struct ListClientsQuery {
     pub client_type: Option<String>,
     /// Only clients with exactly this version.
     pub version: Option<String>,
+    /// The order: `created` (oldest first, the default), `name` (case-insensitive, then
+    /// version) or `version` (as text, then name); a leading `-` reverses it. A cursor
+    /// belongs to the order it was handed out with.
+    pub sort: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -332,6 +336,7 @@ pub async fn list_clients(
         grant_type: q.grant_type.as_deref(),
         client_type: q.client_type.as_deref(),
         version: q.version.as_deref(),
+        sort: q.sort.as_deref(),
     })
     .map_err(Problem::validation)?;
     let page = state
