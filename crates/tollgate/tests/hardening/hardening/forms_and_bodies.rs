@@ -12,40 +12,28 @@ async fn every_cookie_is_httponly_samesite_lax_and_secure_when_the_issuer_is_htt
     check_cookie_flags(&s, &https, true).await;
 }
 
+/// The `csrf` fields of `form`, each labelled `what`, for the list of secrets to look for.
+fn labelled_csrf(form: &[(String, String)], what: &str) -> Vec<(String, String)> {
+    let csrf = form.iter().filter(|(k, _)| k == "csrf");
+    csrf.map(|(_, v)| (what.to_owned(), v.clone())).collect()
+}
+
 /// A second listener on the same services, but with an https issuer (as behind a
 /// TLS-terminating proxy); its base URL.
 async fn https_issuer(s: &TestServer) -> String {
     let mut state = s.state.clone();
     state.issuer = "https://auth.example.com".into();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tollgate::server::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    base
+    crate::common::serve_state(state).await
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
     let f = fixture(&s).await;
-    user(&s, "ada", true).await;
-    let ada = signed_in(&s, "ada").await;
+    let ada = admin_signed_in(&s, "ada").await;
     let good = csrf_of(&ada, "/console/clients").await;
     let other = csrf_of(&signed_in(&s, "ada").await, "/console/clients").await;
-    let audit_len = || async {
-        s.state
-            .services
-            .audit
-            .list(&Default::default(), None, Some(500))
-            .await
-            .unwrap()
-            .items
-            .len()
-    };
-    let before = audit_len().await;
+    let before = s.audit_len().await;
     let (id, uid, kid, tid) = (&f.client_id, &f.user_id, &f.admin_key_id, &f.token_id);
     // Every POST route of the console (console/mod.rs), with fields that would work.
     let routes = [
@@ -96,7 +84,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
         }
     }
     assert_eq!(
-        audit_len().await,
+        s.audit_len().await,
         before,
         "a refused form changed something"
     );
@@ -366,8 +354,7 @@ async fn bodies_over_the_limit_are_413_on_every_route(db: TestDb) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_refuses_console_session_cookies(s: TestServer) {
-    user(&s, "ada", true).await;
-    let ada = signed_in(&s, "ada").await;
+    let ada = admin_signed_in(&s, "ada").await;
     let csrf = csrf_of(&ada, "/console/clients").await;
     let c = confidential("Api");
     for (method, path, body) in [
@@ -582,11 +569,7 @@ fn full_flow(
     let login = res.headers()["location"].to_str().unwrap().to_owned();
     let page = http.get(url(&login)).send().unwrap().text().unwrap();
     let mut form = hidden_inputs(&page);
-    secrets.extend(
-        form.iter()
-            .filter(|(k, _)| k == "csrf")
-            .map(|(_, v)| ("sign-in CSRF token".to_owned(), v.clone())),
-    );
+    secrets.extend(labelled_csrf(&form, "sign-in CSRF token"));
     let mut wrong = form.clone();
     wrong.extend(pairs(&[
         ("username", "carol"),
@@ -606,11 +589,7 @@ fn full_flow(
     let next = res.headers()["location"].to_str().unwrap().to_owned();
     let page = http.get(url(&next)).send().unwrap().text().unwrap();
     let mut form = hidden_inputs(&page);
-    secrets.extend(
-        form.iter()
-            .filter(|(k, _)| k == "csrf")
-            .map(|(_, v)| ("consent CSRF token".to_owned(), v.clone())),
-    );
+    secrets.extend(labelled_csrf(&form, "consent CSRF token"));
     form.push(("decision".into(), "allow".into()));
     let res = http
         .post(url("/oauth2/consent"))
