@@ -12,6 +12,22 @@ async fn every_cookie_is_httponly_samesite_lax_and_secure_when_the_issuer_is_htt
     check_cookie_flags(&s, &https, true).await;
 }
 
+/// The session cookie a sign-in (`what`, which must have answered 303) set, labelled
+/// `label`, for the list of secrets to look for.
+fn signed_in_session(
+    res: &reqwest::blocking::Response,
+    what: &str,
+    label: &str,
+) -> Result<Vec<(String, String)>, String> {
+    if res.status() != 303 {
+        return Err(format!("{what}: {}", res.status()));
+    }
+    let session = res.cookies().filter(|c| c.name() == "tollgate_session");
+    Ok(session
+        .map(|c| (label.to_owned(), c.value().to_owned()))
+        .collect())
+}
+
 /// The `csrf` fields of `form`, each labelled `what`, for the list of secrets to look for.
 fn labelled_csrf(form: &[(String, String)], what: &str) -> Vec<(String, String)> {
     let csrf = form.iter().filter(|(k, _)| k == "csrf");
@@ -578,14 +594,7 @@ fn full_flow(
     http.post(url("/login")).form(&wrong).send().unwrap();
     form.extend(pairs(&[("username", "carol"), ("password", user_password)]));
     let res = http.post(url("/login")).form(&form).send().unwrap();
-    if res.status() != 303 {
-        return Err(format!("sign-in: {}", res.status()));
-    }
-    for c in res.cookies() {
-        if c.name() == "tollgate_session" {
-            secrets.push(("session cookie".into(), c.value().to_owned()));
-        }
-    }
+    secrets.extend(signed_in_session(&res, "sign-in", "session cookie")?);
     let next = res.headers()["location"].to_str().unwrap().to_owned();
     let page = http.get(url(&next)).send().unwrap().text().unwrap();
     let mut form = hidden_inputs(&page);
@@ -661,14 +670,11 @@ fn full_flow(
         ("password", admin_password),
     ]));
     let res = admin.post(url("/login")).form(&form).send().unwrap();
-    if res.status() != 303 {
-        return Err(format!("console sign-in: {}", res.status()));
-    }
-    for c in res.cookies() {
-        if c.name() == "tollgate_session" {
-            secrets.push(("console session cookie".into(), c.value().to_owned()));
-        }
-    }
+    secrets.extend(signed_in_session(
+        &res,
+        "console sign-in",
+        "console session cookie",
+    )?);
     let page = admin
         .get(url(&format!("/console/clients/{id}")))
         .send()

@@ -92,17 +92,14 @@ fn assert_html_page(res: &reqwest::Response, what: &str) {
         header(res, &CONTENT_TYPE)
     );
     let csp = header(res, &CONTENT_SECURITY_POLICY);
-    for directive in [
+    let required = [
         "frame-ancestors 'none'",
         "default-src 'none'",
         "script-src 'self'",
         "base-uri 'none'",
-    ] {
-        assert!(
-            csp.contains(directive),
-            "{what}: CSP {csp:?} lacks {directive}"
-        );
-    }
+    ];
+    let lacking: Vec<&str> = required.into_iter().filter(|d| !csp.contains(d)).collect();
+    assert!(lacking.is_empty(), "{what}: CSP {csp:?} lacks {lacking:?}");
     assert!(
         !csp.contains("unsafe-"),
         "{what}: CSP {csp:?} is not strict"
