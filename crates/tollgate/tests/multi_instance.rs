@@ -74,10 +74,7 @@ impl Ctx {
             .unwrap();
         assert_eq!(r.status(), 201, "create {name}: {}", r.text().unwrap());
         let v: Value = r.json().unwrap();
-        (
-            v["client_id"].as_str().unwrap().to_owned(),
-            v["client_secret"].as_str().unwrap().to_owned(),
-        )
+        common::id_and_secret(&v)
     }
 
     fn patch_client(&self, id: &str, body: Value) {

@@ -73,10 +73,7 @@ async fn cc_client(s: &TestServer, name: &str) -> (String, String) {
             "grant_types": ["client_credentials", "password"], "scopes": ["api:read"],
         }))
         .await;
-    (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    )
+    common::id_and_secret(&c)
 }
 
 /// An HTTP client whose connections come from `source` (any 127.0.0.0/8 address reaches the

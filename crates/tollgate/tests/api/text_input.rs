@@ -23,10 +23,7 @@ async fn app(s: &TestServer) -> (String, String) {
             "grant_types": ["client_credentials", "password"], "scopes": ["api:read"],
         }))
         .await;
-    (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    )
+    crate::common::id_and_secret(&c)
 }
 
 /// Endpoint, Basic credentials, form, expected status and RFC 6749 error.

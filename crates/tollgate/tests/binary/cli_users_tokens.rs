@@ -9,13 +9,13 @@ use crate::common::binary::{
 };
 use tollgate_test_macros::backends;
 
+use crate::common::oauth::basic_credentials;
 use serde_json::Value;
 use std::process::Command;
 use std::sync::Arc;
 use tollgate::config::RawConfig;
 use tollgate::http::AppState;
-use tollgate_core::oauth::{AuthMethod, AuthorizeRequest, ClientCredentials, TokenRequest};
-use tollgate_core::secret::Secret;
+use tollgate_core::oauth::{AuthorizeRequest, TokenRequest};
 use tollgate_core::SystemClock;
 
 /// A running server on `db_url`, an admin key for the CLI, and a runtime with the server's
@@ -42,14 +42,6 @@ fn services(rt: &tokio::runtime::Runtime, db_url: &str) -> AppState {
         Arc::new(SystemClock),
     ))
     .unwrap()
-}
-
-fn creds(client_id: &str, secret: &str) -> ClientCredentials {
-    ClientCredentials {
-        client_id: client_id.to_owned(),
-        secret: Some(Secret::new(secret.to_owned())),
-        method: AuthMethod::Basic,
-    }
 }
 
 fn ids(items: &Value) -> Vec<String> {
@@ -262,10 +254,7 @@ fn cli_token_list_and_revoke(db: TestDb) {
         ];
         args.extend_from_slice(extra);
         let c = ok_json(&server, &key, &args);
-        (
-            c["client_id"].as_str().unwrap().to_owned(),
-            c["client_secret"].as_str().unwrap().to_owned(),
-        )
+        crate::common::id_and_secret(&c)
     };
     // Client credentials + password, expiring after an hour.
     let (a, a_secret) = client("Cli A", &["--grant", "client_credentials,password"]);
@@ -297,7 +286,7 @@ fn cli_token_list_and_revoke(db: TestDb) {
     );
 
     let token = |cid: &str, secret: &str, req: TokenRequest| {
-        rt.block_on(oauth.token(&creds(cid, secret), Ok(req), None))
+        rt.block_on(oauth.token(&basic_credentials(cid, secret), Ok(req), None))
             .unwrap()
     };
     let cc = token(

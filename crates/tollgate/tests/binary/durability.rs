@@ -65,10 +65,7 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart(db: TestDb) {
     .to_owned();
     let http = reqwest::Client::new();
     let c: Value = common::send_json(http.post(format!("{base}/admin/api/v1/clients")).bearer_auth(&key).json(&json!({"name": "Durable", "version": "1", "type": "confidential", "grant_types": ["client_credentials"]}))).await;
-    let (id, secret) = (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    );
+    let (id, secret) = common::id_and_secret(&c);
 
     // 16 workers issue tokens as fast as they can until the server dies.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));

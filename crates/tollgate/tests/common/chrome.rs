@@ -6,6 +6,7 @@
 //! browser runs at a time (the test machines have two cores). Without the binaries the tests
 //! are skipped with a message, except when `CI` is set: CI must run them.
 
+use super::binary::free_port;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -86,14 +87,6 @@ pub fn binaries() -> Option<(PathBuf, PathBuf)> {
             None
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .local_addr()
-        .expect("local addr")
-        .port()
 }
 
 fn read_log(path: &Path) -> String {

@@ -333,6 +333,15 @@ pub fn public(name: &str) -> Value {
     })
 }
 
+/// The `client_id` and `client_secret` of a confidential client's JSON (as created).
+pub fn id_and_secret(c: &Value) -> (String, String) {
+    let field = |name: &str| c[name].as_str().unwrap_or_else(|| panic!("no {name}: {c}"));
+    (
+        field("client_id").to_owned(),
+        field("client_secret").to_owned(),
+    )
+}
+
 /// The field errors of a problem+json body, as (field, code) pairs.
 pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
     problem["errors"]

@@ -3,6 +3,7 @@
 //! filter, pagination, the null semantics of `expires_at`/`refreshes_left`, and revocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::common::oauth::basic_credentials;
 use crate::common::oauth::{cc_token, introspect_active, refresh, tok};
 use crate::common::{confidential, expect_field_error, field_errors, TestServer};
 use crate::common::{expect_problem, expect_problem_for};
@@ -10,8 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use tollgate_core::oauth::{AuthMethod, AuthorizeRequest, ClientCredentials, TokenRequest};
-use tollgate_core::secret::Secret;
+use tollgate_core::oauth::{AuthorizeRequest, TokenRequest};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -91,18 +91,7 @@ async fn client_with(s: &TestServer, name: &str, extra: Value) -> (String, Strin
         body[k] = v.clone();
     }
     let c = s.create_client(&body).await;
-    (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn creds(client_id: &str, secret: &str) -> ClientCredentials {
-    ClientCredentials {
-        client_id: client_id.to_owned(),
-        secret: Some(Secret::new(secret.to_owned())),
-        method: AuthMethod::Basic,
-    }
+    crate::common::id_and_secret(&c)
 }
 
 /// A password grant access token.
@@ -117,7 +106,7 @@ async fn pw_token(
         .services
         .oauth
         .token(
-            &creds(client_id, secret),
+            &basic_credentials(client_id, secret),
             Ok(TokenRequest::Password {
                 username: Some(username.into()),
                 password: Some(password.into()),
@@ -161,7 +150,7 @@ async fn code_tokens(
         .unwrap();
     let r = oauth
         .token(
-            &creds(client_id, secret),
+            &basic_credentials(client_id, secret),
             Ok(TokenRequest::AuthorizationCode {
                 code: Some(code),
                 redirect_uri: None,

@@ -59,8 +59,7 @@ async fn fixture(s: &TestServer) -> Fixture {
             "refresh_count": "unlimited",
         }))
         .await;
-    let client_id = c["client_id"].as_str().unwrap().to_owned();
-    let secret = c["client_secret"].as_str().unwrap().to_owned();
+    let (client_id, secret) = common::id_and_secret(&c);
     let res = s.cc_response(&client_id, &secret).await;
     assert_eq!(res.status(), 200);
     let tokens: Value = s.get_json(&format!("/tokens?client_id={client_id}")).await;
