@@ -17,17 +17,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A prerequisite is missing: under CI a failure ("CI is set but $1"), otherwise the note $2
+# (what is skipped).
+missing() {
+  if [[ -n "${CI:-}" ]]; then
+    echo "test.sh: CI is set but $1" >&2
+    exit 1
+  fi
+  echo "test.sh: $2" >&2
+}
+
 if [[ -z "${TEST_POSTGRES_URL:-}" ]]; then
   if command -v psql >/dev/null && psql "$PG_SERVER/postgres" -qAtc 'SELECT 1' >/dev/null 2>&1; then
     created="tollgate_test_$(date +%s)_$$"
     psql "$PG_SERVER/postgres" -qAtc "CREATE DATABASE \"$created\"" >/dev/null
     export TEST_POSTGRES_URL="$PG_SERVER/$created"
     echo "test.sh: PostgreSQL tests use a fresh database: $created"
-  elif [[ -n "${CI:-}" ]]; then
-    echo "test.sh: CI is set but no PostgreSQL answers at $PG_SERVER and TEST_POSTGRES_URL is unset" >&2
-    exit 1
   else
-    echo "test.sh: no PostgreSQL at $PG_SERVER and TEST_POSTGRES_URL unset: PostgreSQL tests are SKIPPED (SQLite only)" >&2
+    missing "no PostgreSQL answers at $PG_SERVER and TEST_POSTGRES_URL is unset" \
+      "no PostgreSQL at $PG_SERVER and TEST_POSTGRES_URL unset: PostgreSQL tests are SKIPPED (SQLite only)"
   fi
 else
   echo "test.sh: PostgreSQL tests use TEST_POSTGRES_URL"
@@ -40,11 +48,9 @@ chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
 chromedriver_bin="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 if [[ -x "$chromium_bin" && -x "$chromedriver_bin" ]]; then
   echo "test.sh: browser tests use $chromium_bin and $chromedriver_bin"
-elif [[ -n "${CI:-}" ]]; then
-  echo "test.sh: CI is set but $chromium_bin or $chromedriver_bin is missing (apt-get install chromium chromium-driver)" >&2
-  exit 1
 else
-  echo "test.sh: $chromium_bin or $chromedriver_bin missing: browser tests are SKIPPED (apt-get install chromium chromium-driver)" >&2
+  missing "$chromium_bin or $chromedriver_bin is missing (apt-get install chromium chromium-driver)" \
+    "$chromium_bin or $chromedriver_bin missing: browser tests are SKIPPED (apt-get install chromium chromium-driver)"
 fi
 
 log=$(mktemp)

@@ -66,14 +66,30 @@ async fn until_closed<S: AsyncRead + Unpin>(
     }
 }
 
+/// The timeout a test shortens a limit to.
+const SECOND: Duration = Duration::from_secs(1);
+
+/// When a connection under a one-second timeout must close.
+const AFTER_ONE_SECOND: std::ops::Range<Duration> =
+    Duration::from_millis(800)..Duration::from_secs(3);
+
+/// `slow()` but for what `set` shortens.
+fn slow_but(set: impl FnOnce(&mut HttpSettings)) -> HttpSettings {
+    let mut http = slow();
+    set(&mut http);
+    http
+}
+
+/// Asserts the connection was closed (else it was `kept`: the message) within `when`.
+fn assert_closed_in(closed: Option<Duration>, kept: &str, when: std::ops::Range<Duration>) {
+    let closed = closed.unwrap_or_else(|| panic!("{kept}"));
+    assert!(when.contains(&closed), "closed after {closed:?}");
+}
+
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unfinished_headers_are_closed_after_the_header_read_timeout(db: TestDb) {
-    let http = HttpSettings {
-        header_read_timeout: Duration::from_secs(1),
-        ..slow()
-    };
-    let s = server(db, http).await;
+    let s = server(db, slow_but(|h| h.header_read_timeout = SECOND)).await;
     let mut half = TcpStream::connect(addr(&s)).await.unwrap();
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         .await
@@ -81,28 +97,17 @@ async fn unfinished_headers_are_closed_after_the_header_read_timeout(db: TestDb)
     // A connection that sends nothing at all is held to the same limit.
     let mut silent = TcpStream::connect(addr(&s)).await.unwrap();
     let (got, closed) = until_closed(&mut half, Duration::from_secs(5)).await;
-    let closed = closed.unwrap_or_else(|| panic!("half a header kept open 5 s"));
-    assert!(
-        closed >= Duration::from_millis(800) && closed < Duration::from_secs(3),
-        "closed after {closed:?}"
-    );
+    assert_closed_in(closed, "half a header kept open 5 s", AFTER_ONE_SECOND);
     assert!(!got.contains(" 200 "), "{got}");
     let (_, closed) = until_closed(&mut silent, Duration::from_secs(3)).await;
     assert!(closed.is_some(), "a silent connection kept open");
-    assert_eq!(
-        s.http.get(s.url("/healthz")).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(s.get_plain("/healthz").await.status(), 200, "still served");
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfinished_body_gets_408_after_the_request_body_timeout(db: TestDb) {
-    let http = HttpSettings {
-        request_body_timeout: Duration::from_secs(1),
-        ..slow()
-    };
-    let s = server(db, http).await;
+    let s = server(db, slow_but(|h| h.request_body_timeout = SECOND)).await;
     let mut c = TcpStream::connect(addr(&s)).await.unwrap();
     c.write_all(
         b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\n\
@@ -112,11 +117,7 @@ async fn an_unfinished_body_gets_408_after_the_request_body_timeout(db: TestDb) 
     .await
     .unwrap();
     let (got, closed) = until_closed(&mut c, Duration::from_secs(5)).await;
-    let closed = closed.unwrap_or_else(|| panic!("an unfinished body kept open 5 s"));
-    assert!(
-        closed >= Duration::from_millis(800) && closed < Duration::from_secs(3),
-        "closed after {closed:?}"
-    );
+    assert_closed_in(closed, "an unfinished body kept open 5 s", AFTER_ONE_SECOND);
     assert!(got.starts_with("HTTP/1.1 408"), "{got}");
     // Still a response of ours: request id and security headers, as on every other.
     let head = got.to_ascii_lowercase();
@@ -134,11 +135,10 @@ async fn an_unfinished_body_gets_408_after_the_request_body_timeout(db: TestDb) 
 async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout(db: TestDb) {
     // Idle longer than the header timeout: the idle limit, not the header one, applies
     // between requests.
-    let http = HttpSettings {
-        header_read_timeout: Duration::from_secs(1),
-        idle_timeout: Duration::from_secs(2),
-        ..slow()
-    };
+    let http = slow_but(|h| {
+        h.header_read_timeout = SECOND;
+        h.idle_timeout = Duration::from_secs(2);
+    });
     let s = server(db, http).await;
     let mut c = TcpStream::connect(addr(&s)).await.unwrap();
     c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -146,10 +146,10 @@ async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout(db: TestD
         .unwrap();
     let (got, closed) = until_closed(&mut c, Duration::from_secs(6)).await;
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
-    let closed = closed.unwrap_or_else(|| panic!("an idle connection kept open 6 s"));
-    assert!(
-        closed >= Duration::from_millis(1700) && closed < Duration::from_secs(4),
-        "closed after {closed:?}"
+    assert_closed_in(
+        closed,
+        "an idle connection kept open 6 s",
+        Duration::from_millis(1700)..Duration::from_secs(4),
     );
 }
 
@@ -173,20 +173,13 @@ async fn headers_over_max_header_bytes_get_431_and_others_are_still_served(db: T
     assert!(closed.is_some(), "64 KiB of headers kept open");
     // A reset may overtake the 431; what must never happen is the request served.
     assert!(got.is_empty() || got.starts_with("HTTP/1.1 431"), "{got}");
-    assert_eq!(
-        s.http.get(s.url("/healthz")).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(s.get_plain("/healthz").await.status(), 200, "still served");
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_max_connections_wait_until_one_closes(db: TestDb) {
-    let http = HttpSettings {
-        max_connections: 2,
-        ..slow()
-    };
-    let s = server(db, http).await;
+    let s = server(db, slow_but(|h| h.max_connections = 2)).await;
     let first = TcpStream::connect(addr(&s)).await.unwrap();
     let _second = TcpStream::connect(addr(&s)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -205,10 +198,7 @@ async fn connections_beyond_max_connections_wait_until_one_closes(db: TestDb) {
     let (got, closed) = until_closed(&mut third, Duration::from_secs(3)).await;
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
     assert!(closed.is_some());
-    assert_eq!(
-        s.http.get(s.url("/healthz")).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(s.get_plain("/healthz").await.status(), 200, "still served");
 }
 
 /// A TLS server on `db` with `http` limits and an https issuer: the server, the client
@@ -247,11 +237,10 @@ async fn tls_server(
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tls_listener_applies_the_handshake_and_header_read_timeouts(db: TestDb) {
-    let http = HttpSettings {
-        header_read_timeout: Duration::from_secs(1),
-        tls_handshake_timeout: Duration::from_secs(1),
-        ..slow()
-    };
+    let http = slow_but(|h| {
+        h.header_read_timeout = SECOND;
+        h.tls_handshake_timeout = SECOND;
+    });
     let (s, client, _) = tls_server(db, http.clone()).await;
     // No handshake at all.
     let mut raw = TcpStream::connect(addr(&s)).await.unwrap();
@@ -270,10 +259,10 @@ async fn the_tls_listener_applies_the_handshake_and_header_read_timeouts(db: Tes
         .unwrap();
     tls.flush().await.unwrap();
     let (got, closed) = until_closed(&mut tls, Duration::from_secs(5)).await;
-    let closed = closed.unwrap_or_else(|| panic!("half a header over TLS kept open 5 s"));
-    assert!(
-        closed >= Duration::from_millis(800) && closed < Duration::from_secs(3),
-        "closed after {closed:?}"
+    assert_closed_in(
+        closed,
+        "half a header over TLS kept open 5 s",
+        AFTER_ONE_SECOND,
     );
     assert!(!got.contains(" 200 "), "{got}");
 }
@@ -297,7 +286,7 @@ async fn hsts_is_sent_when_the_issuer_is_https_and_not_over_plain_http(db: TestD
         "over TLS"
     );
     let s = server(plain, slow()).await;
-    let res = s.http.get(s.url("/healthz")).send().await.unwrap();
+    let res = s.get_plain("/healthz").await;
     assert!(
         res.headers().get("strict-transport-security").is_none(),
         "HSTS on an http issuer"

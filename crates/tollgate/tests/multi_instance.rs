@@ -56,6 +56,12 @@ impl Ctx {
             .bearer_auth(&self.key)
     }
 
+    /// A DELETE through A: its status.
+    fn delete_on_a(&self, path: &str) -> u16 {
+        let r = self.admin(&self.a, reqwest::Method::DELETE, path).send();
+        status(r.unwrap())
+    }
+
     fn create_client(&self, name: &str, body: Value) -> (String, String) {
         let mut body = body;
         body["name"] = name.into();
@@ -68,10 +74,7 @@ impl Ctx {
             .unwrap();
         assert_eq!(r.status(), 201, "create {name}: {}", r.text().unwrap());
         let v: Value = r.json().unwrap();
-        (
-            v["client_id"].as_str().unwrap().to_owned(),
-            v["client_secret"].as_str().unwrap().to_owned(),
-        )
+        common::id_and_secret(&v)
     }
 
     fn patch_client(&self, id: &str, body: Value) {
@@ -221,15 +224,7 @@ fn changes_through_one_instance_are_obeyed_by_another_within_one_second() {
     assert_eq!(r.status(), 200);
     cx.until("revocation: token inactive", |cx| !cx.active(&cx.b, &t));
     let t = cx.issue(&cx.b, &id, &secret);
-    let r = cx
-        .admin(
-            &cx.a,
-            reqwest::Method::DELETE,
-            &format!("/clients/{id}/tokens"),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(status(r), 204);
+    assert_eq!(cx.delete_on_a(&format!("/clients/{id}/tokens")), 204);
     cx.until("revoke-all: earlier token inactive", |cx| {
         !cx.active(&cx.b, &t)
     });
@@ -312,15 +307,7 @@ fn changes_through_one_instance_are_obeyed_by_another_within_one_second() {
         )
     };
     assert_eq!(with_key2(&cx), 200);
-    let r = cx
-        .admin(
-            &cx.a,
-            reqwest::Method::DELETE,
-            &format!("/admin-keys/{key_id}"),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(status(r), 204);
+    assert_eq!(cx.delete_on_a(&format!("/admin-keys/{key_id}")), 204);
     cx.until("admin-key deletion: key refused", |cx| with_key2(cx) == 401);
 
     let worst = cx.delays.iter().max_by_key(|(_, d)| *d).unwrap();

@@ -48,13 +48,7 @@ async fn metrics_count_requests_tokens_and_failed_authentications(s: TestServer)
         .await;
     assert_eq!(r.status(), 401);
     assert_eq!(s.get(&format!("/clients/{id}")).await.status(), 200);
-    let r = s
-        .http
-        .get(s.url("/admin/api/v1/clients"))
-        .bearer_auth("not-a-key")
-        .send()
-        .await
-        .unwrap();
+    let r = s.get_with_key("not-a-key", "/clients").await;
     assert_eq!(r.status(), 401);
     let r = s
         .http
@@ -73,30 +67,21 @@ async fn metrics_count_requests_tokens_and_failed_authentications(s: TestServer)
 
     let m = scrape(&s.base).await;
     let at = |series: &str| sample(&m, series);
-    assert_eq!(
-        at(r#"tollgate_tokens_issued_total{grant_type="client_credentials"}"#),
-        Some(2.0),
-        "{m}"
-    );
-    assert_eq!(
-        at(r#"tollgate_tokens_issued_total{grant_type="password"}"#),
-        Some(0.0)
-    );
-    assert_eq!(
-        at(r#"tollgate_auth_failures_total{kind="client"}"#),
-        Some(1.0),
-        "{m}"
-    );
-    assert_eq!(
-        at(r#"tollgate_auth_failures_total{kind="login"}"#),
-        Some(1.0),
-        "{m}"
-    );
-    assert_eq!(
-        at(r#"tollgate_auth_failures_total{kind="admin_key"}"#),
-        Some(1.0),
-        "{m}"
-    );
+    for (series, want) in [
+        (
+            r#"tollgate_tokens_issued_total{grant_type="client_credentials"}"#,
+            2.0,
+        ),
+        (
+            r#"tollgate_tokens_issued_total{grant_type="password"}"#,
+            0.0,
+        ),
+        (r#"tollgate_auth_failures_total{kind="client"}"#, 1.0),
+        (r#"tollgate_auth_failures_total{kind="login"}"#, 1.0),
+        (r#"tollgate_auth_failures_total{kind="admin_key"}"#, 1.0),
+    ] {
+        assert_eq!(at(series), Some(want), "{series}: {m}");
+    }
     let req = |method: &str, route: &str, status: u16| {
         at(&format!(
             r#"tollgate_http_requests_total{{method="{method}",route="{route}",status="{status}"}}"#

@@ -37,15 +37,33 @@ fn generous() -> ThrottleSettings {
     }
 }
 
+/// `generous()` but for what `set` changes.
+fn generous_but(set: impl FnOnce(&mut ThrottleSettings)) -> ThrottleSettings {
+    let mut limits = generous();
+    set(&mut limits);
+    limits
+}
+
+/// `generous()` but for `limit` per client and per address.
+fn client_and_address(limit: Budget) -> ThrottleSettings {
+    generous_but(|t| {
+        t.client = limit;
+        t.address = limit;
+    })
+}
+
 async fn server(db: TestDb, rate_limit: ThrottleSettings) -> TestServer {
-    common::start_with(
-        db,
-        Options {
-            rate_limit,
-            ..Default::default()
-        },
-    )
-    .await
+    server_with(db, rate_limit, Default::default()).await
+}
+
+/// A server with `rate_limit` and its client credentials client "A": (server, id, secret).
+async fn server_and_client(
+    db: TestDb,
+    rate_limit: ThrottleSettings,
+) -> (TestServer, String, String) {
+    let s = server(db, rate_limit).await;
+    let (a, a_secret) = cc_client(&s, "A").await;
+    (s, a, a_secret)
 }
 
 async fn cc_client(s: &TestServer, name: &str) -> (String, String) {
@@ -55,10 +73,7 @@ async fn cc_client(s: &TestServer, name: &str) -> (String, String) {
             "grant_types": ["client_credentials", "password"], "scopes": ["api:read"],
         }))
         .await;
-    (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    )
+    common::id_and_secret(&c)
 }
 
 /// An HTTP client whose connections come from `source` (any 127.0.0.0/8 address reaches the
@@ -85,6 +100,11 @@ async fn cc(
         .send()
         .await
         .unwrap();
+    outcome(res).await
+}
+
+/// (status, Retry-After, JSON body) of a response.
+async fn outcome(res: reqwest::Response) -> (u16, Option<u64>, Value) {
     let st = res.status().as_u16();
     let retry = retry_after(&res);
     (st, retry, res.json().await.unwrap())
@@ -108,12 +128,7 @@ fn assert_throttled(what: &str, (st, retry, v): &(u16, Option<u64>, Value)) -> u
 #[backends]
 #[tokio::test]
 async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
-    let limits = ThrottleSettings {
-        client: budget(1, 3),
-        ..generous()
-    };
-    let s = server(db, limits).await;
-    let (a, a_secret) = cc_client(&s, "A").await;
+    let (s, a, a_secret) = server_and_client(db, generous_but(|t| t.client = budget(1, 3))).await;
     let (b, b_secret) = cc_client(&s, "B").await;
     for i in 0..3 {
         let (st, retry, v) = cc(&s, &s.http, &a, "wrong").await;
@@ -135,9 +150,7 @@ async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(res.headers()["cache-control"], "no-store", "RFC 6749 §5.1");
-    let st = res.status().as_u16();
-    let retry = retry_after(&res);
-    let right = (st, retry, res.json::<Value>().await.unwrap());
+    let right = outcome(res).await;
     assert_throttled("right secret while blocked", &right);
     // Every client-authenticated endpoint and method counts the same client id.
     let post = s
@@ -170,13 +183,7 @@ async fn repeated_bad_secrets_block_that_client_but_not_others(db: TestDb) {
 #[backends]
 #[tokio::test]
 async fn right_secrets_spend_no_budget(db: TestDb) {
-    let limits = ThrottleSettings {
-        client: budget(1, 2),
-        address: budget(1, 2),
-        ..generous()
-    };
-    let s = server(db, limits).await;
-    let (a, a_secret) = cc_client(&s, "A").await;
+    let (s, a, a_secret) = server_and_client(db, client_and_address(budget(1, 2))).await;
     for _ in 0..20 {
         let (st, _, v) = cc(&s, &s.http, &a, &a_secret).await;
         assert_eq!(st, 200, "{v}");
@@ -190,12 +197,7 @@ async fn right_secrets_spend_no_budget(db: TestDb) {
 #[backends]
 #[tokio::test]
 async fn an_exhausted_address_blocks_that_address_only(db: TestDb) {
-    let limits = ThrottleSettings {
-        address: budget(1, 3),
-        ..generous()
-    };
-    let s = server(db, limits).await;
-    let (a, a_secret) = cc_client(&s, "A").await;
+    let (s, a, a_secret) = server_and_client(db, generous_but(|t| t.address = budget(1, 3))).await;
     let attacker = http_from([127, 0, 0, 2]);
     // Spraying made-up client ids: each id is fresh, the address is not.
     for i in 0..3 {
@@ -254,11 +256,7 @@ async fn sign_in(browser: &Browser, user: &str, password: &str) -> (u16, Option<
 #[backends]
 #[tokio::test]
 async fn failed_sign_ins_block_that_user_with_a_friendly_page(db: TestDb) {
-    let limits = ThrottleSettings {
-        user: budget(1, 2),
-        ..generous()
-    };
-    let s = server(db, limits).await;
+    let s = server(db, generous_but(|t| t.user = budget(1, 2))).await;
     s.create_user("bob", "bob-password").await;
     s.create_user("carol", "carol-password").await;
     let browser = Browser::new(&s.base);
@@ -300,19 +298,13 @@ async fn password_grant(
             ],
         )
         .await;
-    let st = res.status().as_u16();
-    let retry = retry_after(&res);
-    (st, retry, res.json().await.unwrap())
+    outcome(res).await
 }
 
 #[backends]
 #[tokio::test]
 async fn password_grant_failures_count_against_the_user(db: TestDb) {
-    let limits = ThrottleSettings {
-        user: budget(1, 2),
-        ..generous()
-    };
-    let s = server(db, limits).await;
+    let s = server(db, generous_but(|t| t.user = budget(1, 2))).await;
     s.create_user("dave", "dave-password").await;
     let (c, c_secret) = cc_client(&s, "Pw").await;
     let grant = |password| password_grant(&s, &c, &c_secret, "dave", password);
@@ -433,16 +425,27 @@ const ROOMY: PasswordHashingSettings = PasswordHashingSettings {
     max_waiting: 64,
 };
 
+/// Of 41 concurrent attempts against a burst of 10, where `verified` are the statuses of an
+/// attempt whose password was checked: at most 10 and at least one were checked, and every
+/// other attempt was refused with 429.
+fn assert_within_a_burst_of_ten(statuses: &[u16], verified: &[u16]) {
+    let checked = statuses.iter().filter(|s| verified.contains(s)).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(checked <= 10, "{checked} verified: {statuses:?}");
+    assert!(checked >= 1, "the budget was usable: {statuses:?}");
+    assert_eq!(
+        checked + refused,
+        41,
+        "only {verified:?} or 429: {statuses:?}"
+    );
+}
+
 #[backends]
 /// Issue 13, finding 2: 40 parallel wrong passwords plus the right one, against a burst of
 /// 10, were all verified. Now a verification is reserved before Argon2id runs.
 #[tokio::test]
 async fn concurrent_sign_ins_never_verify_more_than_the_budget(db: TestDb) {
-    let limits = ThrottleSettings {
-        user: budget(1, 10),
-        ..generous()
-    };
-    let s = server_with(db, limits, ROOMY).await;
+    let s = server_with(db, generous_but(|t| t.user = budget(1, 10)), ROOMY).await;
     s.create_user("erin", "erin-password").await;
     let browser = Browser::new(&s.base);
     let page = browser.get("/login").await.text().await.unwrap();
@@ -456,21 +459,13 @@ async fn concurrent_sign_ins_never_verify_more_than_the_budget(db: TestDb) {
         async move { b.post_form("/login", &f).await.status().as_u16() }
     });
     let statuses = futures::future::join_all(attempts).await;
-    let verified = statuses.iter().filter(|s| matches!(s, 401 | 303)).count();
-    let refused = statuses.iter().filter(|s| **s == 429).count();
-    assert!(verified <= 10, "{verified} verified: {statuses:?}");
-    assert!(verified >= 1, "the budget was usable: {statuses:?}");
-    assert_eq!(verified + refused, 41, "only 401/303/429: {statuses:?}");
+    assert_within_a_burst_of_ten(&statuses, &[401, 303]);
 }
 
 #[backends]
 #[tokio::test]
 async fn concurrent_password_grants_never_verify_more_than_the_budget(db: TestDb) {
-    let limits = ThrottleSettings {
-        user: budget(1, 10),
-        ..generous()
-    };
-    let s = server_with(db, limits, ROOMY).await;
+    let s = server_with(db, generous_but(|t| t.user = budget(1, 10)), ROOMY).await;
     s.create_user("fred", "fred-password").await;
     let (c, c_secret) = cc_client(&s, "Pw").await;
     let attempts = (0..41).map(|i| {
@@ -479,25 +474,13 @@ async fn concurrent_password_grants_never_verify_more_than_the_budget(db: TestDb
         async move { password_grant(s, c, c_secret, "fred", pw).await.0 }
     });
     let statuses = futures::future::join_all(attempts).await;
-    let verified = statuses.iter().filter(|s| matches!(s, 400 | 200)).count();
-    assert!(verified <= 10, "{verified} verified: {statuses:?}");
-    assert!(verified >= 1, "{statuses:?}");
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 429).count(),
-        41 - verified,
-        "{statuses:?}"
-    );
+    assert_within_a_burst_of_ten(&statuses, &[400, 200]);
 }
 
 #[backends]
 #[tokio::test]
 async fn concurrent_bad_secrets_never_exceed_the_budget(db: TestDb) {
-    let limits = ThrottleSettings {
-        client: budget(1, 10),
-        ..generous()
-    };
-    let s = server(db, limits).await;
-    let (a, _) = cc_client(&s, "A").await;
+    let (s, a, _) = server_and_client(db, generous_but(|t| t.client = budget(1, 10))).await;
     let attempts = (0..60).map(|_| {
         let (s, a) = (&s, &a);
         async move { cc(s, &s.http, a, "wrong").await.0 }
@@ -512,12 +495,7 @@ async fn concurrent_bad_secrets_never_exceed_the_budget(db: TestDb) {
 /// right secret fail from every other address.
 #[tokio::test]
 async fn bad_secrets_from_elsewhere_never_block_the_client(db: TestDb) {
-    let limits = ThrottleSettings {
-        client: budget(1, 3),
-        ..generous()
-    };
-    let s = server(db, limits).await;
-    let (a, a_secret) = cc_client(&s, "A").await;
+    let (s, a, a_secret) = server_and_client(db, generous_but(|t| t.client = budget(1, 3))).await;
     let attacker = http_from([127, 0, 0, 2]);
     for _ in 0..10 {
         cc(&s, &attacker, &a, "wrong").await;
@@ -536,12 +514,7 @@ async fn bad_secrets_from_elsewhere_never_block_the_client(db: TestDb) {
 #[backends]
 #[tokio::test]
 async fn requests_of_a_public_client_are_never_counted_as_guesses(db: TestDb) {
-    let limits = ThrottleSettings {
-        client: budget(1, 1),
-        address: budget(1, 1),
-        ..generous()
-    };
-    let s = server(db, limits).await;
+    let s = server(db, client_and_address(budget(1, 1))).await;
     let c = s
         .create_client(&json!({
             "name": "SPA", "version": "1", "type": "public",
@@ -632,11 +605,7 @@ async fn a_guesser_cannot_lock_the_owner_out(db: TestDb) {
 #[backends]
 #[tokio::test]
 async fn a_known_browser_has_a_budget_of_its_own(db: TestDb) {
-    let limits = ThrottleSettings {
-        user: budget(1, 2),
-        ..generous()
-    };
-    let s = server(db, limits).await;
+    let s = server(db, generous_but(|t| t.user = budget(1, 2))).await;
     s.create_user("gus", "gus-password").await;
     let known = Browser::new(&s.base);
     assert_eq!(sign_in(&known, "gus", "gus-password").await.0, 303);

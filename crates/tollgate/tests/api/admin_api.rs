@@ -6,6 +6,7 @@
 use crate::common;
 use crate::common::confidential;
 use crate::common::expect_problem;
+use crate::common::TestServer;
 use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -15,105 +16,85 @@ use tollgate_test_macros::backends;
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_refuses_requests_without_a_valid_admin_key(s: TestServer) {
-    let none = s
-        .http
-        .get(s.url("/admin/api/v1/clients"))
-        .send()
-        .await
-        .unwrap();
+    let clients = || s.anonymous(Method::GET, "/clients");
+    let none = clients().send().await.unwrap();
     assert!(none.headers()["www-authenticate"]
         .to_str()
         .unwrap()
         .starts_with("Bearer"));
     expect_problem(none, 401).await;
-    for bad in ["tga_wrong", "not-even-a-key", ""] {
-        let res = s
-            .http
-            .get(s.url("/admin/api/v1/clients"))
-            .header("authorization", format!("Bearer {bad}"))
-            .send()
-            .await
-            .unwrap();
-        expect_problem(res, 401).await;
-    }
-    let basic = s
-        .http
-        .get(s.url("/admin/api/v1/clients"))
-        .basic_auth("admin", Some(&s.key))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(basic, 401).await;
+    let bearer = |bad: &str| clients().header("authorization", format!("Bearer {bad}"));
+    let create = s.anonymous(Method::POST, "/clients");
+    common::expect_problems(vec![
+        ("Bearer tga_wrong", bearer("tga_wrong"), 401),
+        ("Bearer not-even-a-key", bearer("not-even-a-key"), 401),
+        ("an empty Bearer", bearer(""), 401),
+        (
+            "Basic with the key",
+            clients().basic_auth("admin", Some(&s.key)),
+            401,
+        ),
+        (
+            "a create without a key",
+            create.json(&confidential("Sneaky")),
+            401,
+        ),
+    ])
+    .await;
     // Nothing was created by the refused requests.
-    let res = s
-        .http
-        .post(s.url("/admin/api/v1/clients"))
-        .json(&confidential("Sneaky"))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(res, 401).await;
-    let list: Value = s.get("/clients").await.json().await.unwrap();
+    let list = s.get_json("/clients").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
+}
+
+/// Creates a confidential client named `name`: its ETag and its JSON.
+async fn create_with_etag(s: &TestServer, name: &str) -> (String, Value) {
+    let res = s.post("/clients", &confidential(name)).await;
+    assert_eq!(res.status(), 201, "create {name}");
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    (etag, res.json().await.unwrap())
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_if_match_gets_412_and_changes_nothing(s: TestServer) {
-    let res = s.post("/clients", &confidential("Etag App")).await;
-    let etag1 = res.headers()["etag"].to_str().unwrap().to_owned();
-    let c: Value = res.json().await.unwrap();
+    let (etag1, c) = create_with_etag(&s, "Etag App").await;
     let path = format!("/clients/{}", c["client_id"].as_str().unwrap());
 
+    let patch_if = |etag: &str, description: &str| {
+        s.admin(Method::PATCH, &path)
+            .header("if-match", etag)
+            .json(&json!({ "description": description }))
+    };
     // Administrator A saves with the ETag they read.
-    let a = s
-        .admin(Method::PATCH, &path)
-        .header("if-match", &etag1)
-        .json(&json!({"description": "from A"}))
-        .send()
-        .await
-        .unwrap();
+    let a = patch_if(&etag1, "from A").send().await.unwrap();
     assert_eq!(a.status(), 200);
     let etag2 = a.headers()["etag"].to_str().unwrap().to_owned();
     assert_ne!(etag1, etag2, "ETag must change with the client");
 
-    // Administrator B, still holding the old ETag, is refused.
-    let b = s
-        .admin(Method::PATCH, &path)
-        .header("if-match", &etag1)
-        .json(&json!({"description": "from B"}))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(b, 412).await;
-    let del = s
-        .admin(Method::DELETE, &path)
-        .header("if-match", &etag1)
-        .send()
-        .await
-        .unwrap();
-    expect_problem(del, 412).await;
-    let weak = s
-        .admin(Method::PATCH, &path)
-        .header("if-match", format!("W/{etag2}"))
-        .json(&json!({"description": "weak"}))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(weak, 412).await;
+    // Administrator B, still holding the old ETag, is refused; so is a weak ETag.
+    let delete_if = |etag: &str| s.admin(Method::DELETE, &path).header("if-match", etag);
+    common::expect_problems(vec![
+        (
+            "B's PATCH with the old ETag",
+            patch_if(&etag1, "from B"),
+            412,
+        ),
+        ("DELETE with the old ETag", delete_if(&etag1), 412),
+        (
+            "PATCH with W/",
+            patch_if(&format!("W/{etag2}"), "weak"),
+            412,
+        ),
+    ])
+    .await;
 
-    let now: Value = s.get(&path).await.json().await.unwrap();
+    let now: Value = s.get_json(&path).await;
     assert_eq!(now["description"], "from A");
 
     // The current ETag (or *) works; a GET returns the same ETag.
     let got = s.get(&path).await;
     assert_eq!(got.headers()["etag"].to_str().unwrap(), etag2);
-    let ok = s
-        .admin(Method::DELETE, &path)
-        .header("if-match", &etag2)
-        .send()
-        .await
-        .unwrap();
+    let ok = delete_if(&etag2).send().await.unwrap();
     assert_eq!(ok.status(), 204);
     expect_problem(s.get(&path).await, 404).await;
 }
@@ -186,31 +167,23 @@ async fn malformed_json_unknown_fields_and_wrong_types_get_400_naming_the_proble
             .body(body)
             .send()
     };
-    let v = expect_problem(send("{\"name\": ").await.unwrap(), 400).await;
-    assert!(
-        v["detail"].as_str().unwrap().contains("malformed JSON"),
-        "{v}"
-    );
-    let v = expect_problem(send("{} trailing").await.unwrap(), 400).await;
-    assert!(
-        v["detail"].as_str().unwrap().contains("malformed JSON"),
-        "{v}"
-    );
-    let v = expect_problem(
-        send("{\"name\":\"a\",\"version\":\"1\",\"colour\":\"red\"}")
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
-    let v = expect_problem(send("{\"name\": 5}").await.unwrap(), 400).await;
-    assert!(v["detail"].as_str().unwrap().contains("name"), "{v}");
-    let v = expect_problem(send("{\"grant_types\": \"password\"}").await.unwrap(), 400).await;
-    assert!(v["detail"].as_str().unwrap().contains("grant_types"), "{v}");
-    let v = expect_problem(send("[1,2]").await.unwrap(), 400).await;
-    assert!(v["detail"].is_string(), "{v}");
-    let list: Value = s.get("/clients").await.json().await.unwrap();
+    // (body, what the detail must name); a body that is no object gets some detail.
+    for (body, named) in [
+        ("{\"name\": ", "malformed JSON"),
+        ("{} trailing", "malformed JSON"),
+        (
+            "{\"name\":\"a\",\"version\":\"1\",\"colour\":\"red\"}",
+            "colour",
+        ),
+        ("{\"name\": 5}", "name"),
+        ("{\"grant_types\": \"password\"}", "grant_types"),
+        ("[1,2]", ""),
+    ] {
+        let v = common::expect_problem_for(body, send(body).await.unwrap(), 400).await;
+        let detail = v["detail"].as_str();
+        assert!(detail.unwrap().contains(named), "{body}: {v}");
+    }
+    let list: Value = s.get_json("/clients").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
 
@@ -230,11 +203,15 @@ async fn pagination_returns_every_client_exactly_once(s: TestServer) {
     assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);
 
     // A cursor the server did not hand out, and limits out of range, are refused.
-    expect_problem(s.get("/clients?cursor=garbage!").await, 422).await;
-    expect_problem(s.get("/clients?limit=0").await, 422).await;
-    expect_problem(s.get("/clients?limit=501").await, 422).await;
-    expect_problem(s.get("/clients?limit=abc").await, 400).await;
-    expect_problem(s.get("/clients?grant_type=magic").await, 422).await;
+    for (path, status) in [
+        ("/clients?cursor=garbage!", 422),
+        ("/clients?limit=0", 422),
+        ("/clients?limit=501", 422),
+        ("/clients?limit=abc", 400),
+        ("/clients?grant_type=magic", 422),
+    ] {
+        common::expect_problem_for(path, s.get(path).await, status).await;
+    }
 }
 
 #[backends]
@@ -244,57 +221,47 @@ async fn client_list_filters_by_name_active_and_grant_type(s: TestServer) {
     s.create_client(&confidential("Reports")).await;
     s.create_client(&common::public("Mobile Billing")).await;
     s.create_client(&confidential("100%_Off")).await;
-    let id = a["client_id"].as_str().unwrap();
-    s.patch(&format!("/clients/{id}"), &json!({"active": false}))
-        .await;
+    let path = format!("/clients/{}", a["client_id"].as_str().unwrap());
+    s.patch(&path, &json!({"active": false})).await;
 
     let names = |v: Value| -> Vec<String> {
-        let mut names: Vec<String> = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap().to_owned())
+        let mut names: Vec<String> = common::item_strs(&v, "name")
+            .into_iter()
+            .map(str::to_owned)
             .collect();
         names.sort();
         names
     };
-    let v = s.get("/clients?q=billing").await.json().await.unwrap();
-    assert_eq!(names(v), ["Billing Service", "Mobile Billing"]);
-    let v = s
-        .get("/clients?q=BILL&active=true")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(names(v), ["Mobile Billing"]);
-    let v = s.get("/clients?active=false").await.json().await.unwrap();
-    assert_eq!(names(v), ["Billing Service"]);
-    let v = s
-        .get("/clients?grant_type=authorization_code")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(names(v), ["Mobile Billing"]);
+    let before_v2: [(&str, &[&str]); 4] = [
+        ("/clients?q=billing", &["Billing Service", "Mobile Billing"]),
+        ("/clients?q=BILL&active=true", &["Mobile Billing"]),
+        ("/clients?active=false", &["Billing Service"]),
+        (
+            "/clients?grant_type=authorization_code",
+            &["Mobile Billing"],
+        ),
+    ];
+    for (query, want) in before_v2 {
+        assert_eq!(names(s.get_json(query).await), want, "{query}");
+    }
     // Version (exact) and type filters.
     let mut v2 = confidential("Billing Service");
     v2["version"] = json!("2.0");
     s.create_client(&v2).await;
-    let v = s.get("/clients?version=2.0").await.json().await.unwrap();
-    assert_eq!(names(v), ["Billing Service"]);
-    let v = s
-        .get("/clients?q=billing&version=1.0")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(names(v), ["Billing Service", "Mobile Billing"]);
-    let v = s.get("/clients?type=public").await.json().await.unwrap();
-    assert_eq!(names(v), ["Mobile Billing"]);
+    let with_v2: [(&str, &[&str]); 4] = [
+        ("/clients?version=2.0", &["Billing Service"]),
+        (
+            "/clients?q=billing&version=1.0",
+            &["Billing Service", "Mobile Billing"],
+        ),
+        ("/clients?type=public", &["Mobile Billing"]),
+        // LIKE wildcards in the search are literal characters.
+        ("/clients?q=%25_", &["100%_Off"]),
+    ];
+    for (query, want) in with_v2 {
+        assert_eq!(names(s.get_json(query).await), want, "{query}");
+    }
     expect_problem(s.get("/clients?type=secret").await, 422).await;
-    // LIKE wildcards in the search are literal characters.
-    let v = s.get("/clients?q=%25_").await.json().await.unwrap();
-    assert_eq!(names(v), ["100%_Off"]);
 }
 
 fn contains_secret(v: &Value, secrets: &[String]) -> bool {
@@ -307,46 +274,21 @@ fn contains_secret(v: &Value, secrets: &[String]) -> bool {
 async fn every_mutation_writes_an_audit_entry_without_secrets(s: TestServer) {
     let c = s.create_client(&confidential("Audited")).await;
     let id = c["client_id"].as_str().unwrap().to_owned();
+    let path = format!("/clients/{id}");
     let mut secrets = vec![c["client_secret"].as_str().unwrap().to_owned()];
-    s.patch(
-        &format!("/clients/{id}"),
-        &json!({"description": "changed"}),
-    )
-    .await;
-    let rot: Value = s
-        .post(
-            &format!("/clients/{id}/secret"),
-            &json!({"grace_seconds": 60}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    s.patch(&path, &json!({"description": "changed"})).await;
+    let grace = json!({"grace_seconds": 60});
+    let rot = s.post_json(&format!("{path}/secret"), &grace).await;
     secrets.push(rot["client_secret"].as_str().unwrap().to_owned());
-    s.patch(&format!("/clients/{id}"), &json!({"active": false}))
-        .await;
-    s.patch(&format!("/clients/{id}"), &json!({"active": true}))
-        .await;
-    assert_eq!(
-        s.delete(&format!("/clients/{id}/tokens")).await.status(),
-        204
-    );
-    let key: Value = s
-        .post("/admin-keys", &json!({"name": "second"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    s.patch(&path, &json!({"active": false})).await;
+    s.patch(&path, &json!({"active": true})).await;
+    assert_eq!(s.delete(&format!("{path}/tokens")).await.status(), 204);
+    let key: Value = s.post_json("/admin-keys", &json!({"name": "second"})).await;
     secrets.push(key["key"].as_str().unwrap().to_owned());
     secrets.push(s.key.clone());
-    assert_eq!(s.delete(&format!("/clients/{id}")).await.status(), 204);
+    assert_eq!(s.delete(&path).await.status(), 204);
 
-    let log: Value = s
-        .get(&format!("/audit?target_id={id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let log: Value = s.get_json(&format!("/audit?target_id={id}")).await;
     let actions = crate::common::audit_actions(&log);
     assert_eq!(
         actions,
@@ -366,7 +308,7 @@ async fn every_mutation_writes_an_audit_entry_without_secrets(s: TestServer) {
         assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
         assert!(e["at"].as_str().unwrap().ends_with('Z'), "{e}");
     }
-    let all: Value = s.get("/audit?limit=500").await.json().await.unwrap();
+    let all: Value = s.get_json("/audit?limit=500").await;
     assert!(all["items"]
         .as_array()
         .unwrap()
@@ -376,23 +318,14 @@ async fn every_mutation_writes_an_audit_entry_without_secrets(s: TestServer) {
     // Hashes are not in it either.
     assert!(!all.to_string().contains("hmac-sha256$"));
 
-    let by_action: Value = s
-        .get("/audit?action=client.update")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let by_action: Value = s.get_json("/audit?action=client.update").await;
     assert_eq!(by_action["items"].as_array().unwrap().len(), 1);
-    let paged: Value = s.get("/audit?limit=2").await.json().await.unwrap();
+    let paged: Value = s.get_json("/audit?limit=2").await;
     assert_eq!(paged["items"].as_array().unwrap().len(), 2);
     let next = paged["next_cursor"].as_str().unwrap();
-    let page2: Value = s
-        .get(&format!("/audit?limit=2&cursor={next}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(page2["items"][0]["id"].as_i64().unwrap() < paged["items"][1]["id"].as_i64().unwrap());
+    let page2 = s.get_json(&format!("/audit?limit=2&cursor={next}")).await;
+    let first_of_page2 = page2["items"][0]["id"].as_i64().unwrap();
+    assert!(first_of_page2 < paged["items"][1]["id"].as_i64().unwrap());
 }
 
 #[backends]
@@ -405,14 +338,14 @@ async fn secret_rotation_with_grace_keeps_the_old_secret_valid_for_the_grace_per
     let c = s.create_client(&confidential("Rotating")).await;
     let id = tollgate_core::ClientId::new(c["client_id"].as_str().unwrap());
     let old = c["client_secret"].as_str().unwrap().to_owned();
-    assert!(clients.authenticate(&id, &old).await.unwrap().is_some());
+    let accepted = |secret: String| {
+        let (clients, id) = (clients.clone(), id.clone());
+        async move { clients.authenticate(&id, &secret).await.unwrap().is_some() }
+    };
+    assert!(accepted(old.clone()).await, "old secret before rotation");
 
-    let res = s
-        .post(
-            &format!("/clients/{id}/secret"),
-            &json!({"grace_seconds": 300}),
-        )
-        .await;
+    let rotate = format!("/clients/{id}/secret");
+    let res = s.post(&rotate, &json!({"grace_seconds": 300})).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let rot: Value = res.json().await.unwrap();
@@ -420,53 +353,33 @@ async fn secret_rotation_with_grace_keeps_the_old_secret_valid_for_the_grace_per
     assert_ne!(new, old);
     assert!(rot["previous_secret_expires_at"].is_string(), "{rot}");
 
-    assert!(clients.authenticate(&id, &new).await.unwrap().is_some());
-    assert!(
-        clients.authenticate(&id, &old).await.unwrap().is_some(),
-        "old secret within grace"
-    );
+    assert!(accepted(new.clone()).await, "new secret");
+    assert!(accepted(old.clone()).await, "old secret within grace");
     clock.advance(Duration::seconds(299));
-    assert!(
-        clients.authenticate(&id, &old).await.unwrap().is_some(),
-        "old secret at 299 s"
-    );
+    assert!(accepted(old.clone()).await, "old secret at 299 s");
     clock.advance(Duration::seconds(2));
-    assert!(
-        clients.authenticate(&id, &old).await.unwrap().is_none(),
-        "old secret after grace"
-    );
-    assert!(clients.authenticate(&id, &new).await.unwrap().is_some());
-    assert!(clients.authenticate(&id, "wrong").await.unwrap().is_none());
+    assert!(!accepted(old.clone()).await, "old secret after grace");
+    assert!(accepted(new.clone()).await, "new secret after grace");
+    assert!(!accepted("wrong".into()).await, "a wrong secret");
 
     // Without grace (empty body) the previous secret stops at once.
-    let res = s
-        .admin(Method::POST, &format!("/clients/{id}/secret"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.send(Method::POST, &rotate).await;
     assert_eq!(res.status(), 200);
     let rot2: Value = res.json().await.unwrap();
     let newest = rot2["client_secret"].as_str().unwrap();
     assert!(rot2.get("previous_secret_expires_at").is_none());
-    assert!(clients.authenticate(&id, &new).await.unwrap().is_none());
-    assert!(clients.authenticate(&id, newest).await.unwrap().is_some());
+    assert!(
+        !accepted(new).await,
+        "previous secret after rotation without grace"
+    );
+    assert!(accepted(newest.to_owned()).await, "newest secret");
 
     // Out-of-range grace, public clients and unknown clients are refused.
-    let v = s
-        .post(
-            &format!("/clients/{id}/secret"),
-            &json!({"grace_seconds": -1}),
-        )
-        .await;
+    let v = s.post(&rotate, &json!({"grace_seconds": -1})).await;
     common::expect_field_error(v, "grace_seconds", "out_of_range").await;
     let p = s.create_client(&common::public("Pub")).await;
-    let res = s
-        .post(
-            &format!("/clients/{}/secret", p["client_id"].as_str().unwrap()),
-            &json!({}),
-        )
-        .await;
-    expect_problem(res, 409).await;
+    let public = format!("/clients/{}/secret", p["client_id"].as_str().unwrap());
+    expect_problem(s.post(&public, &json!({})).await, 409).await;
     expect_problem(s.post("/clients/nope/secret", &json!({})).await, 404).await;
 }
 
@@ -478,56 +391,41 @@ async fn admin_keys_are_shown_once_and_deleted_keys_stop_working(s: TestServer) 
     let k: Value = res.json().await.unwrap();
     let secret = k["key"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("tga_"));
-    let list: Value = s.get("/admin-keys").await.json().await.unwrap();
+    let list: Value = s.get_json("/admin-keys").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert!(!list.to_string().contains(&secret), "list shows a key");
 
-    let with_new = s
-        .http
-        .get(s.url("/admin/api/v1/clients"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+    let with_new = s.get_with_key(&secret, "/clients").await;
     assert_eq!(with_new.status(), 200);
-    let id = k["id"].as_str().unwrap();
-    assert_eq!(s.delete(&format!("/admin-keys/{id}")).await.status(), 204);
-    let after = s
-        .http
-        .get(s.url("/admin/api/v1/clients"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
-    expect_problem(after, 401).await;
-    expect_problem(s.delete(&format!("/admin-keys/{id}")).await, 404).await;
+    let path = format!("/admin-keys/{}", k["id"].as_str().unwrap());
+    assert_eq!(s.delete(&path).await.status(), 204);
+    expect_problem(s.get_with_key(&secret, "/clients").await, 401).await;
+    expect_problem(s.delete(&path).await, 404).await;
     let blank = s.post("/admin-keys", &json!({"name": "  "})).await;
     common::expect_field_error(blank, "name", "invalid").await;
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_resources_get_404_problems(s: TestServer) {
-    expect_problem(s.get("/clients/does-not-exist").await, 404).await;
-    expect_problem(
-        s.patch("/clients/does-not-exist", &json!({"description": "x"}))
-            .await,
-        404,
-    )
+async fn unknown_resources_get_404_and_non_utf8_path_parameters_400_problems(s: TestServer) {
+    let patch = s.admin(Method::PATCH, "/clients/does-not-exist");
+    let patch = patch.json(&json!({"description": "x"}));
+    s.expect_admin_problems(&[
+        // unknown_resources_get_404_problems
+        (Method::GET, "/clients/does-not-exist", 404),
+        (Method::DELETE, "/clients/does-not-exist", 404),
+        (Method::DELETE, "/clients/does-not-exist/tokens", 404),
+        (Method::GET, "/no-such-thing", 404),
+        // a_path_parameter_that_is_not_utf8_is_a_problem_400. Found by schemathesis
+        // (scripts/schemathesis.sh): a path parameter that is not UTF-8 got axum's
+        // plain-text 400, which the OpenAPI document does not describe.
+        (Method::GET, "/clients/%FF", 400),
+        (Method::DELETE, "/tokens/%C3%28", 400),
+        (Method::GET, "/users/%80", 400),
+    ])
     .await;
-    expect_problem(s.delete("/clients/does-not-exist").await, 404).await;
-    expect_problem(s.delete("/clients/does-not-exist/tokens").await, 404).await;
-    expect_problem(s.get("/no-such-thing").await, 404).await;
-}
-
-// Found by schemathesis (scripts/schemathesis.sh): a path parameter that is not UTF-8 got
-// axum's plain-text 400, which the OpenAPI document does not describe.
-#[backends]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_path_parameter_that_is_not_utf8_is_a_problem_400(s: TestServer) {
-    expect_problem(s.get("/clients/%FF").await, 400).await;
-    expect_problem(s.delete("/tokens/%C3%28").await, 400).await;
-    expect_problem(s.get("/users/%80").await, 400).await;
+    let unknown_patch = vec![("PATCH /clients/does-not-exist", patch, 404)];
+    common::expect_problems(unknown_patch).await;
 }
 
 #[backends]
@@ -564,9 +462,7 @@ async fn requests_carry_a_request_id(s: TestServer) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_that_changes_nothing_writes_nothing(s: TestServer) {
-    let res = s.post("/clients", &confidential("Idle")).await;
-    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-    let c: Value = res.json().await.unwrap();
+    let (etag, c) = create_with_etag(&s, "Idle").await;
     let id = c["client_id"].as_str().unwrap();
     let res = s
         .patch(
@@ -578,12 +474,7 @@ async fn patch_that_changes_nothing_writes_nothing(s: TestServer) {
     assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
     let after: Value = res.json().await.unwrap();
     assert_eq!(after["updated_at"], c["updated_at"]);
-    let log: Value = s
-        .get(&format!("/audit?target_id={id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let log: Value = s.get_json(&format!("/audit?target_id={id}")).await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "only the create");
 }
 

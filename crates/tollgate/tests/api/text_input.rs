@@ -23,17 +23,14 @@ async fn app(s: &TestServer) -> (String, String) {
             "grant_types": ["client_credentials", "password"], "scopes": ["api:read"],
         }))
         .await;
-    (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    )
+    crate::common::id_and_secret(&c)
 }
 
 /// Endpoint, Basic credentials, form, expected status and RFC 6749 error.
 type OAuthCase<'a> = (
     &'a str,
     Option<(&'a str, &'a str)>,
-    Vec<(&'a str, &'a str)>,
+    &'a [(&'a str, &'a str)],
     u16,
     &'a str,
 );
@@ -44,114 +41,67 @@ async fn nul_in_oauth_parameters_is_the_endpoints_normal_error_on_every_backend(
     let (id, secret) = app(&s).await;
     s.create_user("alice", "correct horse battery").await;
     let bad_id = format!("{id}\0");
-    let cases: Vec<OAuthCase> = vec![
-        (
-            "/oauth2/token",
-            None,
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", &bad_id),
-                ("client_secret", &secret),
-            ],
-            400,
-            "invalid_request",
-        ),
-        (
-            "/oauth2/token",
-            Some((&bad_id, &secret)),
-            vec![("grant_type", "client_credentials")],
-            401,
-            "invalid_client",
-        ),
-        (
-            "/oauth2/token",
-            Some((&id, &secret)),
-            vec![
-                ("grant_type", "password"),
-                ("username", "alice\0"),
-                ("password", "correct horse battery"),
-            ],
-            400,
-            "invalid_request",
-        ),
+    let (good, bad) = (Some((&*id, &*secret)), Some((&*bad_id, &*secret)));
+    let pw = "correct horse battery";
+    let cc = ("grant_type", "client_credentials");
+    let cc_bad_id = [cc, ("client_id", &*bad_id), ("client_secret", &*secret)];
+    let (token_x, nul_token) = ([("token", "x")], [("token", "abc\0.def")]);
+    let nul_username = [
+        ("grant_type", "password"),
+        ("username", "alice\0"),
+        ("password", pw),
+    ];
+    let revoke_bad_id = [
+        ("client_id", &*bad_id),
+        ("client_secret", &*secret),
+        ("token", "x"),
+    ];
+    let cases: [OAuthCase; 7] = [
+        ("/oauth2/token", None, &cc_bad_id, 400, "invalid_request"),
+        ("/oauth2/token", bad, &[cc], 401, "invalid_client"),
+        ("/oauth2/token", good, &nul_username, 400, "invalid_request"),
+        ("/oauth2/introspect", bad, &token_x, 401, "invalid_client"),
         (
             "/oauth2/introspect",
-            Some((&bad_id, &secret)),
-            vec![("token", "x")],
-            401,
-            "invalid_client",
-        ),
-        (
-            "/oauth2/introspect",
-            Some((&id, &secret)),
-            vec![("token", "abc\0.def")],
+            good,
+            &nul_token,
             400,
             "invalid_request",
         ),
-        (
-            "/oauth2/revoke",
-            Some((&bad_id, &secret)),
-            vec![("token", "x")],
-            401,
-            "invalid_client",
-        ),
+        ("/oauth2/revoke", bad, &token_x, 401, "invalid_client"),
         (
             "/oauth2/revoke",
             None,
-            vec![
-                ("client_id", &bad_id),
-                ("client_secret", &secret),
-                ("token", "x"),
-            ],
+            &revoke_bad_id,
             400,
             "invalid_request",
         ),
     ];
     for (path, basic, form, status, error) in cases {
-        let res = s.oauth_post(path, basic, &form).await;
+        let res = s.oauth_post(path, basic, form).await;
         let (got, body) = status_and_body(res).await;
         assert_eq!(got.as_u16(), status, "{path} {form:?}: {body}");
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["error"], error, "{path}: {body}");
     }
     // The authorization endpoint: an error page, no redirect, no 500.
-    let res = s
-        .http
-        .get(s.url(&format!(
-            "/oauth2/authorize?response_type=code&client_id={id}%00"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let authorize = format!("/oauth2/authorize?response_type=code&client_id={id}%00");
+    let res = s.http.get(s.url(&authorize)).send().await.unwrap();
     assert_eq!(res.status(), 400, "authorize");
     // The sign-in page: a NUL in the username is a failed sign-in, not a 500.
     let page = s.http.get(s.url("/login")).send().await.unwrap();
     assert!(page.status().is_success());
-    let res = s
-        .http
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "alice\0"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let login = |username| {
+        let form = [("username", username), ("password", pw)];
+        s.http.post(s.url("/login")).form(&form).send()
+    };
+    let res = login("alice\0").await.unwrap();
     assert!(
         res.status().is_client_error() || res.status().is_success(),
         "login: {}",
         res.status()
     );
-    let plain = s
-        .http
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "nobody"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let plain = login("nobody").await.unwrap();
     assert_eq!(res.status(), plain.status(), "like a wrong password");
 }
 
@@ -300,18 +250,17 @@ async fn look_alike_usernames_and_client_names_are_duplicates(s: TestServer) {
         assert_eq!(res.status(), 409, "client {twin:?} after {first:?}");
     }
     // The twin spelling signs in as the one user, and search finds by either spelling.
-    let list: Value = s.get("/users?q=strasse").await.json().await.unwrap();
+    let list: Value = s.get_json("/users?q=strasse").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list["items"][0]["username"], "stra\u{df}e", "display kept");
-    let list: Value = s.get("/clients?q=STRASSE").await.json().await.unwrap();
+    let list: Value = s.get_json("/clients?q=STRASSE").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
 }
 
 #[backends]
 #[test]
 fn the_cli_escapes_control_characters_it_prints(db: TestDb) {
-    use common::binary::{create_key, run, spawn_server, stdout, BIN};
-    use std::process::Command;
+    use common::binary::{cli, create_key, spawn_server, stdout};
     let server = spawn_server(&db.url, Some("pw-123456"));
     let key = create_key(&db.url, "ci");
     let key = key.as_str();
@@ -332,20 +281,12 @@ fn the_cli_escapes_control_characters_it_prints(db: TestDb) {
         let d = "evil\u{1b}[2J\u{9b}31m\u{202e}";
         if url.starts_with("postgres") {
             let pool = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(sql)
-                .bind(d)
-                .bind(&id)
-                .execute(&pool)
-                .await
-                .unwrap();
+            let query = sqlx::query(sql).bind(d).bind(&id);
+            query.execute(&pool).await.unwrap();
         } else {
             let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            sqlx::query(sql)
-                .bind(d)
-                .bind(&id)
-                .execute(&pool)
-                .await
-                .unwrap();
+            let query = sqlx::query(sql).bind(d).bind(&id);
+            query.execute(&pool).await.unwrap();
         }
     });
     for json in [false, true] {
@@ -353,11 +294,7 @@ fn the_cli_escapes_control_characters_it_prints(db: TestDb) {
         if json {
             args.push("--json");
         }
-        let out = run(Command::new(BIN)
-            .env_clear()
-            .env("TOLLGATE_URL", &server.base)
-            .env("TOLLGATE_ADMIN_KEY", key)
-            .args(&args));
+        let out = cli(&server, key, &args);
         let text = stdout(&out);
         assert!(out.status.success(), "{text}");
         for raw in ['\u{1b}', '\u{9b}', '\u{202e}'] {
@@ -376,11 +313,10 @@ fn the_cli_escapes_control_characters_it_prints(db: TestDb) {
 /// character is a 400 page, never a 500 from PostgreSQL or a match-all search on SQLite.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_addresses_with_control_characters_are_400(db: TestDb) {
-    use common::console::{signed_in, user};
+    use common::console::admin_signed_in;
     let s = common::start(db).await;
     let (id, _) = app(&s).await;
-    user(&s, "root", true).await;
-    let b = signed_in(&s, "root").await;
+    let b = admin_signed_in(&s, "root").await;
     let ok = b.get(&format!("/console/clients/{id}")).await;
     assert_eq!(ok.status(), 200, "the client page itself");
     for path in [

@@ -5,12 +5,13 @@
 
 use crate::common;
 use crate::common::binary::{
-    create_key, free_port, run, spawn_server, stderr, stdout, tollgate, Server, BIN,
+    cli, create_key, fails, free_port, ok, ok_json, run, spawn_server, stderr, stdout, tollgate,
+    BIN,
 };
 use tollgate_test_macros::backends;
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[backends]
@@ -129,49 +130,37 @@ fn migrate_applies_migrations_and_exits(db: TestDb) {
     assert!(again.status.success(), "idempotent");
 }
 
-fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
-    run(Command::new(BIN)
-        .env_clear()
-        .env("TOLLGATE_URL", &server.base)
-        .env("TOLLGATE_ADMIN_KEY", key)
-        .args(args))
-}
-
 #[backends]
 #[test]
 fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server(db: TestDb) {
     let server = spawn_server(&db.url, Some("pw-123456"));
     let key = create_key(&db.url, "cli");
 
-    let out = cli(
-        &server,
-        &key,
-        &[
-            "client",
-            "create",
-            "--json",
-            "--name",
-            "CLI App",
-            "--version",
-            "2.0",
-            "--type",
-            "confidential",
-            "--grant",
-            "authorization_code,client_credentials",
-            "--redirect-uri",
-            "https://cli.example.com/cb",
-            "--scope",
-            "read",
-            "--scope",
-            "write",
-            "--lifetime",
-            "never",
-            "--refresh-count",
-            "unlimited",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let app = [
+        "client",
+        "create",
+        "--name",
+        "CLI App",
+        "--version",
+        "2.0",
+        "--type",
+        "confidential",
+        "--grant",
+    ];
+    let options = [
+        "authorization_code,client_credentials",
+        "--redirect-uri",
+        "https://cli.example.com/cb",
+        "--scope",
+        "read",
+        "--scope",
+        "write",
+        "--lifetime",
+        "never",
+        "--refresh-count",
+        "unlimited",
+    ];
+    let c = ok_json(&server, &key, &[&app[..], &options].concat());
     let id = c["client_id"].as_str().unwrap().to_owned();
     assert!(c["client_secret"].is_string());
     assert_eq!(c["access_token_lifetime"], "never");
@@ -179,116 +168,67 @@ fn cli_create_list_show_update_rotate_deactivate_delete_against_a_running_server
     assert_eq!(c["scopes"], serde_json::json!(["read", "write"]));
 
     // Human table output.
-    let out = cli(&server, &key, &["client", "list"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let table = stdout(&out);
+    let table = ok(&server, &key, &["client", "list"]);
     assert!(
         table.contains("CLIENT ID") && table.contains(&id) && table.contains("CLI App"),
         "{table}"
     );
 
-    let out = cli(&server, &key, &["client", "show", &id]);
-    assert!(out.status.success());
-    let shown = stdout(&out);
+    let shown = ok(&server, &key, &["client", "show", &id]);
     assert!(
         shown.contains("token endpoint") && shown.contains("/oauth2/token"),
         "{shown}"
     );
     assert!(shown.contains("never"), "{shown}");
 
-    let out = cli(
-        &server,
-        &key,
-        &[
-            "client",
-            "update",
-            &id,
-            "--description",
-            "via cli",
-            "--json",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let u: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let update = ["client", "update", &id, "--description", "via cli"];
+    let u = ok_json(&server, &key, &update);
     assert_eq!(u["description"], "via cli");
 
-    let out = cli(
+    let rotated = ok(
         &server,
         &key,
         &["client", "rotate-secret", &id, "--grace", "60"],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("client_secret: "));
-    assert!(stdout(&out).contains("keeps working until"));
+    assert!(rotated.contains("client_secret: "));
+    assert!(rotated.contains("keeps working until"));
 
-    let out = cli(&server, &key, &["client", "deactivate", &id]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("inactive"));
-    let out = cli(&server, &key, &["client", "show", &id, "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deactivated = ok(&server, &key, &["client", "deactivate", &id]);
+    assert!(deactivated.contains("inactive"));
+    let v = ok_json(&server, &key, &["client", "show", &id]);
     assert_eq!(v["active"], false);
-    let out = cli(
-        &server,
-        &key,
-        &["client", "list", "--active", "false", "--json"],
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = ok_json(&server, &key, &["client", "list", "--active", "false"]);
     assert_eq!(v.as_array().unwrap().len(), 1);
-    let out = cli(&server, &key, &["client", "activate", &id]);
-    assert!(out.status.success());
+    ok(&server, &key, &["client", "activate", &id]);
 
     // Errors: non-zero exit and one line naming the problem.
-    let out = cli(
-        &server,
-        &key,
-        &[
-            "client",
-            "create",
-            "--name",
-            "CLI App",
-            "--version",
-            "2.0",
-            "--type",
-            "confidential",
-            "--grant",
-            "client_credentials",
-        ],
-    );
-    assert!(!out.status.success(), "duplicate must fail");
-    let err = stderr(&out);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let duplicate = [&app[..], &["client_credentials"]].concat();
+    let err = fails(&cli(&server, &key, &duplicate));
     assert!(
         err.contains("409") && err.contains("already exists"),
         "{err}"
     );
 
-    let out = cli(
-        &server,
-        &key,
-        &[
-            "client",
-            "create",
-            "--name",
-            "",
-            "--version",
-            "1",
-            "--type",
-            "public",
-            "--grant",
-            "password",
-        ],
-    );
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let invalid = [
+        "client",
+        "create",
+        "--name",
+        "",
+        "--version",
+        "1",
+        "--type",
+        "public",
+        "--grant",
+        "password",
+    ];
+    let err = fails(&cli(&server, &key, &invalid));
     assert!(err.contains("name") && err.contains("grant_types"), "{err}");
 
     let out = cli(&server, "tga_wrong", &["client", "list"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
 
-    let out = cli(&server, &key, &["client", "delete", &id]);
-    assert!(out.status.success());
+    ok(&server, &key, &["client", "delete", &id]);
     let out = cli(&server, &key, &["client", "show", &id]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("404"));

@@ -3,59 +3,29 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::binary::{run, spawn_server, stderr, stdout, tollgate, Server, BIN};
+use crate::common::binary::{
+    cli, cli_command, create_key, fails, ok, ok_json, run, spawn_server, stderr, stdout, Server,
+    BIN,
+};
 use tollgate_test_macros::backends;
 
+use crate::common::oauth::basic_credentials;
 use serde_json::Value;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use tollgate::config::RawConfig;
 use tollgate::http::AppState;
-use tollgate_core::oauth::{AuthMethod, AuthorizeRequest, ClientCredentials, TokenRequest};
-use tollgate_core::secret::Secret;
+use tollgate_core::oauth::{AuthorizeRequest, TokenRequest};
 use tollgate_core::SystemClock;
 
-fn admin_key(db_url: &str) -> String {
-    let out = run(tollgate(db_url).args(["admin", "create-key", "--name", "cli"]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out).trim().to_owned()
-}
-
-fn cli_cmd(server: &Server, key: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("TOLLGATE_URL", &server.base)
-        .env("TOLLGATE_ADMIN_KEY", key)
-        .stdin(Stdio::null())
-        .args(args);
-    c
-}
-
-fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
-    run(&mut cli_cmd(server, key, args))
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(server: &Server, key: &str, args: &[&str]) -> String {
-    let out = cli(server, key, args);
-    assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
-    stdout(&out)
-}
-
-/// Runs a command with `--json` that must succeed; returns the parsed output.
-fn ok_json(server: &Server, key: &str, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    serde_json::from_str(&ok(server, key, &all)).unwrap()
-}
-
-/// Asserts a command fails with one line on stderr; returns that line.
-fn fails(out: &Output) -> String {
-    assert!(!out.status.success(), "should have failed");
-    let err = stderr(out);
-    assert_eq!(err.trim().lines().count(), 1, "one line: {err:?}");
-    assert!(err.starts_with("error: "), "{err}");
-    err
+/// A running server on `db_url`, an admin key for the CLI, and a runtime with the server's
+/// services on it (see `services`).
+fn cli_setup(db_url: &str) -> (Server, String, tokio::runtime::Runtime, AppState) {
+    let server = spawn_server(db_url, Some("first-admin-password"));
+    let key = create_key(db_url, "cli");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let state = services(&rt, db_url);
+    (server, key, rt, state)
 }
 
 /// The services of the server, in this process, on the same database (to issue tokens and
@@ -74,14 +44,6 @@ fn services(rt: &tokio::runtime::Runtime, db_url: &str) -> AppState {
     .unwrap()
 }
 
-fn creds(client_id: &str, secret: &str) -> ClientCredentials {
-    ClientCredentials {
-        client_id: client_id.into(),
-        secret: Some(Secret::new(secret.to_owned())),
-        method: AuthMethod::Basic,
-    }
-}
-
 fn ids(items: &Value) -> Vec<String> {
     items
         .as_array()
@@ -94,10 +56,7 @@ fn ids(items: &Value) -> Vec<String> {
 #[backends]
 #[test]
 fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
-    let server = spawn_server(&db.url, Some("first-admin-password"));
-    let key = admin_key(&db.url);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let state = services(&rt, &db.url);
+    let (server, key, rt, state) = cli_setup(&db.url);
     let users = &state.services.users;
 
     // Password from the flag.
@@ -130,8 +89,8 @@ fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
     );
 
     // Password from the environment; human output.
-    let out = run(cli_cmd(
-        &server,
+    let out = run(cli_command(
+        &server.base,
         &key,
         &["user", "create", "--username", "pat", "--inactive"],
     )
@@ -142,49 +101,27 @@ fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
     assert!(!shown.contains("pat-password"), "{shown}");
     assert!(!rt.block_on(users.get_by_username("pat")).unwrap().active);
 
-    // Neither: refused before anything is sent.
-    let err = fails(&cli(
-        &server,
-        &key,
-        &["user", "create", "--username", "quinn"],
-    ));
-    assert!(
-        err.contains("--password") && err.contains("TOLLGATE_USER_PASSWORD"),
-        "{err}"
-    );
-    // Duplicate (case-insensitive) and invalid input: the server's reason, one line.
-    let err = fails(&cli(
-        &server,
-        &key,
-        &[
-            "user",
-            "create",
-            "--username",
-            "OLIVIA",
-            "--password",
-            "another-password",
-        ],
-    ));
-    assert!(
-        err.contains("409") && err.contains("already exists"),
-        "{err}"
-    );
-    let err = fails(&cli(
-        &server,
-        &key,
-        &[
-            "user",
-            "create",
-            "--username",
-            "two words",
-            "--password",
-            "short",
-        ],
-    ));
-    assert!(
-        err.contains("422") && err.contains("username") && err.contains("password"),
-        "{err}"
-    );
+    // Neither: refused before anything is sent. Duplicate (case-insensitive) and invalid
+    // input: the server's reason, one line. (the rest of `user create --username`, what
+    // the error names)
+    let cases: [(&[&str], &[&str]); 3] = [
+        (&["quinn"], &["--password", "TOLLGATE_USER_PASSWORD"]),
+        (
+            &["OLIVIA", "--password", "another-password"],
+            &["409", "already exists"],
+        ),
+        (
+            &["two words", "--password", "short"],
+            &["422", "username", "password"],
+        ),
+    ];
+    for (rest, named) in cases {
+        let args = [&["user", "create", "--username"][..], rest].concat();
+        let err = fails(&cli(&server, &key, &args));
+        for n in named {
+            assert!(err.contains(n), "{rest:?}: {n:?} not in {err}");
+        }
+    }
 
     // List: a table by default, JSON with --json, --q filters.
     let table = ok(&server, &key, &["user", "list"]);
@@ -224,7 +161,7 @@ fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
     assert_eq!(login("second-password"), Some(olivia_id.as_str().into()));
     assert_eq!(login("olivia-password"), None, "old password still works");
     let out = run(
-        cli_cmd(&server, &key, &["user", "set-password", &olivia_id])
+        cli_command(&server.base, &key, &["user", "set-password", &olivia_id])
             .env("TOLLGATE_USER_PASSWORD", "third-password"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -289,10 +226,7 @@ fn cli_user_create_list_set_password_deactivate_delete(db: TestDb) {
 #[backends]
 #[test]
 fn cli_token_list_and_revoke(db: TestDb) {
-    let server = spawn_server(&db.url, Some("first-admin-password"));
-    let key = admin_key(&db.url);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let state = services(&rt, &db.url);
+    let (server, key, rt, state) = cli_setup(&db.url);
     let oauth = &state.services.oauth;
 
     ok(
@@ -320,10 +254,7 @@ fn cli_token_list_and_revoke(db: TestDb) {
         ];
         args.extend_from_slice(extra);
         let c = ok_json(&server, &key, &args);
-        (
-            c["client_id"].as_str().unwrap().to_owned(),
-            c["client_secret"].as_str().unwrap().to_owned(),
-        )
+        crate::common::id_and_secret(&c)
     };
     // Client credentials + password, expiring after an hour.
     let (a, a_secret) = client("Cli A", &["--grant", "client_credentials,password"]);
@@ -355,7 +286,7 @@ fn cli_token_list_and_revoke(db: TestDb) {
     );
 
     let token = |cid: &str, secret: &str, req: TokenRequest| {
-        rt.block_on(oauth.token(&creds(cid, secret), Ok(req), None))
+        rt.block_on(oauth.token(&basic_credentials(cid, secret), Ok(req), None))
             .unwrap()
     };
     let cc = token(

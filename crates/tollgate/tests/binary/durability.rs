@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
+use crate::common::binary::free_port;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,24 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tollgate_test_macros::backends;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// `tollgate` on `db_url` with the admin password set, warnings only, output discarded.
 fn tollgate(db_url: &str) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOLLGATE_DATABASE_URL", db_url)
-        .env("TOLLGATE_ADMIN_PASSWORD", "durable-admin-pw")
+    let mut c = common::binary::tollgate(db_url);
+    c.env("TOLLGATE_ADMIN_PASSWORD", "durable-admin-pw")
         .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     c
@@ -77,10 +65,7 @@ async fn tokens_acknowledged_before_kill_9_survive_the_restart(db: TestDb) {
     .to_owned();
     let http = reqwest::Client::new();
     let c: Value = common::send_json(http.post(format!("{base}/admin/api/v1/clients")).bearer_auth(&key).json(&json!({"name": "Durable", "version": "1", "type": "confidential", "grant_types": ["client_credentials"]}))).await;
-    let (id, secret) = (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    );
+    let (id, secret) = common::id_and_secret(&c);
 
     // 16 workers issue tokens as fast as they can until the server dies.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));

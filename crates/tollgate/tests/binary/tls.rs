@@ -193,41 +193,22 @@ fn bad_tls_settings_stop_start_up_naming_the_setting() {
     std::fs::write(&junk, "this is not PEM\n").unwrap();
     let unreadable = dir.path().join("a-directory");
     std::fs::create_dir(&unreadable).unwrap();
-    let (c, k) = ("TOLLGATE_TLS_CERT", "TOLLGATE_TLS_KEY");
-    for (env, setting, says) in [
-        (
-            vec![(c, missing.as_path()), (k, key.as_path())],
-            "tls_cert",
-            "missing.pem",
-        ),
-        (
-            vec![(c, cert.as_path()), (k, missing.as_path())],
-            "tls_key",
-            "missing.pem",
-        ),
-        (
-            vec![(c, unreadable.as_path()), (k, key.as_path())],
-            "tls_cert",
-            "a-directory",
-        ),
-        (
-            vec![(c, junk.as_path()), (k, key.as_path())],
-            "tls_cert",
-            "no certificate",
-        ),
-        (
-            vec![(c, cert.as_path()), (k, junk.as_path())],
-            "tls_key",
-            "private key",
-        ),
-        (
-            vec![(c, cert.as_path()), (k, other_key.as_path())],
-            "tls_key",
-            "certificate",
-        ),
-        (vec![(c, cert.as_path())], "tls_key", "tls_cert"),
-        (vec![(k, key.as_path())], "tls_cert", "tls_key"),
-    ] {
+    // (TOLLGATE_TLS_CERT, TOLLGATE_TLS_KEY, the setting named, what else is said)
+    let cases: [(Option<&Path>, Option<&Path>, &str, &str); 8] = [
+        (Some(&missing), Some(&key), "tls_cert", "missing.pem"),
+        (Some(&cert), Some(&missing), "tls_key", "missing.pem"),
+        (Some(&unreadable), Some(&key), "tls_cert", "a-directory"),
+        (Some(&junk), Some(&key), "tls_cert", "no certificate"),
+        (Some(&cert), Some(&junk), "tls_key", "private key"),
+        (Some(&cert), Some(&other_key), "tls_key", "certificate"),
+        (Some(&cert), None, "tls_key", "tls_cert"),
+        (None, Some(&key), "tls_cert", "tls_key"),
+    ];
+    for (cert, key, setting, says) in cases {
+        let env: Vec<(&str, &Path)> = [("TOLLGATE_TLS_CERT", cert), ("TOLLGATE_TLS_KEY", key)]
+            .into_iter()
+            .filter_map(|(name, path)| Some((name, path?)))
+            .collect();
         let err = refused_start(&db.url, &env);
         // Checked before the database is touched.
         assert!(!err.contains("database ready"), "{env:?}: {err}");
@@ -244,13 +225,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy(s: TestServer) {
     // The same services behind a second listener that trusts 127.0.0.1 as a proxy.
     let mut state = s.state.clone();
     state.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()].into();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxied = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tollgate::server::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let proxied = crate::common::serve_state(state).await;
     for (base, name, expected) in [
         (s.base.clone(), "Direct", "127.0.0.1"),
         (proxied, "Proxied", "203.0.113.9"),
@@ -268,7 +243,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy(s: TestServer) {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        let audit: Value = s.get("/audit").await.json().await.unwrap();
+        let audit: Value = s.get_json("/audit").await;
         let entry = audit["items"]
             .as_array()
             .unwrap()

@@ -1,6 +1,7 @@
 //! Running the built `tollgate` binary in tests: a clean environment, a free port, a
 //! `serve` process that is killed when dropped, and output helpers.
 
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -89,14 +90,26 @@ pub fn run(cmd: &mut Command) -> Output {
 
 /// A new admin key named `name`, made by `tollgate admin create-key` (it prints only the key).
 pub fn create_key(db_url: &str, name: &str) -> String {
-    stdout(&run(tollgate(db_url).args([
-        "admin",
-        "create-key",
-        "--name",
-        name,
-    ])))
-    .trim()
-    .to_owned()
+    let out = run(tollgate(db_url).args(["admin", "create-key", "--name", name]));
+    assert!(out.status.success(), "create-key: {}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+/// A CLI command `args` against the server at `base` with the admin key `key`, and nothing
+/// else from the environment.
+pub fn cli_command(base: &str, key: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("TOLLGATE_URL", base)
+        .env("TOLLGATE_ADMIN_KEY", key)
+        .stdin(Stdio::null())
+        .args(args);
+    c
+}
+
+/// Runs the CLI command `args` against `server` with the admin key `key`.
+pub fn cli(server: &Server, key: &str, args: &[&str]) -> Output {
+    run(&mut cli_command(&server.base, key, args))
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -105,4 +118,27 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a CLI command against `server` that must succeed; returns its stdout.
+pub fn ok(server: &Server, key: &str, args: &[&str]) -> String {
+    let out = cli(server, key, args);
+    assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Runs a command with `--json` that must succeed; returns the parsed output.
+pub fn ok_json(server: &Server, key: &str, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(server, key, &all)).unwrap()
+}
+
+/// Asserts a CLI command failed with one line (`error: …`) on stderr; returns that line.
+pub fn fails(out: &Output) -> String {
+    assert!(!out.status.success(), "should have failed");
+    let err = stderr(out);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
 }

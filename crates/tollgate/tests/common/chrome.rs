@@ -6,6 +6,7 @@
 //! browser runs at a time (the test machines have two cores). Without the binaries the tests
 //! are skipped with a message, except when `CI` is set: CI must run them.
 
+use super::binary::free_port;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -86,14 +87,6 @@ pub fn binaries() -> Option<(PathBuf, PathBuf)> {
             None
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .local_addr()
-        .expect("local addr")
-        .port()
 }
 
 fn read_log(path: &Path) -> String {
@@ -249,14 +242,15 @@ impl Chrome {
         }
     }
 
+    /// Every element matching `css` now (no waiting).
+    pub async fn all(&self, css: &str) -> Vec<Element> {
+        let found = self.client.find_all(Locator::Css(css)).await;
+        found.expect("find_all")
+    }
+
     /// Whether an element matches `css` now (no waiting).
     pub async fn exists(&self, css: &str) -> bool {
-        !self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find_all")
-            .is_empty()
+        !self.all(css).await.is_empty()
     }
 
     /// The visible text of the first element matching `css` (waiting for it).
@@ -271,12 +265,7 @@ impl Chrome {
     /// The visible texts of every element matching `css` (no waiting).
     pub async fn texts(&self, css: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for e in self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find_all")
-        {
+        for e in self.all(css).await {
             out.push(e.text().await.expect("text"));
         }
         out
@@ -397,25 +386,24 @@ impl Chrome {
 
     /// Accepts a JavaScript `confirm()` dialog, waiting for it to open; returns its text.
     pub async fn accept_dialog(&self) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Ok(text) = self.client.get_alert_text().await {
-                self.client.accept_alert().await.expect("accept dialog");
-                return text;
-            }
-            if Instant::now() > deadline {
-                panic!("no dialog opened on {}", self.path().await);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.answer_dialog(true).await
     }
 
     /// Dismisses (cancels) a JavaScript `confirm()` dialog; returns its text.
     pub async fn dismiss_dialog(&self) -> String {
+        self.answer_dialog(false).await
+    }
+
+    /// Waits for a dialog to open, then accepts or dismisses it; returns its text.
+    async fn answer_dialog(&self, accept: bool) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Ok(text) = self.client.get_alert_text().await {
-                self.client.dismiss_alert().await.expect("dismiss dialog");
+                if accept {
+                    self.client.accept_alert().await.expect("accept dialog");
+                } else {
+                    self.client.dismiss_alert().await.expect("dismiss dialog");
+                }
                 return text;
             }
             if Instant::now() > deadline {

@@ -18,6 +18,28 @@ pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The console's client form for a confidential client-credentials client `name` and
+/// `version`, followed by `extra`.
+pub fn confidential_form(
+    name: &str,
+    version: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut form = pairs(&[
+        ("name", name),
+        ("version", version),
+        ("type", "confidential"),
+        ("grant_types", "client_credentials"),
+    ]);
+    form.extend(pairs(extra));
+    form
+}
+
+/// Submits the form `fields` to `path` as the browser `b` would.
+pub async fn submit(b: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    b.post_form(path, &pairs(fields)).await
+}
+
 /// A user with `PASSWORD`, made through the service.
 pub async fn user(s: &TestServer, username: &str, admin: bool) -> User {
     s.state
@@ -53,14 +75,25 @@ pub async fn signed_in(s: &TestServer, username: &str) -> Browser {
     b
 }
 
+/// A new administrator `username` (made by `user`) and a client signed in as them.
+pub async fn admin_signed_in(s: &TestServer, username: &str) -> Browser {
+    user(s, username, true).await;
+    signed_in(s, username).await
+}
+
 /// The `csrf` hidden input of the page at `path` (which must answer 200).
 pub async fn csrf_of(b: &Browser, path: &str) -> String {
     let res = b.get(path).await;
     assert_eq!(res.status(), 200, "GET {path}");
     let page = res.text().await.unwrap();
-    hidden_inputs(&page)
+    hidden_input(&page, "csrf", path)
+}
+
+/// The value of the hidden input `name` of `page` (found at `path`); panics without one.
+pub fn hidden_input(page: &str, name: &str, path: &str) -> String {
+    hidden_inputs(page)
         .into_iter()
-        .find(|(k, _)| k == "csrf")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no csrf field on {path}"))
+        .unwrap_or_else(|| panic!("no {name} field on {path}"))
 }

@@ -120,6 +120,16 @@ pub async fn start_with(db: TestDb, opts: Options) -> TestServer {
     }
 }
 
+/// Serves `state` (the services of a started server, changed as a test needs) on a second
+/// listener until the test ends; its base URL.
+pub async fn serve_state(state: AppState) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let serve = tollgate::server::serve_on(listener, state, std::future::pending());
+    tokio::spawn(serve);
+    base
+}
+
 /// A server on `db` whose clock the test moves, starting at `at`: the server and its clock.
 pub async fn manual_clock_server_at(
     db: TestDb,
@@ -144,11 +154,16 @@ pub async fn manual_clock_server(db: TestDb) -> (TestServer, Arc<tollgate_core::
 
 /// The `action` of every entry of an audit page, in order.
 pub fn audit_actions(page: &Value) -> Vec<&str> {
+    item_strs(page, "action")
+}
+
+/// The string `key` of every item of a list page, in order.
+pub fn item_strs<'a>(page: &'a Value, key: &str) -> Vec<&'a str> {
     page["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["action"].as_str().unwrap())
+        .map(|e| e[key].as_str().unwrap())
         .collect()
 }
 
@@ -199,34 +214,70 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// An admin API request without credentials.
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        let url = self.url(&format!("/admin/api/v1{path}"));
+        self.http.request(method, url)
+    }
+
     pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http
-            .request(method, self.url(&format!("/admin/api/v1{path}")))
-            .bearer_auth(&self.key)
+        self.anonymous(method, path).bearer_auth(&self.key)
+    }
+
+    /// Sends an admin request with a JSON body.
+    pub async fn send_with(&self, method: Method, path: &str, body: &Value) -> Response {
+        self.admin(method, path).json(body).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.admin(Method::POST, path)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.send_with(Method::POST, path, body).await
+    }
+
+    /// A GET of `path` with no credentials (a page, a static file, health).
+    pub async fn get_plain(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Sends an admin request without a body.
+    pub async fn send(&self, method: Method, path: &str) -> Response {
+        self.admin(method, path).send().await.unwrap()
+    }
+
+    /// An admin GET made with `key` instead of the test's own key.
+    pub async fn get_with_key(&self, key: &str, path: &str) -> Response {
+        let req = self.anonymous(Method::GET, path).bearer_auth(key);
+        req.send().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.admin(Method::GET, path).send().await.unwrap()
+        self.send(Method::GET, path).await
+    }
+
+    /// An admin GET's JSON body, whatever its status.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    /// An admin POST's JSON body, whatever its status.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Value {
+        self.post(path, body).await.json().await.unwrap()
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.admin(Method::PATCH, path)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.send_with(Method::PATCH, path, body).await
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.admin(Method::DELETE, path).send().await.unwrap()
+        self.send(Method::DELETE, path).await
+    }
+
+    /// Sends each admin request of a table (method, path, status) without a body and
+    /// asserts each gets a problem with its status.
+    pub async fn expect_admin_problems(&self, rows: &[(Method, &str, u16)]) {
+        for (method, path, status) in rows {
+            let res = self.send(method.clone(), path).await;
+            expect_problem_for(&format!("{method} {path}"), res, *status).await;
+        }
     }
 
     /// Creates a client from `body` and returns the response JSON; panics unless 201.
@@ -282,6 +333,15 @@ pub fn public(name: &str) -> Value {
     })
 }
 
+/// The `client_id` and `client_secret` of a confidential client's JSON (as created).
+pub fn id_and_secret(c: &Value) -> (String, String) {
+    let field = |name: &str| c[name].as_str().unwrap_or_else(|| panic!("no {name}: {c}"));
+    (
+        field("client_id").to_owned(),
+        field("client_secret").to_owned(),
+    )
+}
+
 /// The field errors of a problem+json body, as (field, code) pairs.
 pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
     problem["errors"]
@@ -301,27 +361,43 @@ pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
 
 /// Asserts `res` has `status` and is an RFC 9457 problem; returns the body.
 pub async fn expect_problem(res: Response, status: u16) -> Value {
+    expect_problem_for("response", res, status).await
+}
+
+/// [`expect_problem`] with `what` (the request, or the table row) named in every message.
+pub async fn expect_problem_for(what: &str, res: Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let ct = res
         .headers()
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned());
     let text = res.text().await.unwrap();
-    assert_eq!(got, status, "expected {status}, got {got}: {text}");
+    assert_eq!(got, status, "{what}: expected {status}, got {got}: {text}");
     assert_eq!(
         ct.as_deref(),
         Some("application/problem+json"),
-        "a {status} must be application/problem+json: {text}"
+        "{what}: a {status} must be application/problem+json: {text}"
     );
     let v: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["status"], status, "problem status: {v}");
-    assert!(v["type"].is_string(), "problem type: {v}");
-    assert!(v["title"].is_string(), "problem title: {v}");
+    assert_eq!(v["status"], status, "{what}: problem status: {v}");
+    assert!(v["type"].is_string(), "{what}: problem type: {v}");
+    assert!(v["title"].is_string(), "{what}: problem title: {v}");
     assert!(
         v["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "problem detail: {v}"
+        "{what}: problem detail: {v}"
     );
     v
+}
+
+/// Sends each request of a table in turn (label, request, status) and asserts each gets
+/// a problem with its status; the bodies, in order.
+pub async fn expect_problems(rows: Vec<(&str, RequestBuilder, u16)>) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    for (what, req, status) in rows {
+        let res = req.send().await.unwrap();
+        bodies.push(expect_problem_for(what, res, status).await);
+    }
+    bodies
 }
 
 /// Asserts `res` is a 422 problem naming `field` with `code`; returns the body.
@@ -361,6 +437,20 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Whether `username` signs in with `password`, asked of the service.
+    pub async fn can_sign_in(&self, username: &str, password: &str) -> bool {
+        let users = &self.state.services.users;
+        let user = users.verify_login(username, password, Default::default());
+        user.await.unwrap().is_some()
+    }
+
+    /// How many audit entries exist (up to 500), read through the service.
+    pub async fn audit_len(&self) -> usize {
+        let audit = &self.state.services.audit;
+        let page = audit.list(&Default::default(), None, Some(500)).await;
+        page.unwrap().items.len()
+    }
+
     /// How many clients exist, read through the service.
     pub async fn client_count(&self) -> usize {
         self.state
@@ -385,6 +475,13 @@ impl TestServer {
             req = req.basic_auth(id, Some(secret));
         }
         req.send().await.unwrap()
+    }
+
+    /// A client credentials request for the client `id` with `secret` (HTTP Basic).
+    pub async fn cc_response(&self, id: &str, secret: &str) -> Response {
+        let form = [("grant_type", "client_credentials")];
+        self.oauth_post("/oauth2/token", Some((id, secret)), &form)
+            .await
     }
 
     /// RFC 7662 introspection with the test's admin key.

@@ -4,6 +4,8 @@
 use super::browser::{params_of, Browser, Outcome};
 use super::TestServer;
 use serde_json::{json, Value};
+use tollgate_core::oauth::{AuthMethod, ClientCredentials};
+use tollgate_core::secret::Secret;
 
 /// The redirect URI the OAuth suites register (nothing listens there).
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -17,6 +19,15 @@ pub async fn client(s: &TestServer, body: Value) -> (String, Option<String>) {
         c["client_id"].as_str().unwrap().to_owned(),
         c["client_secret"].as_str().map(str::to_owned),
     )
+}
+
+/// HTTP Basic client credentials, as the service takes them.
+pub fn basic_credentials(client_id: &str, secret: &str) -> ClientCredentials {
+    ClientCredentials {
+        client_id: client_id.into(),
+        secret: Some(Secret::new(secret.to_owned())),
+        method: AuthMethod::Basic,
+    }
 }
 
 /// The string `field` of a JSON response; panics naming it when absent.

@@ -3,16 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::console::{signed_in, user};
+use crate::common::console::{admin_signed_in, submit};
 use tollgate_test_macros::backends;
 
 use crate::common::browser::{hidden_inputs, location, Browser};
-use crate::common::TestServer;
-
-async fn admin_browser(s: &TestServer, name: &str) -> Browser {
-    user(s, name, true).await;
-    signed_in(s, name).await
-}
 
 fn field(pairs: &[(String, String)], name: &str) -> String {
     pairs
@@ -69,7 +63,7 @@ async fn create(b: &Browser, name: &str) -> (String, String) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestServer) {
-    let b = admin_browser(&s, "root").await;
+    let b = admin_signed_in(&s, "root").await;
     let (path, html) = create(&b, "Console App").await;
     let id = path.rsplit('/').next().unwrap().to_owned();
     let c = s
@@ -95,14 +89,12 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestSer
     );
     let start = html.find("id=\"client-secret\">").unwrap() + 19;
     let secret = &html[start..start + html[start..].find('<').unwrap()];
-    assert!(s
-        .state
-        .services
-        .clients
+    let clients = &s.state.services.clients;
+    let accepted = clients
         .authenticate(&tollgate_core::ClientId::new(id.as_str()), secret)
         .await
-        .unwrap()
-        .is_some());
+        .unwrap();
+    assert!(accepted.is_some(), "the secret shown works");
     assert!(html.contains("shown only this once"));
     // A later visit never shows it.
     let again = b.get(&path).await.text().await.unwrap();
@@ -125,7 +117,7 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestSer
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_errors_appear_beside_their_fields_with_the_input_kept(s: TestServer) {
-    let b = admin_browser(&s, "root").await;
+    let b = admin_signed_in(&s, "root").await;
     let page = b.get("/console/clients/new").await.text().await.unwrap();
     let csrf = field(&hidden_inputs(&page), "csrf");
     let res = b
@@ -171,8 +163,8 @@ async fn validation_errors_appear_beside_their_fields_with_the_input_kept(s: Tes
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_message(s: TestServer) {
-    let a = admin_browser(&s, "anna").await;
-    let b = admin_browser(&s, "bert").await;
+    let a = admin_signed_in(&s, "anna").await;
+    let b = admin_signed_in(&s, "bert").await;
     let (path, _) = create(&a, "Shared").await;
     // Both open the edit page.
     let form_a = hidden_inputs(&a.get(&path).await.text().await.unwrap());
@@ -220,28 +212,17 @@ async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_messag
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_forms_without_the_csrf_token_change_nothing(s: TestServer) {
-    let b = admin_browser(&s, "root").await;
-    let res = b
-        .post_form(
-            "/console/clients",
-            &[
-                ("name".into(), "NoCsrf".into()),
-                ("version".into(), "1".into()),
-                ("type".into(), "confidential".into()),
-                ("grant_types".into(), "client_credentials".into()),
-            ],
-        )
-        .await;
+    let b = admin_signed_in(&s, "root").await;
+    let client = [
+        ("name", "NoCsrf"),
+        ("version", "1"),
+        ("type", "confidential"),
+        ("grant_types", "client_credentials"),
+    ];
+    let res = submit(&b, "/console/clients", &client).await;
     assert_eq!(res.status(), 403);
-    let res = b
-        .post_form(
-            "/console/admin-keys",
-            &[
-                ("csrf".into(), "forged".into()),
-                ("name".into(), "x".into()),
-            ],
-        )
-        .await;
+    let key = [("csrf", "forged"), ("name", "x")];
+    let res = submit(&b, "/console/admin-keys", &key).await;
     assert_eq!(res.status(), 403);
     assert_eq!(s.client_count().await, 0);
     assert_eq!(

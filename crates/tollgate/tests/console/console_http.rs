@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::browser::{hidden_inputs, location, Browser};
-use crate::common::console::{change_user, csrf_of, pairs, signed_in, user, PASSWORD};
+use crate::common::console::{
+    admin_signed_in, change_user, confidential_form, csrf_of, hidden_input, pairs, signed_in,
+    submit, user, PASSWORD,
+};
 use crate::common::oauth::introspect_active;
 use crate::common::{confidential, TestServer};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
@@ -17,11 +20,7 @@ async fn issued_token(s: &TestServer, name: &str) -> (String, String) {
     let c = s.create_client(&confidential(name)).await;
     let id = c["client_id"].as_str().unwrap().to_owned();
     let res = s
-        .oauth_post(
-            "/oauth2/token",
-            Some((&id, c["client_secret"].as_str().unwrap())),
-            &[("grant_type", "client_credentials")],
-        )
+        .cc_response(&id, c["client_secret"].as_str().unwrap())
         .await;
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
@@ -29,20 +28,14 @@ async fn issued_token(s: &TestServer, name: &str) -> (String, String) {
 }
 
 async fn token_id(s: &TestServer, client_id: &str) -> String {
-    let v: Value = s
-        .get(&format!("/tokens?client_id={client_id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = s.get_json(&format!("/tokens?client_id={client_id}")).await;
     v["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer) {
-    user(&s, "ada", true).await;
-    let b = signed_in(&s, "ada").await;
+    let b = admin_signed_in(&s, "ada").await;
     let csrf = csrf_of(&b, "/console/clients/new").await;
     // Another session of the same administrator has another token.
     let other = signed_in(&s, "ada").await;
@@ -50,17 +43,17 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
     assert_ne!(csrf, other_csrf, "CSRF token not bound to the session");
 
     let client_form = |csrf: Option<&str>| {
-        let mut f = pairs(&[
-            ("name", "Shop"),
-            ("version", "1.0"),
-            ("type", "confidential"),
-            ("grant_types", "client_credentials"),
-            ("lifetime_mode", "expires"),
-            ("lifetime_seconds", "3600"),
-            ("refresh_mode", "limited"),
-            ("refresh_count", "0"),
-            ("active", "on"),
-        ]);
+        let mut f = confidential_form(
+            "Shop",
+            "1.0",
+            &[
+                ("lifetime_mode", "expires"),
+                ("lifetime_seconds", "3600"),
+                ("refresh_mode", "limited"),
+                ("refresh_count", "0"),
+                ("active", "on"),
+            ],
+        );
         if let Some(c) = csrf {
             f.push(("csrf".into(), c.into()));
         }
@@ -118,15 +111,7 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
             pairs(&[("name", "stolen")]),
         ),
     ];
-    let audit_before = s
-        .state
-        .services
-        .audit
-        .list(&Default::default(), None, Some(500))
-        .await
-        .unwrap()
-        .items
-        .len();
+    let audit_before = s.audit_len().await;
     for (path, form) in &attempts {
         let res = b.post_form(path, form).await;
         assert_eq!(res.status(), 403, "POST {path} without CSRF token");
@@ -146,15 +131,7 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
         introspect_active(&s, &token).await,
         "token revoked without a CSRF token"
     );
-    let audit_after = s
-        .state
-        .services
-        .audit
-        .list(&Default::default(), None, Some(500))
-        .await
-        .unwrap()
-        .items
-        .len();
+    let audit_after = s.audit_len().await;
     assert_eq!(
         audit_before, audit_after,
         "a refused form changed something"
@@ -166,22 +143,17 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
     );
 
     // The right token works for those too (deactivation, here).
-    let res = b
-        .post_form(
-            &format!("/console/clients/{client_id}/active"),
-            &pairs(&[("active", "false"), ("csrf", &csrf)]),
-        )
-        .await;
+    let active = format!("/console/clients/{client_id}/active");
+    let res = submit(&b, &active, &[("active", "false"), ("csrf", &csrf)]).await;
     assert_eq!(res.status(), 303);
-    assert!(
-        !s.state
-            .services
-            .clients
-            .get(&tollgate_core::ClientId::new(client_id.as_str()))
-            .await
-            .unwrap()
-            .active
-    );
+    let c = s
+        .state
+        .services
+        .clients
+        .get(&tollgate_core::ClientId::new(client_id.as_str()))
+        .await
+        .unwrap();
+    assert!(!c.active, "deactivated with the right token");
     assert!(!introspect_active(&s, &token).await);
 }
 
@@ -263,12 +235,8 @@ async fn console_pages_send_the_security_headers(s: TestServer) {
     }
     // The page that shows a new secret is never cached.
     let csrf = csrf_of(&b, "/console/clients").await;
-    let res = b
-        .post_form(
-            &format!("/console/clients/{client_id}/secret"),
-            &pairs(&[("grace_seconds", "0"), ("csrf", &csrf)]),
-        )
-        .await;
+    let rotate = format!("/console/clients/{client_id}/secret");
+    let res = submit(&b, &rotate, &[("grace_seconds", "0"), ("csrf", &csrf)]).await;
     assert_eq!(res.status(), 200);
     let cc = res
         .headers()
@@ -348,13 +316,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
     for (path, form) in [
         (
             "/console/clients".to_owned(),
-            pairs(&[
-                ("name", "Bob's"),
-                ("version", "1"),
-                ("type", "confidential"),
-                ("grant_types", "client_credentials"),
-                ("csrf", &bob_csrf),
-            ]),
+            confidential_form("Bob's", "1", &[("csrf", &bob_csrf)]),
         ),
         (
             format!("/console/clients/{client_id}/active"),
@@ -378,15 +340,14 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
         assert_eq!(res.status(), 403, "non-admin POST {path}");
     }
     assert_eq!(s.client_count().await, 1);
-    assert!(
-        s.state
-            .services
-            .clients
-            .get(&tollgate_core::ClientId::new(client_id.as_str()))
-            .await
-            .unwrap()
-            .active
-    );
+    let c = s
+        .state
+        .services
+        .clients
+        .get(&tollgate_core::ClientId::new(client_id.as_str()))
+        .await
+        .unwrap();
+    assert!(c.active, "a non-admin's form deactivated the client");
     let keys = s.state.services.admin_keys.list().await.unwrap();
     assert!(keys.iter().all(|k| k.name != "bobs-key"));
 
@@ -394,74 +355,65 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
     // loses the role (or is deactivated) is refused on the next request. (Another
     // administrator stays, as the last one may not be demoted.)
     user(&s, "ada", true).await;
-    let carol = user(&s, "carol", true).await;
-    let carol_b = signed_in(&s, "carol").await;
-    assert_eq!(carol_b.get("/console/clients").await.status(), 200);
-    change_user(
-        &s,
-        &carol.id,
-        UserChange {
-            admin: Some(false),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert_eq!(
-        carol_b.get("/console/clients").await.status(),
-        403,
-        "a demoted administrator still gets in"
-    );
-    let dave = user(&s, "dave", true).await;
-    let dave_b = signed_in(&s, "dave").await;
-    assert_eq!(dave_b.get("/console/users").await.status(), 200);
-    change_user(
-        &s,
-        &dave.id,
-        UserChange {
-            active: Some(false),
-            ..Default::default()
-        },
-    )
-    .await;
-    let res = dave_b.get("/console/users").await;
-    assert!(
-        res.status() == 303 || res.status() == 403,
-        "a deactivated administrator still gets in: {}",
-        res.status()
-    );
+    let demoted = UserChange {
+        admin: Some(false),
+        ..Default::default()
+    };
+    let deactivated = UserChange {
+        active: Some(false),
+        ..Default::default()
+    };
+    // (user, page, change, the statuses that refuse, what a failure means)
+    for (name, page, change, refused, failure) in [
+        (
+            "carol",
+            "/console/clients",
+            demoted,
+            &[403][..],
+            "a demoted",
+        ),
+        (
+            "dave",
+            "/console/users",
+            deactivated,
+            &[303, 403][..],
+            "a deactivated",
+        ),
+    ] {
+        let admin = user(&s, name, true).await;
+        let b = signed_in(&s, name).await;
+        assert_eq!(b.get(page).await.status(), 200, "{name} before the change");
+        change_user(&s, &admin.id, change).await;
+        let status = b.get(page).await.status();
+        assert!(
+            refused.contains(&status.as_u16()),
+            "{failure} administrator still gets in: {status}"
+        );
+    }
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
-    user(&s, "ada", true).await;
-    let b = signed_in(&s, "ada").await;
+    let b = admin_signed_in(&s, "ada").await;
     let (client_id, _) = issued_token(&s, "Api").await;
     let path = format!("/console/clients/{client_id}");
     let page = b.get(&path).await.text().await.unwrap();
-    let revision = hidden_inputs(&page)
-        .into_iter()
-        .find(|(k, _)| k == "revision")
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no revision field"));
+    let revision = hidden_input(&page, "revision", &path);
     let csrf = csrf_of(&b, &path).await;
-    let res = b
-        .post_form(
-            &path,
-            &pairs(&[
-                ("csrf", &csrf),
-                ("revision", &revision),
-                ("name", "Renamed"),
-                ("version", "2.0"),
-                ("type", "confidential"),
-                ("grant_types", "client_credentials"),
-                ("lifetime_mode", "expires"),
-                ("lifetime_seconds", "3600"),
-                ("refresh_mode", "limited"),
-                ("refresh_count", "0"),
-            ]),
-        )
-        .await;
+    let form = confidential_form(
+        "Renamed",
+        "2.0",
+        &[
+            ("csrf", &csrf),
+            ("revision", &revision),
+            ("lifetime_mode", "expires"),
+            ("lifetime_seconds", "3600"),
+            ("refresh_mode", "limited"),
+            ("refresh_count", "0"),
+        ],
+    );
+    let res = b.post_form(&path, &form).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let c = s
         .state
@@ -476,27 +428,28 @@ async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_lists_refuse_an_unknown_filter_value_as_the_api_does(s: TestServer) {
-    user(&s, "ada", true).await;
-    let b = signed_in(&s, "ada").await;
-    for (path, named) in [
-        ("/console/tokens?kind=bogus", "unknown token kind \"bogus\""),
-        (
-            "/console/tokens?status=asleep",
-            "unknown token status \"asleep\"",
-        ),
-        (
-            "/console/clients?grant_type=magic",
-            "unknown grant type \"magic\"",
-        ),
-        (
-            "/console/clients?type=secret",
-            "type must be \"confidential\" or \"public\"",
-        ),
-        (
-            "/console/clients?active=maybe",
-            "active must be true or false",
-        ),
-    ] {
+    let b = admin_signed_in(&s, "ada").await;
+    let kind = (
+        "/console/tokens?kind=bogus",
+        r#"unknown token kind "bogus""#,
+    );
+    let status = (
+        "/console/tokens?status=asleep",
+        r#"unknown token status "asleep""#,
+    );
+    let grant = (
+        "/console/clients?grant_type=magic",
+        r#"unknown grant type "magic""#,
+    );
+    let kind_of = (
+        "/console/clients?type=secret",
+        r#"type must be "confidential" or "public""#,
+    );
+    let active = (
+        "/console/clients?active=maybe",
+        "active must be true or false",
+    );
+    for (path, named) in [kind, status, grant, kind_of, active] {
         let res = b.get(path).await;
         assert_eq!(res.status(), 400, "GET {path}");
         let page = res.text().await.unwrap();

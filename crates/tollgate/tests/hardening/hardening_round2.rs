@@ -6,8 +6,9 @@
 
 use crate::common;
 use crate::common::browser::{hidden_inputs, location, params_of, Browser};
-use crate::common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
-use serde_json::json;
+use crate::common::console::{csrf_of, signed_in, submit, user, PASSWORD};
+use crate::common::TestServer;
+use serde_json::{json, Value};
 use tollgate_test_macros::backends;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -35,16 +36,16 @@ async fn console_notices_cannot_be_chosen_by_a_link(s: TestServer) {
     }
     // The console's own notice after a change is shown ...
     let csrf = csrf_of(&b, "/console/users").await;
-    let res = b
-        .post_form(
-            "/console/users",
-            &pairs(&[
-                ("csrf", &csrf),
-                ("username", "newcomer"),
-                ("password", PASSWORD),
-            ]),
-        )
-        .await;
+    let res = submit(
+        &b,
+        "/console/users",
+        &[
+            ("csrf", &csrf),
+            ("username", "newcomer"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let to = location(&res);
     let page = b.get(&to).await.text().await.unwrap();
@@ -58,17 +59,30 @@ async fn console_notices_cannot_be_chosen_by_a_link(s: TestServer) {
     );
 }
 
+/// A confidential client `name` with `grants` and the redirect URI `REDIRECT` (and
+/// `scopes`, when given); its JSON.
+async fn redirecting_client(
+    s: &TestServer,
+    name: &str,
+    grants: &[&str],
+    scopes: Option<&[&str]>,
+) -> Value {
+    let mut body = json!({
+        "name": name, "version": "1", "type": "confidential",
+        "grant_types": grants, "redirect_uris": [REDIRECT],
+    });
+    if let Some(scopes) = scopes {
+        body["scopes"] = json!(scopes);
+    }
+    s.create_client(&body).await
+}
+
 #[backends]
 /// Finding 12: an authorization request over ~4 KB lost the flow at sign-in (the
 /// `return_to` was dropped silently). It now fails visibly, to the client, before sign-in.
 #[tokio::test]
 async fn an_authorize_request_too_long_to_resume_fails_visibly(s: TestServer) {
-    let c = s
-        .create_client(&json!({
-            "name": "Web", "version": "1", "type": "confidential",
-            "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
-        }))
-        .await;
+    let c = redirecting_client(&s, "Web", &["authorization_code"], None).await;
     let id = c["client_id"].as_str().unwrap();
     let url = |state: &str| {
         let q = url::form_urlencoded::Serializer::new(String::new())
@@ -219,12 +233,7 @@ async fn locations_are_ascii(s: TestServer) {
 /// now leads with the key's id.
 #[tokio::test]
 async fn the_audit_log_tells_two_keys_of_one_name_apart(s: TestServer) {
-    let twin: serde_json::Value = s
-        .post("/admin-keys", &json!({"name": "test"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let twin = s.post_json("/admin-keys", &json!({"name": "test"})).await;
     let twin_id = twin["id"].as_str().unwrap();
     let twin_actor = format!("admin-key:{twin_id} (test)");
     assert_ne!(twin_actor, s.actor);
@@ -245,23 +254,13 @@ async fn the_audit_log_tells_two_keys_of_one_name_apart(s: TestServer) {
         s.post("/clients", &client("By The First")).await.status(),
         201
     );
-    let log: serde_json::Value = s
-        .get("/audit?action=client.create")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let actors: Vec<&str> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["actor"].as_str().unwrap())
-        .collect();
+    let log: serde_json::Value = s.get_json("/audit?action=client.create").await;
+    let actors = crate::common::item_strs(&log, "actor");
     assert_eq!(actors, [s.actor.as_str(), twin_actor.as_str()], "{log}");
     let q = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("actor", &twin_actor)
         .finish();
-    let only: serde_json::Value = s.get(&format!("/audit?{q}")).await.json().await.unwrap();
+    let only: serde_json::Value = s.get_json(&format!("/audit?{q}")).await;
     let items = only["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "filtered by the twin: {only}");
     assert_eq!(items[0]["details"]["name"], "By The Twin", "{only}");
@@ -284,7 +283,7 @@ async fn patch_with_null_for_a_required_field_is_refused(s: TestServer) {
         let res = s.patch(&path, &json!({ field: null })).await;
         common::expect_field_error(res, field, "invalid").await;
     }
-    let now: serde_json::Value = s.get(&path).await.json().await.unwrap();
+    let now: serde_json::Value = s.get_json(&path).await;
     assert_eq!(now["type"], "confidential", "{now}");
     assert_eq!(now["active"], true, "{now}");
     assert_eq!(now["updated_at"], c["updated_at"], "nothing was written");
@@ -303,14 +302,11 @@ async fn concurrent_changes_never_remove_the_last_active_administrator(s: TestSe
     let mut ids = Vec::new();
     for name in ["root-a", "root-b"] {
         let u: serde_json::Value = s
-            .post(
+            .post_json(
                 "/users",
                 &json!({"username": name, "password": PASSWORD, "admin": true}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         ids.push(format!("/users/{}", u["id"].as_str().unwrap()));
     }
     let off = json!({"active": false});
@@ -322,7 +318,7 @@ async fn concurrent_changes_never_remove_the_last_active_administrator(s: TestSe
         let mut codes = [a.status().as_u16(), b.status().as_u16()];
         codes.sort_unstable();
         assert_eq!(codes, [200, 409], "round {round}");
-        let admins: serde_json::Value = s.get("/users").await.json().await.unwrap();
+        let admins: serde_json::Value = s.get_json("/users").await;
         let active_admins = admins["items"]
             .as_array()
             .unwrap()
@@ -354,13 +350,8 @@ fn within_the_description_charset(d: &str) -> bool {
 /// within RFC 6749's character set, on the redirect, the error page and the token endpoint.
 #[tokio::test]
 async fn error_descriptions_echo_nothing_and_stay_within_the_rfc_charset(s: TestServer) {
-    let c = s
-        .create_client(&json!({
-            "name": "Echo", "version": "1", "type": "confidential",
-            "grant_types": ["authorization_code", "client_credentials"],
-            "redirect_uris": [REDIRECT], "scopes": ["read"],
-        }))
-        .await;
+    let grants = ["authorization_code", "client_credentials"];
+    let c = redirecting_client(&s, "Echo", &grants, Some(&["read"])).await;
     let id = c["client_id"].as_str().unwrap();
     let secret = c["client_secret"].as_str().unwrap();
     let bait = "<script>alert(\"§\u{FFFD}\")</script>";

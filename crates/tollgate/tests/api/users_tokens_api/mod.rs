@@ -3,15 +3,15 @@
 //! filter, pagination, the null semantics of `expires_at`/`refreshes_left`, and revocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::expect_problem;
+use crate::common::oauth::basic_credentials;
 use crate::common::oauth::{cc_token, introspect_active, refresh, tok};
 use crate::common::{confidential, expect_field_error, field_errors, TestServer};
+use crate::common::{expect_problem, expect_problem_for};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use tollgate_core::oauth::{AuthMethod, AuthorizeRequest, ClientCredentials, TokenRequest};
-use tollgate_core::secret::Secret;
+use tollgate_core::oauth::{AuthorizeRequest, TokenRequest};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -61,13 +61,27 @@ async fn json_of(res: reqwest::Response, status: u16) -> Value {
 }
 
 async fn create_user(s: &TestServer, username: &str, password: &str) -> Value {
-    let res = s
-        .post(
-            "/users",
-            &json!({"username": username, "password": password}),
-        )
-        .await;
-    json_of(res, 201).await
+    let body = json!({"username": username, "password": password});
+    created(s, "/users", &body).await
+}
+
+/// A user `username` with password `{username}-password` and the `extra` fields; its JSON.
+async fn user_with(s: &TestServer, username: &str, extra: Value) -> Value {
+    let mut body = json!({"username": username, "password": format!("{username}-password")});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    created(s, "/users", &body).await
+}
+
+/// POSTs `body` to `path`; the JSON of its 201.
+async fn created(s: &TestServer, path: &str, body: &Value) -> Value {
+    json_of(s.post(path, body).await, 201).await
+}
+
+/// PATCHes `path` with `body`; the JSON of its 200.
+async fn updated(s: &TestServer, path: &str, body: &Value) -> Value {
+    json_of(s.patch(path, body).await, 200).await
 }
 
 /// A confidential client with the given grants; returns (client_id, secret).
@@ -77,18 +91,7 @@ async fn client_with(s: &TestServer, name: &str, extra: Value) -> (String, Strin
         body[k] = v.clone();
     }
     let c = s.create_client(&body).await;
-    (
-        c["client_id"].as_str().unwrap().to_owned(),
-        c["client_secret"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn creds(client_id: &str, secret: &str) -> ClientCredentials {
-    ClientCredentials {
-        client_id: client_id.into(),
-        secret: Some(Secret::new(secret.to_owned())),
-        method: AuthMethod::Basic,
-    }
+    crate::common::id_and_secret(&c)
 }
 
 /// A password grant access token.
@@ -103,7 +106,7 @@ async fn pw_token(
         .services
         .oauth
         .token(
-            &creds(client_id, secret),
+            &basic_credentials(client_id, secret),
             Ok(TokenRequest::Password {
                 username: Some(username.into()),
                 password: Some(password.into()),
@@ -147,7 +150,7 @@ async fn code_tokens(
         .unwrap();
     let r = oauth
         .token(
-            &creds(client_id, secret),
+            &basic_credentials(client_id, secret),
             Ok(TokenRequest::AuthorizationCode {
                 code: Some(code),
                 redirect_uri: None,

@@ -387,31 +387,26 @@ async fn delete_revokes_a_token_and_audits_it_without_the_token(s: TestServer) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_and_tokens_need_an_admin_key_and_are_documented(s: TestServer) {
-    for path in ["/users", "/tokens", "/users/x", "/tokens/x"] {
-        let res = s
-            .http
-            .get(s.url(&format!("/admin/api/v1{path}")))
-            .send()
-            .await
-            .unwrap();
-        expect_problem(res, 401).await;
-    }
-    let res = s
-        .http
-        .post(s.url("/admin/api/v1/users"))
-        .json(&json!({"username": "mallory", "password": "long enough"}))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(res, 401).await;
-    let res = s
-        .http
-        .delete(s.url("/admin/api/v1/tokens/x"))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(res, 401).await;
-    expect_problem(s.admin(Method::PUT, "/users").send().await.unwrap(), 405).await;
+    let get = |path| s.anonymous(Method::GET, path);
+    let mallory = json!({"username": "mallory", "password": "long enough"});
+    crate::common::expect_problems(vec![
+        ("GET /users", get("/users"), 401),
+        ("GET /tokens", get("/tokens"), 401),
+        ("GET /users/x", get("/users/x"), 401),
+        ("GET /tokens/x", get("/tokens/x"), 401),
+        (
+            "POST /users",
+            s.anonymous(Method::POST, "/users").json(&mallory),
+            401,
+        ),
+        (
+            "DELETE /tokens/x",
+            s.anonymous(Method::DELETE, "/tokens/x"),
+            401,
+        ),
+        ("PUT /users", s.admin(Method::PUT, "/users"), 405),
+    ])
+    .await;
 
     let doc = json_of(s.get("/openapi.json").await, 200).await;
     let paths = &doc["paths"];
@@ -462,15 +457,7 @@ async fn users_and_tokens_need_an_admin_key_and_are_documented(s: TestServer) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_last_active_admin_cannot_be_deactivated_demoted_or_deleted(s: TestServer) {
-    let only = json_of(
-        s.post(
-            "/users",
-            &json!({"username": "only", "password": "only-password", "admin": true}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let only = user_with(&s, "only", json!({"admin": true})).await;
     let id = only["id"].as_str().unwrap().to_owned();
     for body in [json!({"active": false}), json!({"admin": false})] {
         let v = expect_problem(s.patch(&format!("/users/{id}"), &body).await, 409).await;
@@ -484,43 +471,17 @@ async fn the_last_active_admin_cannot_be_deactivated_demoted_or_deleted(s: TestS
     }
     expect_problem(s.delete(&format!("/users/{id}")).await, 409).await;
     // With a second admin it is allowed.
-    json_of(
-        s.post(
-            "/users",
-            &json!({"username": "second", "password": "second-password", "admin": true}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let v = json_of(
-        s.patch(&format!("/users/{id}"), &json!({"active": false}))
-            .await,
-        200,
-    )
-    .await;
+    user_with(&s, "second", json!({"admin": true})).await;
+    let v = updated(&s, &format!("/users/{id}"), &json!({"active": false})).await;
     assert_eq!(v["active"], false);
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unchanged_user_patch_writes_nothing(s: TestServer) {
-    let u = json_of(
-        s.post(
-            "/users",
-            &json!({"username": "same", "password": "same-password"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let u = user_with(&s, "same", json!({})).await;
     let id = u["id"].as_str().unwrap();
-    let v = json_of(
-        s.patch(&format!("/users/{id}"), &json!({"admin": false}))
-            .await,
-        200,
-    )
-    .await;
+    let v = updated(&s, &format!("/users/{id}"), &json!({"admin": false})).await;
     assert_eq!(v["updated_at"], u["updated_at"]);
     let log = json_of(s.get(&format!("/audit?target_id={id}")).await, 200).await;
     assert_eq!(

@@ -45,25 +45,12 @@ async fn users_crud_and_the_password_is_never_returned(s: TestServer) {
         (json!(false), json!(true))
     );
     assert!(bob["display_name"].is_null());
-    let carol = json_of(
-        s.post(
-            "/users",
-            &json!({"username": "carol", "password": "carol-password", "active": false}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let carol = user_with(&s, "carol", json!({"active": false})).await;
     assert_eq!(carol["active"], false);
 
     // List: ordered by username, `q` is a case-insensitive substring.
     let all = json_of(s.get("/users").await, 200).await;
-    let names: Vec<&str> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap())
-        .collect();
+    let names = crate::common::item_strs(&all, "username");
     assert!(
         names.contains(&"Alice") && names.contains(&"bob"),
         "{names:?}"
@@ -81,21 +68,11 @@ async fn users_crud_and_the_password_is_never_returned(s: TestServer) {
     }
 
     // PATCH: change, keep what is left out, null clears the display name.
-    let patched = json_of(
-        s.patch(&format!("/users/{id}"), &json!({"admin": false}))
-            .await,
-        200,
-    )
-    .await;
+    let patched = updated(&s, &format!("/users/{id}"), &json!({"admin": false})).await;
     assert_eq!(patched["admin"], false);
     assert_eq!(patched["display_name"], "Alice Liddell", "kept");
     assert_eq!(patched["username"], "Alice");
-    let cleared = json_of(
-        s.patch(&format!("/users/{id}"), &json!({"display_name": null}))
-            .await,
-        200,
-    )
-    .await;
+    let cleared = updated(&s, &format!("/users/{id}"), &json!({"display_name": null})).await;
     assert!(cleared["display_name"].is_null(), "{cleared}");
     assert_eq!(cleared["admin"], false);
     let again = json_of(s.get(&format!("/users/{id}")).await, 200).await;
@@ -229,24 +206,12 @@ async fn user_validation_is_422_naming_every_bad_field(s: TestServer) {
     .await;
 
     // Malformed input is 400, not 422.
-    expect_problem(
-        s.post(
-            "/users",
-            &json!({"username": "x", "password": "long enough", "admin": "yes"}),
-        )
-        .await,
-        400,
-    )
-    .await;
-    expect_problem(
-        s.post(
-            "/users",
-            &json!({"username": "x", "password": "long enough", "role": "admin"}),
-        )
-        .await,
-        400,
-    )
-    .await;
+    for body in [
+        json!({"username": "x", "password": "long enough", "admin": "yes"}),
+        json!({"username": "x", "password": "long enough", "role": "admin"}),
+    ] {
+        expect_problem_for(&body.to_string(), s.post("/users", &body).await, 400).await;
+    }
     let res = s
         .admin(Method::POST, "/users")
         .header("content-type", "text/plain")
@@ -268,27 +233,15 @@ async fn user_validation_is_422_naming_every_bad_field(s: TestServer) {
     // Password rules on set-password, and the password field is required.
     let u = create_user(&s, "erin", "erin-password").await;
     let path = format!("/users/{}/password", u["id"].as_str().unwrap());
-    expect_field_error(
-        s.post(&path, &json!({"password": "short"})).await,
-        "password",
-        "invalid_length",
-    )
-    .await;
-    expect_field_error(
-        s.post(&path, &json!({})).await,
-        "password",
-        "invalid_length",
-    )
-    .await;
+    for body in [json!({"password": "short"}), json!({})] {
+        let res = s.post(&path, &body).await;
+        expect_field_error(res, "password", "invalid_length").await;
+    }
     expect_problem(s.post(&path, &json!({"pass": "long enough"})).await, 400).await;
-    assert!(s
-        .state
-        .services
-        .users
-        .verify_login("erin", "erin-password", Default::default())
-        .await
-        .unwrap()
-        .is_some());
+    assert!(
+        s.can_sign_in("erin", "erin-password").await,
+        "erin signs in"
+    );
 }
 
 #[backends]
@@ -357,11 +310,7 @@ async fn set_password_replaces_the_old_one_and_ends_the_users_tokens(s: TestServ
         .unwrap();
     assert_eq!(ok.map(|u| u.username), Some("frank".to_owned()));
     assert!(
-        users
-            .verify_login("frank", "old-password", Default::default())
-            .await
-            .unwrap()
-            .is_none(),
+        !s.can_sign_in("frank", "old-password").await,
         "the old password must stop working"
     );
     assert!(!introspect_active(&s, &token).await, "old token ends");
@@ -396,7 +345,7 @@ async fn deactivating_a_user_invalidates_their_tokens_for_good(s: TestServer) {
     let token_id = grace_tokens[0]["id"].as_str().unwrap().to_owned();
 
     let path = format!("/users/{}", u["id"].as_str().unwrap());
-    let v = json_of(s.patch(&path, &json!({"active": false})).await, 200).await;
+    let v = updated(&s, &path, &json!({"active": false})).await;
     assert_eq!(v["active"], false);
 
     let revoked = tokens(&s, "status=revoked").await;
@@ -410,17 +359,13 @@ async fn deactivating_a_user_invalidates_their_tokens_for_good(s: TestServer) {
     assert!(pw_token(&s, &cid, &secret, "grace", "grace-password")
         .await
         .is_err());
-    assert!(s
-        .state
-        .services
-        .users
-        .verify_login("grace", "grace-password", Default::default())
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        !s.can_sign_in("grace", "grace-password").await,
+        "grace cannot sign in"
+    );
 
     // Reactivating does not revive the old token; new tokens work.
-    json_of(s.patch(&path, &json!({"active": true})).await, 200).await;
+    updated(&s, &path, &json!({"active": true})).await;
     assert!(!introspect_active(&s, &token).await, "stays dead");
     let t = json_of(s.get(&format!("/tokens/{token_id}")).await, 200).await;
     assert_eq!(t["status"], "revoked");
@@ -429,17 +374,9 @@ async fn deactivating_a_user_invalidates_their_tokens_for_good(s: TestServer) {
         .unwrap();
     assert!(introspect_active(&s, &fresh).await);
 
-    let actions: Vec<String> = json_of(
-        s.get(&format!("/audit?target_id={}", u["id"].as_str().unwrap()))
-            .await,
-        200,
-    )
-    .await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect();
+    let audit = format!("/audit?target_id={}", u["id"].as_str().unwrap());
+    let log = json_of(s.get(&audit).await, 200).await;
+    let actions = crate::common::audit_actions(&log);
     assert_eq!(actions, ["user.activate", "user.deactivate", "user.create"]);
 }
 

@@ -12,40 +12,44 @@ async fn every_cookie_is_httponly_samesite_lax_and_secure_when_the_issuer_is_htt
     check_cookie_flags(&s, &https, true).await;
 }
 
+/// The session cookie a sign-in (`what`, which must have answered 303) set, labelled
+/// `label`, for the list of secrets to look for.
+fn signed_in_session(
+    res: &reqwest::blocking::Response,
+    what: &str,
+    label: &str,
+) -> Result<Vec<(String, String)>, String> {
+    if res.status() != 303 {
+        return Err(format!("{what}: {}", res.status()));
+    }
+    let session = res.cookies().filter(|c| c.name() == "tollgate_session");
+    Ok(session
+        .map(|c| (label.to_owned(), c.value().to_owned()))
+        .collect())
+}
+
+/// The `csrf` fields of `form`, each labelled `what`, for the list of secrets to look for.
+fn labelled_csrf(form: &[(String, String)], what: &str) -> Vec<(String, String)> {
+    let csrf = form.iter().filter(|(k, _)| k == "csrf");
+    csrf.map(|(_, v)| (what.to_owned(), v.clone())).collect()
+}
+
 /// A second listener on the same services, but with an https issuer (as behind a
 /// TLS-terminating proxy); its base URL.
 async fn https_issuer(s: &TestServer) -> String {
     let mut state = s.state.clone();
     state.issuer = "https://auth.example.com".into();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tollgate::server::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    base
+    crate::common::serve_state(state).await
 }
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
     let f = fixture(&s).await;
-    user(&s, "ada", true).await;
-    let ada = signed_in(&s, "ada").await;
+    let ada = admin_signed_in(&s, "ada").await;
     let good = csrf_of(&ada, "/console/clients").await;
     let other = csrf_of(&signed_in(&s, "ada").await, "/console/clients").await;
-    let audit_len = || async {
-        s.state
-            .services
-            .audit
-            .list(&Default::default(), None, Some(500))
-            .await
-            .unwrap()
-            .items
-            .len()
-    };
-    let before = audit_len().await;
+    let before = s.audit_len().await;
     let (id, uid, kid, tid) = (&f.client_id, &f.user_id, &f.admin_key_id, &f.token_id);
     // Every POST route of the console (console/mod.rs), with fields that would work.
     let routes = [
@@ -96,7 +100,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
         }
     }
     assert_eq!(
-        audit_len().await,
+        s.audit_len().await,
         before,
         "a refused form changed something"
     );
@@ -372,8 +376,7 @@ async fn bodies_over_the_limit_are_413_on_every_route(db: TestDb) {
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_refuses_console_session_cookies(s: TestServer) {
-    user(&s, "ada", true).await;
-    let ada = signed_in(&s, "ada").await;
+    let ada = admin_signed_in(&s, "ada").await;
     let csrf = csrf_of(&ada, "/console/clients").await;
     let c = confidential("Api");
     for (method, path, body) in [
@@ -588,11 +591,7 @@ fn full_flow(
     let login = res.headers()["location"].to_str().unwrap().to_owned();
     let page = http.get(url(&login)).send().unwrap().text().unwrap();
     let mut form = hidden_inputs(&page);
-    secrets.extend(
-        form.iter()
-            .filter(|(k, _)| k == "csrf")
-            .map(|(_, v)| ("sign-in CSRF token".to_owned(), v.clone())),
-    );
+    secrets.extend(labelled_csrf(&form, "sign-in CSRF token"));
     let mut wrong = form.clone();
     wrong.extend(pairs(&[
         ("username", "carol"),
@@ -601,22 +600,11 @@ fn full_flow(
     http.post(url("/login")).form(&wrong).send().unwrap();
     form.extend(pairs(&[("username", "carol"), ("password", user_password)]));
     let res = http.post(url("/login")).form(&form).send().unwrap();
-    if res.status() != 303 {
-        return Err(format!("sign-in: {}", res.status()));
-    }
-    for c in res.cookies() {
-        if c.name() == "tollgate_session" {
-            secrets.push(("session cookie".into(), c.value().to_owned()));
-        }
-    }
+    secrets.extend(signed_in_session(&res, "sign-in", "session cookie")?);
     let next = res.headers()["location"].to_str().unwrap().to_owned();
     let page = http.get(url(&next)).send().unwrap().text().unwrap();
     let mut form = hidden_inputs(&page);
-    secrets.extend(
-        form.iter()
-            .filter(|(k, _)| k == "csrf")
-            .map(|(_, v)| ("consent CSRF token".to_owned(), v.clone())),
-    );
+    secrets.extend(labelled_csrf(&form, "consent CSRF token"));
     form.push(("decision".into(), "allow".into()));
     let res = http
         .post(url("/oauth2/consent"))
@@ -688,14 +676,11 @@ fn full_flow(
         ("password", admin_password),
     ]));
     let res = admin.post(url("/login")).form(&form).send().unwrap();
-    if res.status() != 303 {
-        return Err(format!("console sign-in: {}", res.status()));
-    }
-    for c in res.cookies() {
-        if c.name() == "tollgate_session" {
-            secrets.push(("console session cookie".into(), c.value().to_owned()));
-        }
-    }
+    secrets.extend(signed_in_session(
+        &res,
+        "console sign-in",
+        "console session cookie",
+    )?);
     let page = admin
         .get(url(&format!("/console/clients/{id}")))
         .send()

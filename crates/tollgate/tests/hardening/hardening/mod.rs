@@ -7,7 +7,9 @@
 use crate::common;
 use crate::common::binary;
 use crate::common::browser::{hidden_inputs, location, Browser};
-use crate::common::console::{csrf_of, pairs, signed_in, user, PASSWORD};
+use crate::common::console::{
+    admin_signed_in, confidential_form, csrf_of, pairs, signed_in, submit, user, PASSWORD,
+};
 use crate::common::oauth::authorize_url;
 use crate::common::{confidential, TestServer};
 use reqwest::header::{
@@ -57,30 +59,13 @@ async fn fixture(s: &TestServer) -> Fixture {
             "refresh_count": "unlimited",
         }))
         .await;
-    let client_id = c["client_id"].as_str().unwrap().to_owned();
-    let secret = c["client_secret"].as_str().unwrap().to_owned();
-    let res = s
-        .oauth_post(
-            "/oauth2/token",
-            Some((&client_id, &secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
+    let (client_id, secret) = common::id_and_secret(&c);
+    let res = s.cc_response(&client_id, &secret).await;
     assert_eq!(res.status(), 200);
-    let tokens: Value = s
-        .get(&format!("/tokens?client_id={client_id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tokens: Value = s.get_json(&format!("/tokens?client_id={client_id}")).await;
     let token_id = tokens["items"][0]["id"].as_str().unwrap().to_owned();
     let user_id = user(s, "bob", false).await.id;
-    let k: Value = s
-        .post("/admin-keys", &json!({"name": "spare"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let k: Value = s.post_json("/admin-keys", &json!({"name": "spare"})).await;
     Fixture {
         client_id,
         secret,
@@ -106,17 +91,14 @@ fn assert_html_page(res: &reqwest::Response, what: &str) {
         header(res, &CONTENT_TYPE)
     );
     let csp = header(res, &CONTENT_SECURITY_POLICY);
-    for directive in [
+    let required = [
         "frame-ancestors 'none'",
         "default-src 'none'",
         "script-src 'self'",
         "base-uri 'none'",
-    ] {
-        assert!(
-            csp.contains(directive),
-            "{what}: CSP {csp:?} lacks {directive}"
-        );
-    }
+    ];
+    let lacking: Vec<&str> = required.into_iter().filter(|d| !csp.contains(d)).collect();
+    assert!(lacking.is_empty(), "{what}: CSP {csp:?} lacks {lacking:?}");
     assert!(
         !csp.contains("unsafe-"),
         "{what}: CSP {csp:?} is not strict"
@@ -222,9 +204,7 @@ async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
     let res = anon.post_form("/login", &form).await;
     assert_eq!(res.status(), 401);
     assert_html_page(&res, "wrong password");
-    let res = anon
-        .post_form("/login", &pairs(&[("csrf", "x"), ("username", "ada")]))
-        .await;
+    let res = submit(&anon, "/login", &[("csrf", "x"), ("username", "ada")]).await;
     assert_eq!(res.status(), 403);
     assert_html_page(&res, "login without CSRF");
     let res = anon.get("/oauth2/authorize?client_id=nope").await;
@@ -240,15 +220,13 @@ async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
     let res = bob.get(&code_request(&f.client_id)).await;
     assert_eq!(res.status(), 200);
     assert_html_page(&res, "consent page");
-    let res = bob
-        .post_form("/oauth2/consent", &pairs(&[("csrf", "wrong")]))
-        .await;
+    let res = submit(&bob, "/oauth2/consent", &[("csrf", "wrong")]).await;
     assert_eq!(res.status(), 403);
     assert_html_page(&res, "consent refusal");
     let res = bob.get("/console/clients").await;
     assert_eq!(res.status(), 403);
     assert_html_page(&res, "console, not an administrator");
-    let res = bob.post_form("/logout", &pairs(&[("csrf", "x")])).await;
+    let res = submit(&bob, "/logout", &[("csrf", "x")]).await;
     assert_eq!(res.status(), 403);
     assert_html_page(&res, "sign-out refusal");
 
@@ -277,16 +255,16 @@ async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
         // Created: the page showing the secret once.
         (
             "/console/clients".to_owned(),
-            pairs(&[
-                ("name", "New"),
-                ("version", "1"),
-                ("type", "confidential"),
-                ("grant_types", "client_credentials"),
-                ("lifetime_mode", "expires"),
-                ("lifetime_seconds", "3600"),
-                ("refresh_mode", "unlimited"),
-                ("active", "on"),
-            ]),
+            confidential_form(
+                "New",
+                "1",
+                &[
+                    ("lifetime_mode", "expires"),
+                    ("lifetime_seconds", "3600"),
+                    ("refresh_mode", "unlimited"),
+                    ("active", "on"),
+                ],
+            ),
         ),
         // Invalid: the form again with errors.
         ("/console/clients".to_owned(), pairs(&[("name", "")])),
@@ -310,9 +288,7 @@ async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
         }
         assert_html_page(&res, &format!("POST {path} ({})", res.status()));
     }
-    let res = ada
-        .post_form("/console/users", &pairs(&[("csrf", "wrong")]))
-        .await;
+    let res = submit(&ada, "/console/users", &[("csrf", "wrong")]).await;
     assert_eq!(res.status(), 403);
     assert_html_page(&res, "console CSRF refusal");
 }
@@ -321,81 +297,63 @@ async fn every_html_page_forbids_framing_with_a_strict_csp(s: TestServer) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_response_is_nosniff(s: TestServer) {
     let f = fixture(&s).await;
-    let get = |path: &str| s.http.get(s.url(path)).send();
-    let cases: Vec<(&str, reqwest::Response, &str)> = vec![
+    let get = |path: &str| s.http.get(s.url(path));
+    let token = || s.http.post(s.url("/oauth2/token"));
+    let (json, problem) = ("application/json", "application/problem+json");
+    let unknown = s.admin(Method::GET, "/nothing-here");
+    let valid = token()
+        .basic_auth(&f.client_id, Some(&f.secret))
+        .form(&[("grant_type", "client_credentials")]);
+    let cases = [
         (
             "metadata (JSON)",
-            get("/.well-known/oauth-authorization-server")
-                .await
-                .unwrap(),
-            "application/json",
+            get("/.well-known/oauth-authorization-server"),
+            json,
         ),
-        (
-            "token (JSON)",
-            s.oauth_post(
-                "/oauth2/token",
-                Some((&f.client_id, &f.secret)),
-                &[("grant_type", "client_credentials")],
-            )
-            .await,
-            "application/json",
-        ),
+        ("token (JSON)", valid, json),
         (
             "token error (JSON)",
-            s.oauth_post("/oauth2/token", None, &[("grant_type", "x")])
-                .await,
-            "application/json",
+            token().form(&[("grant_type", "x")]),
+            json,
         ),
-        ("login (HTML)", get("/login").await.unwrap(), "text/html"),
+        ("login (HTML)", get("/login"), "text/html"),
         (
             "admin API without a key (problem+json)",
-            get("/admin/api/v1/clients").await.unwrap(),
-            "application/problem+json",
+            get("/admin/api/v1/clients"),
+            problem,
         ),
         (
             "admin API unknown resource (problem+json)",
-            s.get("/nothing-here").await,
-            "application/problem+json",
+            unknown,
+            problem,
         ),
         (
             "OpenAPI (JSON)",
-            s.get("/openapi.json").await,
-            "application/json",
+            s.admin(Method::GET, "/openapi.json"),
+            json,
         ),
-        (
-            "stylesheet",
-            get("/static/tollgate.css").await.unwrap(),
-            "text/css",
-        ),
+        ("stylesheet", get("/static/tollgate.css"), "text/css"),
         (
             "console stylesheet",
-            get("/console/static/console.css").await.unwrap(),
+            get("/console/static/console.css"),
             "text/css",
         ),
-        (
-            "Pico",
-            get("/console/static/pico.min.css").await.unwrap(),
-            "text/css",
-        ),
+        ("Pico", get("/console/static/pico.min.css"), "text/css"),
         (
             "console script",
-            get("/console/static/console.js").await.unwrap(),
+            get("/console/static/console.js"),
             "text/javascript",
         ),
-        ("health", get("/healthz").await.unwrap(), ""),
-        ("readiness", get("/readyz").await.unwrap(), ""),
-        ("metrics", get("/metrics").await.unwrap(), "text/plain"),
-        (
-            "unknown path (404)",
-            get("/no/such/page").await.unwrap(),
-            "",
-        ),
+        ("health", get("/healthz"), ""),
+        ("readiness", get("/readyz"), ""),
+        ("metrics", get("/metrics"), "text/plain"),
+        ("unknown path (404)", get("/no/such/page"), ""),
         (
             "wrong method (405)",
-            s.http.delete(s.url("/oauth2/token")).send().await.unwrap(),
+            s.http.delete(s.url("/oauth2/token")),
             "",
         ),
-        ("redirect", get("/console/clients").await.unwrap(), ""),
+        ("redirect", get("/console/clients"), ""),
     ];
     // A 413 answered before the body is read (reqwest cannot read it back reliably).
     let head = oversized(
@@ -412,7 +370,8 @@ async fn every_kind_of_response_is_nosniff(s: TestServer) {
             .contains("x-content-type-options: nosniff"),
         "413: {head}"
     );
-    for (what, res, ct) in cases {
+    for (what, req, ct) in cases {
+        let res = req.send().await.unwrap();
         assert!(
             header(&res, &CONTENT_TYPE).starts_with(ct),
             "{what}: content type {:?}",
@@ -481,24 +440,16 @@ async fn check_cookie_flags(s: &TestServer, base: &str, secure: bool) {
     let nonce = set[0].clone();
     let mut form = hidden_inputs(&res.text().await.unwrap());
     form.extend(pairs(&[("username", "ada"), ("password", "wrong")]));
-    let res = http
-        .post(url("/login"))
-        .header(COOKIE, &nonce)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let sign_in = |form: &[(String, String)]| {
+        let req = http.post(url("/login")).header(COOKIE, &nonce);
+        req.form(form).send()
+    };
+    let res = sign_in(&form).await.unwrap();
     assert_eq!(res.status(), 401);
     assert_cookie_flags(&res, secure, "failed sign-in");
     form.retain(|(k, _)| k != "password");
     form.push(("password".into(), PASSWORD.into()));
-    let res = http
-        .post(url("/login"))
-        .header(COOKIE, &nonce)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in(&form).await.unwrap();
     assert_eq!(res.status(), 303);
     let set = assert_cookie_flags(&res, secure, "sign-in");
     let session = set
