@@ -216,6 +216,67 @@ async fn pagination_returns_every_client_exactly_once(s: TestServer) {
 
 #[backends]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_list_sorts_by_created_name_and_version_each_way_and_pages_in_that_order(
+    s: TestServer,
+) {
+    // (name, version), created in this order.
+    let specs = [
+        ("beta", "2.0"),
+        ("Alpha", "1.10"),
+        ("alpha", "1.9"),
+        ("Gamma", "1.10"),
+    ];
+    for (name, version) in specs {
+        let mut c = confidential(name);
+        c["version"] = json!(version);
+        s.create_client(&c).await;
+    }
+    let label = |name: &str, version: &str| format!("{name} {version}");
+    // Names compare case-insensitively, versions as text; ties fall to the other key.
+    let orders: [(&str, [(&str, &str); 4]); 6] = [
+        ("", specs),
+        ("created", specs),
+        ("-created", [specs[3], specs[2], specs[1], specs[0]]),
+        ("name", [specs[1], specs[2], specs[0], specs[3]]),
+        ("-name", [specs[3], specs[0], specs[2], specs[1]]),
+        ("version", [specs[1], specs[3], specs[2], specs[0]]),
+    ];
+    for (sort, want) in orders {
+        let first = format!("/clients?limit=3&sort={sort}");
+        let mut seen = Vec::new();
+        let mut path = first.clone();
+        loop {
+            let page = s.get_json(&path).await;
+            for c in page["items"].as_array().unwrap() {
+                seen.push(label(
+                    c["name"].as_str().unwrap(),
+                    c["version"].as_str().unwrap(),
+                ));
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("{first}&cursor={c}"),
+                None => break,
+            }
+        }
+        let want: Vec<String> = want.iter().map(|(n, v)| label(n, v)).collect();
+        assert_eq!(seen, want, "sort={sort:?}, pages of 3");
+    }
+    // An unknown order is named; a cursor of one order does not page another.
+    let p = expect_problem(s.get("/clients?sort=created_at").await, 422).await;
+    assert!(p.to_string().contains("sort"), "{p}");
+    let page = s.get_json("/clients?limit=1&sort=name").await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let p = expect_problem(
+        s.get(&format!("/clients?sort=version&cursor={cursor}"))
+            .await,
+        422,
+    )
+    .await;
+    assert!(p.to_string().contains("cursor"), "{p}");
+}
+
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_list_filters_by_name_active_and_grant_type(s: TestServer) {
     let a = s.create_client(&confidential("Billing Service")).await;
     s.create_client(&confidential("Reports")).await;

@@ -562,11 +562,31 @@ async fn console_session_in_chromium() {
         "{page}"
     );
 
-    // ---- The clients list, searchable.
+    // ---- The clients list: newest first, sortable from its headers, searchable.
     chrome.goto("/console/clients").await;
     let names = chrome.texts("#clients-table tbody tr td:first-child").await;
-    assert_eq!(names, ["Billing Service", "Reports"], "{names:?}");
+    assert_eq!(
+        names,
+        ["Reports", "Billing Service"],
+        "newest first: {names:?}"
+    );
+    assert_eq!(chrome.texts("#client-count").await, ["2 clients"]);
     chrome.screenshot("clients").await;
+    chrome
+        .click_and_wait("#clients-table thead th:first-child a")
+        .await;
+    let names = chrome.texts("#clients-table tbody tr td:first-child").await;
+    assert_eq!(names, ["Billing Service", "Reports"], "by name: {names:?}");
+    chrome
+        .click_and_wait("#clients-table thead th:first-child a")
+        .await;
+    let names = chrome.texts("#clients-table tbody tr td:first-child").await;
+    assert_eq!(
+        names,
+        ["Reports", "Billing Service"],
+        "by name, reversed: {names:?}"
+    );
+    chrome.goto("/console/clients").await;
     chrome.fill("input[name='q']", "billing").await;
     chrome
         .click_and_wait("form[role='search'] button[type='submit']")

@@ -477,3 +477,70 @@ async fn console_lists_refuse_an_unknown_filter_value_as_the_api_does(s: TestSer
         assert_eq!(b.get(path).await.status(), 200, "GET {path}");
     }
 }
+
+/// Issue 15 point 8: the client list is newest first by default, sorts by name, version
+/// and creation from its column headers (which say how the list is sorted), keeps the
+/// filters when it does, and says how many clients match.
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_client_list_is_newest_first_sortable_and_counted(s: TestServer) {
+    for name in ["Zeta", "alpha", "Mid Billing"] {
+        s.create_client(&crate::common::confidential(name)).await;
+    }
+    let b = admin_signed_in(&s, "ada").await;
+    let order_of = |page: &str| -> Vec<&'static str> {
+        let mut found: Vec<(usize, &'static str)> = ["Zeta", "alpha", "Mid Billing"]
+            .into_iter()
+            .map(|n| (page.find(&format!(">{n}</a>")).expect(n), n))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, n)| n).collect()
+    };
+    let page = b.get("/console/clients").await.text().await.unwrap();
+    assert_eq!(
+        order_of(&page),
+        ["Mid Billing", "alpha", "Zeta"],
+        "newest first"
+    );
+    assert!(page.contains(">3 clients</p>"), "{page}");
+    assert!(
+        page.contains(r#"aria-sort="descending"><a href="/console/clients?sort=created""#),
+        "Created is the sorted column; its link reverses it: {page}"
+    );
+
+    let page = b
+        .get("/console/clients?sort=name")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(order_of(&page), ["alpha", "Mid Billing", "Zeta"], "by name");
+    assert!(
+        page.contains(r#"aria-sort="ascending"><a href="/console/clients?sort=-name""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<option value="name" selected>"#), "{page}");
+
+    // Filters survive a change of order, and the count follows the filters.
+    let page = b
+        .get("/console/clients?q=i&sort=-name")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(">1 client matching these filters</p>"),
+        "{page}"
+    );
+    assert!(
+        page.replace("&#38;", "&")
+            .contains(r#"aria-sort="descending"><a href="/console/clients?q=i&sort=name""#),
+        "the Name header keeps the search: {page}"
+    );
+    let res = b.get("/console/clients?sort=newest").await;
+    assert_eq!(
+        res.status(),
+        400,
+        "an unknown order is refused like a filter"
+    );
+}

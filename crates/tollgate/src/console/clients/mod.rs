@@ -80,9 +80,75 @@ struct ListPage {
     active: String,
     version: String,
     grant_options: Vec<(String, String)>,
+    sort: &'static str,
+    sort_options: Vec<(String, String)>,
+    /// Name, Version and Created: each a link that sorts by it (or reverses it).
+    headers: [SortHeader; 3],
+    /// How many clients match the filters, on every page.
+    count: u64,
     rows: Vec<Row>,
     next_url: Option<String>,
 }
+
+pub struct SortHeader {
+    label: &'static str,
+    href: String,
+    /// `aria-sort`: "ascending", "descending" or "none".
+    aria: &'static str,
+}
+
+impl ListQuery {
+    /// This list (its filters, no cursor) in `sort`, and on the page after `cursor`.
+    fn url(&self, sort: ClientOrder, cursor: Option<&str>) -> String {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.q.as_str()),
+            ("type", &self.client_type),
+            ("grant_type", &self.grant_type),
+            ("active", &self.active),
+            ("version", &self.version),
+            ("sort", sort.as_str()),
+        ] {
+            if !v.is_empty() {
+                ser.append_pair(k, v);
+            }
+        }
+        if let Some(c) = cursor {
+            ser.append_pair("cursor", c);
+        }
+        format!("/console/clients?{}", ser.finish())
+    }
+}
+
+/// The column header of `asc`/`desc`: sorted by it now, or a link to sort by it (the
+/// first click sorts `first`, a second reverses).
+fn header(
+    q: &ListQuery,
+    now: ClientOrder,
+    label: &'static str,
+    (asc, desc): (ClientOrder, ClientOrder),
+    first: ClientOrder,
+) -> SortHeader {
+    let (aria, next) = match now {
+        o if o == asc => ("ascending", desc),
+        o if o == desc => ("descending", asc),
+        _ => ("none", first),
+    };
+    SortHeader {
+        label,
+        href: q.url(next, None),
+        aria,
+    }
+}
+
+const SORT_OPTIONS: [(ClientOrder, &str); 6] = [
+    (ClientOrder::CreatedDesc, "Newest first"),
+    (ClientOrder::Created, "Oldest first"),
+    (ClientOrder::Name, "Name, A to Z"),
+    (ClientOrder::NameDesc, "Name, Z to A"),
+    (ClientOrder::Version, "Version, ascending"),
+    (ClientOrder::VersionDesc, "Version, descending"),
+];
 
 pub async fn list(
     State(state): State<AppState>,
@@ -104,31 +170,40 @@ pub async fn list(
         Ok(f) => f,
         Err(errs) => return super::bad_filter(&admin, "clients", errs),
     };
-    let page = match state
-        .services
-        .clients
-        .list(&filter, q.cursor.as_deref(), Some(50))
-        .await
-    {
+    let clients = &state.services.clients;
+    let listed = tokio::try_join!(
+        clients.list(&filter, q.cursor.as_deref(), Some(50)),
+        clients.count(&filter)
+    );
+    let (page, count) = match listed {
         Ok(p) => p,
         Err(e) => return service_error(&admin, "clients", e),
     };
-    let next_url = page.next_cursor.map(|c| {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", &q.q),
-            ("type", &q.client_type),
-            ("grant_type", &q.grant_type),
-            ("active", &q.active),
-            ("version", &q.version),
-        ] {
-            if !v.is_empty() {
-                ser.append_pair(k, v);
-            }
-        }
-        ser.append_pair("cursor", &c);
-        format!("/console/clients?{}", ser.finish())
-    });
+    let order = filter.order;
+    let next_url = page.next_cursor.map(|c| q.url(order, Some(&c)));
+    let headers = [
+        header(
+            &q,
+            order,
+            "Name",
+            (ClientOrder::Name, ClientOrder::NameDesc),
+            ClientOrder::Name,
+        ),
+        header(
+            &q,
+            order,
+            "Version",
+            (ClientOrder::Version, ClientOrder::VersionDesc),
+            ClientOrder::Version,
+        ),
+        header(
+            &q,
+            order,
+            "Created",
+            (ClientOrder::Created, ClientOrder::CreatedDesc),
+            ClientOrder::CreatedDesc,
+        ),
+    ];
     let rows = page
         .items
         .iter()
@@ -158,6 +233,13 @@ pub async fn list(
             active: q.active,
             version: q.version,
             grant_options: grant_options(),
+            sort: order.as_str(),
+            sort_options: SORT_OPTIONS
+                .iter()
+                .map(|(o, text)| (o.as_str().to_owned(), (*text).to_owned()))
+                .collect(),
+            headers,
+            count,
             rows,
             next_url,
         },
