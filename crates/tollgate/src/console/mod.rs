@@ -386,6 +386,45 @@ pub struct PageQuery {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Empty {}
 
+/// An action's form that came from a list: `back` is the list's address (filters, page),
+/// where the action returns.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BackForm {
+    back: Option<String>,
+}
+
+impl BackForm {
+    /// `back` if it is one of `list`'s own addresses: the form names a page of this
+    /// console, never another site (an open redirect) or another section.
+    pub fn back_to(&self, list: &str) -> Option<&str> {
+        self.back.as_deref().filter(|b| {
+            b.strip_prefix(list)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
+                && !b.contains(['\\', '\r', '\n'])
+        })
+    }
+}
+
+/// The address of `list` with `params` (empty ones left out) and `cursor`, as the
+/// list's own links and the `back` field of its action forms write it.
+fn list_url(list: &str, params: &[(&str, &str)], cursor: Option<&str>) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        if !v.is_empty() {
+            ser.append_pair(k, v);
+        }
+    }
+    if let Some(c) = cursor {
+        ser.append_pair("cursor", c);
+    }
+    let q = ser.finish();
+    if q.is_empty() {
+        list.to_owned()
+    } else {
+        format!("{list}?{q}")
+    }
+}
+
 /// How list pages show a time.
 fn short_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -393,14 +432,5 @@ fn short_time(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The next page's address: the list's filters and the cursor.
 fn next_link(base: &str, params: &[(&str, &str)], cursor: Option<String>) -> Option<String> {
-    cursor.map(|c| {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in params {
-            if !v.is_empty() {
-                ser.append_pair(k, v);
-            }
-        }
-        ser.append_pair("cursor", &c);
-        format!("{base}?{}", ser.finish())
-    })
+    cursor.map(|c| list_url(base, params, Some(&c)))
 }

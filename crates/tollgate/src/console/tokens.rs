@@ -1,6 +1,6 @@
 //! Token Management (SPEC §5): every token with its client, user and status; filters, revoke.
 
-use super::{bad_filter, next_link, short_time, Empty};
+use super::{bad_filter, next_link, short_time, BackForm};
 use super::{render, service_error, Admin, AdminForm, Layout};
 use crate::http::AppState;
 use askama::Template;
@@ -53,6 +53,8 @@ struct TokensPage {
     revoke_all: Option<(String, String)>,
     rows: Vec<TokenRow>,
     next_url: Option<String>,
+    /// This page's address, for its action forms to return to.
+    back: String,
 }
 
 pub async fn list(
@@ -120,16 +122,14 @@ pub async fn list(
             }
         })
         .collect();
-    let next_url = next_link(
-        "/console/tokens",
-        &[
-            ("client_id", &q.client_id),
-            ("username", &q.username),
-            ("kind", &q.kind),
-            ("status", &q.status),
-        ],
-        page.next_cursor,
-    );
+    let params = [
+        ("client_id", q.client_id.as_str()),
+        ("username", &q.username),
+        ("kind", &q.kind),
+        ("status", &q.status),
+    ];
+    let back = super::list_url("/console/tokens", &params, q.cursor.as_deref());
+    let next_url = next_link("/console/tokens", &params, page.next_cursor);
     render(
         StatusCode::OK,
         &TokensPage {
@@ -143,6 +143,7 @@ pub async fn list(
             revoke_all,
             rows,
             next_url,
+            back,
         },
     )
 }
@@ -150,11 +151,10 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<TokenId>,
-    f: AdminForm<Empty>,
+    f: AdminForm<BackForm>,
 ) -> Response {
-    let admin = f.admin;
+    let AdminForm { admin, form } = f;
     let outcome = state.services.tokens.revoke(&admin.actor, &id).await;
-    admin.finish("tokens", outcome, "/console/tokens", |_| {
-        format!("Token {id} revoked.")
-    })
+    let to = form.back_to("/console/tokens").unwrap_or("/console/tokens");
+    admin.finish("tokens", outcome, to, |_| format!("Token {id} revoked."))
 }

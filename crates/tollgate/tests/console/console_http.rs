@@ -544,3 +544,69 @@ async fn console_client_list_is_newest_first_sortable_and_counted(s: TestServer)
         "an unknown order is refused like a filter"
     );
 }
+
+/// Issue 15 point 3: revoking a token (or all of a client's) from Token Management returns
+/// to the list with the filters and the page it came from; a `back` that names another
+/// site or section is not followed.
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_actions_return_to_the_filtered_list_they_came_from(s: TestServer) {
+    let (client_id, _) = issued_token(&s, "Api").await;
+    issued_token(&s, "Other").await;
+    let b = admin_signed_in(&s, "ada").await;
+    let list = format!("/console/tokens?client_id={client_id}&kind=access&status=active");
+    let page = b.get(&list).await.text().await.unwrap();
+    let back = hidden_input(&page, "back", &list);
+    assert_eq!(back, list, "the form carries its list's address");
+    let csrf = hidden_input(&page, "csrf", &list);
+    let tid = token_id(&s, &client_id).await;
+
+    let res = submit(
+        &b,
+        &format!("/console/tokens/{tid}/revoke"),
+        &[("csrf", &csrf), ("back", &back)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(
+        to.starts_with(&format!("{list}&notice=")),
+        "back to the filtered list, with the notice: {to}"
+    );
+    let shown = b.get(&to).await.text().await.unwrap();
+    assert!(shown.contains(&format!("Token {tid} revoked.")), "{shown}");
+
+    // Revoke all of the client's tokens from the same list: back to it too.
+    let res = submit(
+        &b,
+        &format!("/console/clients/{client_id}/tokens/revoke"),
+        &[("csrf", &csrf), ("back", &back)],
+    )
+    .await;
+    assert!(
+        location(&res).starts_with(&format!("{list}&notice=")),
+        "{}",
+        location(&res)
+    );
+
+    // Elsewhere is not a list of this section: the action goes to its usual place.
+    for evil in [
+        "https://evil.example/console/tokens",
+        "//evil.example/console/tokens",
+        "/console/tokensX",
+        "/console/clients",
+        "/console/tokens\r\nSet-Cookie: x=1",
+    ] {
+        let res = submit(
+            &b,
+            &format!("/console/clients/{client_id}/tokens/revoke"),
+            &[("csrf", &csrf), ("back", evil)],
+        )
+        .await;
+        let to = location(&res);
+        assert!(
+            to.starts_with(&format!("/console/clients/{client_id}?notice=")),
+            "back={evil:?} went to {to}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Console pages for OAuth clients: list, add, edit, rotate the secret, (de)activate,
 //! revoke all tokens, delete. All through `ClientService`, like the admin API.
 
-use super::{message, render, service_error, Admin, AdminForm, Layout, Notice};
+use super::{message, render, service_error, Admin, AdminForm, BackForm, Layout, Notice};
 use crate::http::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -556,13 +556,16 @@ pub async fn delete(
 pub async fn revoke_tokens(
     State(state): State<AppState>,
     Path(id): Path<ClientId>,
-    f: AdminForm<RevisionForm>,
+    f: AdminForm<BackForm>,
 ) -> Response {
-    let AdminForm { admin, .. } = f;
+    let AdminForm { admin, form } = f;
     let outcome = (state.services.clients)
         .revoke_all_tokens(&admin.actor, &id)
         .await;
-    let to = format!("/console/clients/{id}");
+    // From Token Management, back to the list it was on; else to the client.
+    let to = form
+        .back_to("/console/tokens")
+        .map_or_else(|| format!("/console/clients/{id}"), str::to_owned);
     admin.finish("clients", outcome, &to, |_| {
         "All of this client's tokens were revoked.".into()
     })
