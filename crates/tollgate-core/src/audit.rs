@@ -91,6 +91,11 @@ impl Details {
     pub fn get(&self, key: &str) -> Option<&Detail> {
         self.0.get(key)
     }
+
+    /// Every key and value, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Detail)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
 }
 
 /// One value in `Details`: the JSON kinds the log uses (no fractions).

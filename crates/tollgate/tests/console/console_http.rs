@@ -610,3 +610,41 @@ async fn token_actions_return_to_the_filtered_list_they_came_from(s: TestServer)
         );
     }
 }
+
+/// Issue 15 point 9: the audit log names each target beside its id (deleted ones by the
+/// name their entry recorded) and reads its details as lines, a change as "old → new",
+/// with "never" and "unlimited" as they are.
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_log_names_targets_and_reads_changes_as_old_to_new(s: TestServer) {
+    let mut body = confidential("Billing");
+    body["access_token_lifetime"] = serde_json::json!("never");
+    let c = s.create_client(&body).await;
+    let id = c["client_id"].as_str().unwrap().to_owned();
+    let res = s
+        .patch(
+            &format!("/clients/{id}"),
+            &serde_json::json!({"access_token_lifetime": 60}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let gone = s.create_client(&confidential("Gone")).await;
+    let gone_id = gone["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(s.delete(&format!("/clients/{gone_id}")).await.status(), 204);
+
+    let b = admin_signed_in(&s, "ada").await;
+    let page = b.get("/console/audit").await.text().await.unwrap();
+    for shown in [
+        format!("<strong>Billing 1.0</strong><br><small>client <code class=\"id\">{id}</code>"),
+        format!("<strong>Gone 1.0</strong><br><small>client <code class=\"id\">{gone_id}</code>"),
+        "<li>Expiration interval: never → 60</li>".to_owned(),
+        "<li>Expiration interval: never</li>".to_owned(),
+        "<li>Refresh count: 0</li>".to_owned(),
+    ] {
+        assert!(
+            page.contains(&shown),
+            "the audit page lacks {shown:?}: {page}"
+        );
+    }
+    assert!(!page.contains("{&quot;"), "no raw JSON: {page}");
+}
