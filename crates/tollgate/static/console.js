@@ -45,6 +45,17 @@ document.addEventListener("DOMContentLoaded", () => {
       input.focus();
     });
   }
+  // A box that does not apply (Never expires, Unlimited) is disabled while its choice is
+  // made; without JavaScript the server ignores it instead.
+  document.querySelectorAll("[data-disables], [data-enables]").forEach((radio) => {
+    const sync = () => {
+      const off = document.querySelector("[data-disables='" + (radio.dataset.disables || radio.dataset.enables) + "']");
+      const box = document.getElementById(radio.dataset.disables || radio.dataset.enables);
+      if (box && off) box.disabled = off.checked;
+    };
+    radio.addEventListener("change", sync);
+    sync();
+  });
   // After a secret was shown, a reload must not show it again (or resubmit the form).
   const secret = document.getElementById("secret-box");
   if (secret && secret.dataset.clientPath) {

@@ -161,6 +161,30 @@ async fn console_session_in_chromium() {
     chrome.check("input[name='active']", true).await;
     chrome.screenshot("client-new").await;
 
+    // ---- A box that does not apply is disabled while Never / Unlimited is chosen.
+    let choices = [
+        ("lifetime_mode", "never", "expires", "#lifetime_seconds"),
+        ("refresh_mode", "unlimited", "limited", "#refresh_count"),
+    ];
+    for (name, off, on, bx) in choices {
+        chrome
+            .check(&format!("input[name='{name}'][value='{off}']"), true)
+            .await;
+        assert!(
+            chrome.attr(bx, "disabled").await.is_some(),
+            "{bx} stays live with {off}"
+        );
+        chrome
+            .check(&format!("input[name='{name}'][value='{on}']"), true)
+            .await;
+        assert_eq!(chrome.attr(bx, "disabled").await, None, "{bx} with {on}");
+    }
+    assert_eq!(
+        chrome.value("#lifetime_seconds").await,
+        "7200",
+        "the value is kept"
+    );
+
     // ---- A validation error: shown beside its field, with every input kept.
     chrome
         .fill(&row(2), "http://billing.example.com/oauth/done")

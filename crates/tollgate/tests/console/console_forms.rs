@@ -156,6 +156,19 @@ async fn validation_errors_appear_beside_their_fields_with_the_input_kept(s: Tes
         "uri kept"
     );
     assert!(html.contains("value=\"abc\""), "lifetime kept");
+    // Issue 15 point 4: the lifetime error is in the form's words, beside the seconds box
+    // (after it, before the Never choice), and says no API field name.
+    let at = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    let error = at("id=\"access_token_lifetime-error\"");
+    assert!(at("id=\"lifetime_seconds\"") < error && error < at("value=\"never\""));
+    assert!(
+        html.contains("Expiration interval: enter 1 to 315360000 seconds, or choose Never expires"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("access_token_lifetime must"),
+        "API words on the page"
+    );
     assert!(html.contains("aria-invalid=\"true\""));
     assert_eq!(s.client_count().await, 0, "nothing created");
 }

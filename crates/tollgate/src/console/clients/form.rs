@@ -9,7 +9,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use tollgate_core::client::{Client, ClientInput, LimitInput, RefreshCount, TokenLifetime};
+use tollgate_core::client::{
+    Client, ClientInput, LimitInput, RefreshCount, TokenLifetime, LIFETIME_MAX, REFRESH_COUNT_MAX,
+};
 use tollgate_core::{Conflict, FieldError};
 
 /// What the form submits. Repeated names (`grant_types`, `redirect_uris`) are lists.
@@ -221,20 +223,76 @@ impl FormPage {
 pub(super) fn errors_by_field(errs: Vec<FieldError>) -> BTreeMap<String, String> {
     let mut m: BTreeMap<String, String> = BTreeMap::new();
     for e in errs {
-        // grant_types[0] etc. are shown beside the grant list.
-        let key = if e.field.starts_with("grant_types[") {
-            "grant_types".to_owned()
-        } else {
-            e.field
+        let message = console_message(&e);
+        let key = match (e.field.as_str(), e.code) {
+            // grant_types[0] etc. are shown beside the grant list.
+            (f, _) if f.starts_with("grant_types[") => "grant_types".to_owned(),
+            // A bad number belongs beside its box; any other refusal of these two (policy)
+            // beside the choice of never / unlimited.
+            ("access_token_lifetime" | "refresh_count", "out_of_range" | "invalid") => e.field,
+            ("access_token_lifetime" | "refresh_count", _) => format!("{}.mode", e.field),
+            _ => e.field,
         };
         m.entry(key)
             .and_modify(|v| {
                 v.push(' ');
-                v.push_str(&e.message);
+                v.push_str(&message);
             })
-            .or_insert(e.message);
+            .or_insert(message);
     }
     m
+}
+
+/// The labels the form shows, for the API's field names (the rules stay core's; only the
+/// wording is the console's).
+const LABELS: [(&str, &str); 9] = [
+    ("access_token_lifetime", "Expiration interval"),
+    ("refresh_count", "Refresh count"),
+    ("redirect_uris", "Redirection URLs"),
+    ("grant_types", "Allowed grants"),
+    ("description", "Description"),
+    ("version", "Version"),
+    ("scopes", "Scopes"),
+    ("name", "Name"),
+    ("type", "Client type"),
+];
+
+/// `e` in the words of the form: its label first, and no API field names.
+pub(super) fn console_message(e: &FieldError) -> String {
+    let field = e.field.split('[').next().unwrap_or_default();
+    match (field, e.code) {
+        ("access_token_lifetime", "out_of_range" | "invalid") => format!(
+            "Expiration interval: enter 1 to {LIFETIME_MAX} seconds, or choose Never expires"
+        ),
+        ("refresh_count", "out_of_range" | "invalid") => {
+            format!("Refresh count: enter 0 to {REFRESH_COUNT_MAX} refreshes, or choose Unlimited")
+        }
+        // Beside its own row: which URL is plain.
+        ("redirect_uris", _) if e.field.contains('[') => match e.message.strip_prefix("must ") {
+            Some(rest) => format!("This URL must {rest}"),
+            None => e.message.clone(),
+        },
+        _ => {
+            // Names with an underscore are never English words: replace them anywhere.
+            let mut text = e.message.clone();
+            for (api, label) in LABELS.iter().filter(|(api, _)| api.contains('_')) {
+                text = text.replace(api, label);
+            }
+            text = text
+                .replace("\"never\"", "Never expires")
+                .replace("\"unlimited\"", "Unlimited");
+            let label = LABELS
+                .iter()
+                .find(|(api, _)| *api == field)
+                .map_or(field, |(_, l)| *l);
+            // "version must be …" reads "Version must be …"; anything else gets the label.
+            match text.strip_prefix(field).filter(|r| r.starts_with(' ')) {
+                Some(rest) => format!("{label}{rest}"),
+                None if text.starts_with(label) => text,
+                None => format!("{label}: {text}"),
+            }
+        }
+    }
 }
 
 pub(super) struct FormArgs {
@@ -308,5 +366,65 @@ pub(super) fn page_args(form: ClientFormData) -> FormArgs {
         secret: None,
         notice: None,
         status: StatusCode::OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_messages_use_the_forms_labels() {
+        let e = |field: &str, code, message: &str| {
+            console_message(&FieldError::new(field, code, message))
+        };
+        assert_eq!(
+            e(
+                "access_token_lifetime",
+                "out_of_range",
+                "access_token_lifetime must be …"
+            ),
+            "Expiration interval: enter 1 to 315360000 seconds, or choose Never expires"
+        );
+        assert_eq!(
+            e("refresh_count", "invalid", "refresh_count must be …"),
+            format!("Refresh count: enter 0 to {REFRESH_COUNT_MAX} refreshes, or choose Unlimited")
+        );
+        assert_eq!(
+            e("version", "required", "version is required"),
+            "Version is required"
+        );
+        assert_eq!(
+            e(
+                "grant_types",
+                "required",
+                "at least one grant type is required"
+            ),
+            "Allowed grants: at least one grant type is required"
+        );
+        assert_eq!(
+            e(
+                "redirect_uris[1]",
+                "fragment",
+                "must not contain a fragment (#…)"
+            ),
+            "This URL must not contain a fragment (#…)"
+        );
+        assert_eq!(
+            e(
+                "redirect_uris[0]",
+                "insecure_scheme",
+                "http is allowed only on loopback hosts"
+            ),
+            "http is allowed only on loopback hosts"
+        );
+        assert_eq!(
+            e(
+                "access_token_lifetime",
+                "forbidden_by_policy",
+                "never-expiring access tokens are disabled on this server (policy.allow_never_expiring_tokens = false); give a number of seconds"
+            ),
+            "Expiration interval: never-expiring access tokens are disabled on this server (policy.allow_never_expiring_tokens = false); give a number of seconds"
+        );
     }
 }
