@@ -351,6 +351,23 @@ async fn console_session_in_chromium() {
     assert_eq!(chrome.attr("#name", "name").await, None);
     assert_eq!(chrome.value("#name").await, "Billing Service");
     assert!(chrome.text("main").await.contains("curl"));
+    // Issue 15 point 6: a page to scan: overview, settings, try it, danger zone, in that
+    // order, the form's actions clear of the next heading.
+    assert_eq!(
+        chrome.texts("main section > h2").await,
+        ["Overview", "Settings", "Try it", "Danger zone"]
+    );
+    let rect = |css: &'static str| {
+        let chrome = &chrome;
+        async move { chrome.wait_for(css).await.rectangle().await.unwrap() }
+    };
+    let (discard, next) = (rect("#discard").await, rect("#curl-h").await);
+    assert!(
+        next.1 - (discard.1 + discard.3) >= 24.0,
+        "Discard changes ({discard:?}) runs into Try it ({next:?})"
+    );
+    let (overview, danger) = (rect("#overview").await, rect("#danger-zone").await);
+    assert!(overview.1 < danger.1 && rect("#delete").await.1 > rect("#save").await.1);
     chrome.fill("#version", "2.2").await;
     chrome
         .fill("#description", "Invoices, payments and refunds")
