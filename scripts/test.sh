@@ -53,6 +53,20 @@ else
     "$chromium_bin or $chromedriver_bin missing: browser tests are SKIPPED (apt-get install chromium chromium-driver)"
 fi
 
+# The accessibility check injects axe-core (from the npm registry, pinned in
+# crates/tollgate/tests/browser-deps/package-lock.json) into each console page.
+deps=crates/tollgate/tests/browser-deps
+if [[ ! -f "$deps/node_modules/axe-core/axe.min.js" ]] && command -v npm >/dev/null; then
+  echo "test.sh: installing axe-core for the accessibility check (npm ci)"
+  npm ci --prefix "$deps" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+if [[ -f "$deps/node_modules/axe-core/axe.min.js" ]]; then
+  echo "test.sh: the accessibility check uses $deps/node_modules/axe-core"
+else
+  missing "axe-core is missing and npm is not installed (apt-get install npm)" \
+    "axe-core missing (no npm): the accessibility check is SKIPPED"
+fi
+
 log=$(mktemp)
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accessibility;
 mod console_browser;
 mod console_forms;
 mod console_http;
