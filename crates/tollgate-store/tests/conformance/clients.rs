@@ -110,15 +110,12 @@ async fn insert_then_get_round_trips_every_field(db: &TestDb) {
         "{b}: list_clients"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("no-such-client"))
-            .await
-            .unwrap(),
+        client_at(&*store, "no-such-client").await,
         None,
         "{b}: unknown client_id"
     );
     assert_eq!(
-        store.get_client(&ClientId::new("C-FULL")).await.unwrap(),
+        client_at(&*store, "C-FULL").await,
         None,
         "{b}: client_id lookup must be exact"
     );
@@ -140,11 +137,7 @@ async fn name_version_unique_case_insensitively(db: &TestDb) {
         matches!(r, Err(StoreError::DuplicateNameVersion)),
         "{b}: myapp/1.0 after MyApp/1.0 gave {r:?}"
     );
-    assert_eq!(
-        store.get_client(&ClientId::new("c2")).await.unwrap(),
-        None,
-        "{b}: c2 stored"
-    );
+    assert_eq!(client_at(&*store, "c2").await, None, "{b}: c2 stored");
 
     let other_version = client("c3", "myapp", "2.0");
     store
@@ -173,11 +166,7 @@ async fn name_version_unique_case_insensitively(db: &TestDb) {
         "{b}: duplicate client_id gave {r:?}"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("c1"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "c1").await.as_ref(),
         Some(&first),
         "{b}: the failed insert changed c1"
     );
@@ -265,11 +254,7 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update with the current revision"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("a"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "a").await.as_ref(),
         Some(&next),
         "{b}: update did not persist every field"
     );
@@ -286,11 +271,7 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update with a stale revision"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("a"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "a").await.as_ref(),
         Some(&next),
         "{b}: a stale update changed the client"
     );
@@ -302,7 +283,7 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update of an unknown client"
     );
     assert_eq!(
-        store.get_client(&ClientId::new("ghost")).await.unwrap(),
+        client_at(&*store, "ghost").await,
         None,
         "{b}: ghost created"
     );
@@ -319,20 +300,12 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: update onto App/2.0 gave {r:?}"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("a"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "a").await.as_ref(),
         Some(&next),
         "{b}: the refused update changed the client"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("b"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "b").await.as_ref(),
         Some(&other),
         "{b}: the refused update changed the other client"
     );
@@ -350,11 +323,7 @@ async fn update_client_is_conditional_on_revision(db: &TestDb) {
         "{b}: third update"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("a"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "a").await.as_ref(),
         Some(&third),
         "{b}: third update"
     );
@@ -393,11 +362,7 @@ async fn concurrent_updates_from_one_revision_have_one_winner(db: &TestDb) {
         }
     }
     assert_eq!(winners, 1, "{b}: updates from revision 1 that succeeded");
-    let stored = store
-        .get_client(&ClientId::new("contested"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = client_at(&*store, "contested").await.unwrap();
     assert_eq!(stored.revision, 2, "{b}: revision");
     assert_eq!(
         audit_log(&*store).await.len(),
@@ -424,11 +389,7 @@ async fn delete_client_with_and_without_expected_revision(db: &TestDb) {
         "{b}: delete with a stale revision"
     );
     assert_eq!(
-        store
-            .get_client(&ClientId::new("x"))
-            .await
-            .unwrap()
-            .as_ref(),
+        client_at(&*store, "x").await.as_ref(),
         Some(&x),
         "{b}: a stale delete removed the client"
     );
@@ -439,11 +400,7 @@ async fn delete_client_with_and_without_expected_revision(db: &TestDb) {
             .unwrap(),
         "{b}: delete with the current revision"
     );
-    assert_eq!(
-        store.get_client(&ClientId::new("x")).await.unwrap(),
-        None,
-        "{b}: x still there"
-    );
+    assert_eq!(client_at(&*store, "x").await, None, "{b}: x still there");
     assert!(
         !store
             .delete_client(&ClientId::new("x"), Some(3), &ev)
@@ -464,11 +421,7 @@ async fn delete_client_with_and_without_expected_revision(db: &TestDb) {
             .unwrap(),
         "{b}: unconditional delete"
     );
-    assert_eq!(
-        store.get_client(&ClientId::new("y")).await.unwrap(),
-        None,
-        "{b}: y still there"
-    );
+    assert_eq!(client_at(&*store, "y").await, None, "{b}: y still there");
 
     assert!(
         !store

@@ -136,6 +136,11 @@ pub(crate) async fn list_all(
     }
 }
 
+/// The stored client `id`, if any.
+pub(crate) async fn client_at(store: &dyn Store, id: &str) -> Option<Client> {
+    store.get_client(&ClientId::new(id)).await.unwrap()
+}
+
 /// The cursor just past `c` at position `pos`, as the service builds it.
 pub(crate) fn after_of(pos: i64, c: &Client) -> ClientAfter {
     ClientAfter {
