@@ -451,6 +451,16 @@ impl TestServer {
         page.unwrap().items.len()
     }
 
+    /// The stored client `id`, read through the service; panics when there is none.
+    pub async fn stored_client(&self, id: &str) -> tollgate_core::client::Client {
+        self.state
+            .services
+            .clients
+            .get(&tollgate_core::ClientId::new(id))
+            .await
+            .unwrap_or_else(|e| panic!("client {id}: {e}"))
+    }
+
     /// How many clients exist, read through the service.
     pub async fn client_count(&self) -> usize {
         self.state

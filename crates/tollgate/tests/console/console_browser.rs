@@ -294,10 +294,7 @@ async fn console_session_in_chromium() {
         .contains("Billing Service 2.1 created"));
     // The address bar no longer points at the form's POST target.
     assert_eq!(chrome.path().await, format!("/console/clients/{client_id}"));
-    let c = clients
-        .get(&tollgate_core::ClientId::new(client_id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(&client_id).await;
     assert_eq!(c.name, "Billing Service");
     assert_eq!(c.version, "2.1");
     assert_eq!(
@@ -379,10 +376,7 @@ async fn console_session_in_chromium() {
         "no confirmation after saving"
     );
     assert_eq!(chrome.value("#version").await, "2.2");
-    let c = clients
-        .get(&tollgate_core::ClientId::new(client_id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(&client_id).await;
     assert_eq!(
         (c.name.as_str(), c.version.as_str()),
         ("Billing Service", "2.2")
@@ -474,11 +468,7 @@ async fn console_session_in_chromium() {
     chrome.click_and_wait("#cancel").await;
     assert_eq!(chrome.path().await, format!("/console/clients/{client_id}"));
     assert!(
-        clients
-            .get(&tollgate_core::ClientId::new(client_id.as_str()))
-            .await
-            .unwrap()
-            .active,
+        s.stored_client(&client_id).await.active,
         "cancel deactivated"
     );
     chrome.click_and_wait("#deactivate").await;
@@ -488,13 +478,7 @@ async fn console_session_in_chromium() {
         .await
         .contains("Client deactivated"));
     assert!(chrome.exists("#activate").await);
-    assert!(
-        !clients
-            .get(&tollgate_core::ClientId::new(client_id.as_str()))
-            .await
-            .unwrap()
-            .active
-    );
+    assert!(!s.stored_client(&client_id).await.active);
     chrome
         .goto(&format!("/console/tokens?client_id={client_id}"))
         .await;

@@ -66,13 +66,7 @@ async fn created_client_matches_the_form_and_its_secret_is_shown_once(s: TestSer
     let b = admin_signed_in(&s, "root").await;
     let (path, html) = create(&b, "Console App").await;
     let id = path.rsplit('/').next().unwrap().to_owned();
-    let c = s
-        .state
-        .services
-        .clients
-        .get(&tollgate_core::ClientId::new(id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(id.as_str()).await;
     assert_eq!(c.description.as_deref(), Some("made in the console"));
     assert_eq!(
         c.redirect_uris,
@@ -208,13 +202,7 @@ async fn second_administrator_saving_a_stale_form_is_refused_with_a_clear_messag
     assert!(html.contains("Someone else changed this client"));
     assert!(html.contains("from bert"), "bert's input is kept");
     let id = path.rsplit('/').next().unwrap();
-    let c = s
-        .state
-        .services
-        .clients
-        .get(&tollgate_core::ClientId::new(id))
-        .await
-        .unwrap();
+    let c = s.stored_client(id).await;
     assert_eq!(
         c.description.as_deref(),
         Some("from anna"),

@@ -118,13 +118,7 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
         let body = res.text().await.unwrap();
         assert!(body.contains("CSRF"), "POST {path}: {body}");
     }
-    let c = s
-        .state
-        .services
-        .clients
-        .get(&tollgate_core::ClientId::new(client_id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(client_id.as_str()).await;
     assert!(c.active, "deactivated without a CSRF token");
     assert_eq!(c.version, "1.0", "edited without a CSRF token");
     assert!(
@@ -146,13 +140,7 @@ async fn console_forms_without_the_session_csrf_token_are_refused(s: TestServer)
     let active = format!("/console/clients/{client_id}/active");
     let res = submit(&b, &active, &[("active", "false"), ("csrf", &csrf)]).await;
     assert_eq!(res.status(), 303);
-    let c = s
-        .state
-        .services
-        .clients
-        .get(&tollgate_core::ClientId::new(client_id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(client_id.as_str()).await;
     assert!(!c.active, "deactivated with the right token");
     assert!(!introspect_active(&s, &token).await);
 }
@@ -340,13 +328,7 @@ async fn console_pages_refuse_everyone_but_signed_in_administrators(s: TestServe
         assert_eq!(res.status(), 403, "non-admin POST {path}");
     }
     assert_eq!(s.client_count().await, 1);
-    let c = s
-        .state
-        .services
-        .clients
-        .get(&tollgate_core::ClientId::new(client_id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(client_id.as_str()).await;
     assert!(c.active, "a non-admin's form deactivated the client");
     let keys = s.state.services.admin_keys.list().await.unwrap();
     assert!(keys.iter().all(|k| k.name != "bobs-key"));
@@ -415,13 +397,7 @@ async fn console_edit_keeps_the_name_whatever_is_submitted(s: TestServer) {
     );
     let res = b.post_form(&path, &form).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let c = s
-        .state
-        .services
-        .clients
-        .get(&tollgate_core::ClientId::new(client_id.as_str()))
-        .await
-        .unwrap();
+    let c = s.stored_client(client_id.as_str()).await;
     assert_eq!((c.name.as_str(), c.version.as_str()), ("Api", "2.0"));
 }
 

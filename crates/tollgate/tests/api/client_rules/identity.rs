@@ -148,13 +148,7 @@ async fn public_client_never_has_a_secret(s: TestServer) {
     let g = get_client(&s, &id).await;
     assert!(g.get("client_secret").is_none(), "{g}");
     assert_eq!(g["has_secret"], false, "{g}");
-    let stored = s
-        .state
-        .services
-        .clients
-        .get(&id.as_str().into())
-        .await
-        .unwrap();
+    let stored = s.stored_client(&id).await;
     assert!(
         stored.secret_hash.is_none(),
         "a public client has a stored secret"
@@ -281,13 +275,7 @@ async fn type_change_confidential_to_public_deletes_the_secret(s: TestServer) {
     );
     assert!(!secret_works(&s, &id, &first).await, "old secret");
     assert!(!secret_works(&s, &id, &second).await, "current secret");
-    let stored = s
-        .state
-        .services
-        .clients
-        .get(&id.as_str().into())
-        .await
-        .unwrap();
+    let stored = s.stored_client(&id).await;
     assert!(stored.secret_hash.is_none(), "hash kept");
     assert!(stored.previous_secret_hash.is_none(), "previous hash kept");
     let g = get_client(&s, &id).await;
@@ -326,13 +314,7 @@ async fn client_secret_has_at_least_256_bits_and_is_returned_only_once(s: TestSe
         assert!(secret_works(&s, &id, &secret).await, "the secret works");
         assert!(!secret_works(&s, &id, &format!("{secret}x")).await);
         // Stored only as an algorithm-tagged hash.
-        let stored = s
-            .state
-            .services
-            .clients
-            .get(&id.as_str().into())
-            .await
-            .unwrap();
+        let stored = s.stored_client(&id).await;
         let hash = stored.secret_hash.unwrap();
         assert!(!hash.contains(&secret), "the secret is stored in clear");
         let (alg, rest) = hash

@@ -104,16 +104,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token(s: TestServer) {
         before,
         "a refused form changed something"
     );
-    assert_eq!(
-        s.state
-            .services
-            .clients
-            .get(&id.as_str().into())
-            .await
-            .unwrap()
-            .version,
-        "1.0"
-    );
+    assert_eq!(s.stored_client(id).await.version, "1.0");
 
     // The sign-in form: bound to the pre-session nonce cookie.
     let anon = Browser::new(&s.base);
