@@ -400,7 +400,8 @@ impl BackForm {
         self.back.as_deref().filter(|b| {
             b.strip_prefix(list)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
-                && !b.contains(['\\', '\r', '\n'])
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control)
         })
     }
 }

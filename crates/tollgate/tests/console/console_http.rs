@@ -572,6 +572,7 @@ async fn token_actions_return_to_the_filtered_list_they_came_from(s: TestServer)
         "/console/tokensX",
         "/console/clients",
         "/console/tokens\r\nSet-Cookie: x=1",
+        "/console/tokens?q=\u{7f}\t",
     ] {
         let res = submit(
             &b,
