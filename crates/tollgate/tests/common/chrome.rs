@@ -494,6 +494,48 @@ impl Chrome {
         path
     }
 
+    /// Runs `script` (a function body; what it `return`s comes back as JSON) in the page.
+    pub async fn js(&self, script: &str) -> Value {
+        match self.client.execute(script, vec![]).await {
+            Ok(v) => v,
+            Err(e) => panic!("script failed on {}: {e}\n{script}", self.path().await),
+        }
+    }
+
+    /// Resizes the window so that the page's viewport (`innerWidth` x `innerHeight`) is
+    /// `width` x `height`; panics when Chromium cannot make it that small.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize window");
+        let inner = self
+            .js("return [window.innerWidth, window.innerHeight];")
+            .await;
+        let (iw, ih) = (
+            inner[0].as_u64().unwrap_or(0) as u32,
+            inner[1].as_u64().unwrap_or(0) as u32,
+        );
+        if (iw, ih) != (width, height) {
+            let (w, h) = (
+                width + width.saturating_sub(iw),
+                height + height.saturating_sub(ih),
+            );
+            self.client
+                .set_window_size(w, h)
+                .await
+                .expect("resize window");
+        }
+        let inner = self
+            .js("return [window.innerWidth, window.innerHeight];")
+            .await;
+        assert_eq!(
+            (inner[0].as_u64(), inner[1].as_u64()),
+            (Some(u64::from(width)), Some(u64::from(height))),
+            "the viewport did not become {width}x{height}"
+        );
+    }
+
     /// The profile directory of this browser (downloads, logs).
     pub fn profile_dir(&self) -> &Path {
         self.profile.path()

@@ -7,3 +7,4 @@ mod common;
 mod console_browser;
 mod console_forms;
 mod console_http;
+mod console_layout;
