@@ -505,35 +505,25 @@ impl Chrome {
     /// Resizes the window so that the page's viewport (`innerWidth` x `innerHeight`) is
     /// `width` x `height`; panics when Chromium cannot make it that small.
     pub async fn set_viewport(&self, width: u32, height: u32) {
-        self.client
-            .set_window_size(width, height)
-            .await
-            .expect("resize window");
-        let inner = self
-            .js("return [window.innerWidth, window.innerHeight];")
-            .await;
-        let (iw, ih) = (
-            inner[0].as_u64().unwrap_or(0) as u32,
-            inner[1].as_u64().unwrap_or(0) as u32,
-        );
-        if (iw, ih) != (width, height) {
-            let (w, h) = (
-                width + width.saturating_sub(iw),
-                height + height.saturating_sub(ih),
-            );
+        let (mut w, mut h) = (width, height);
+        let mut inner = (0, 0);
+        for _ in 0..2 {
             self.client
                 .set_window_size(w, h)
                 .await
                 .expect("resize window");
+            let v = self
+                .js("return [window.innerWidth, window.innerHeight];")
+                .await;
+            inner = (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0));
+            if inner == (u64::from(width), u64::from(height)) {
+                return;
+            }
+            // The window's frame takes the difference: grow the window by it.
+            w = width + width.saturating_sub(inner.0 as u32);
+            h = height + height.saturating_sub(inner.1 as u32);
         }
-        let inner = self
-            .js("return [window.innerWidth, window.innerHeight];")
-            .await;
-        assert_eq!(
-            (inner[0].as_u64(), inner[1].as_u64()),
-            (Some(u64::from(width)), Some(u64::from(height))),
-            "the viewport did not become {width}x{height}"
-        );
+        panic!("the viewport is {inner:?}, not {width}x{height}");
     }
 
     /// The profile directory of this browser (downloads, logs).
