@@ -494,6 +494,38 @@ impl Chrome {
         path
     }
 
+    /// Runs `script` (a function body; what it `return`s comes back as JSON) in the page.
+    pub async fn js(&self, script: &str) -> Value {
+        match self.client.execute(script, vec![]).await {
+            Ok(v) => v,
+            Err(e) => panic!("script failed on {}: {e}\n{script}", self.path().await),
+        }
+    }
+
+    /// Resizes the window so that the page's viewport (`innerWidth` x `innerHeight`) is
+    /// `width` x `height`; panics when Chromium cannot make it that small.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let (mut w, mut h) = (width, height);
+        let mut inner = (0, 0);
+        for _ in 0..2 {
+            self.client
+                .set_window_size(w, h)
+                .await
+                .expect("resize window");
+            let v = self
+                .js("return [window.innerWidth, window.innerHeight];")
+                .await;
+            inner = (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0));
+            if inner == (u64::from(width), u64::from(height)) {
+                return;
+            }
+            // The window's frame takes the difference: grow the window by it.
+            w = width + width.saturating_sub(inner.0 as u32);
+            h = height + height.saturating_sub(inner.1 as u32);
+        }
+        panic!("the viewport is {inner:?}, not {width}x{height}");
+    }
+
     /// The profile directory of this browser (downloads, logs).
     pub fn profile_dir(&self) -> &Path {
         self.profile.path()

@@ -8,3 +8,4 @@ mod accessibility;
 mod console_browser;
 mod console_forms;
 mod console_http;
+mod console_layout;
