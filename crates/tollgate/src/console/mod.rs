@@ -386,6 +386,28 @@ pub struct PageQuery {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Empty {}
 
+/// `e` in the words of a console form whose fields carry `labels` (API name → label):
+/// its label first and no API field name. The rules stay core's; only the wording is
+/// the console's.
+pub(crate) fn in_words(e: &tollgate_core::FieldError, labels: &[(&str, &str)]) -> String {
+    let field = e.field.split('[').next().unwrap_or_default();
+    // Names with an underscore are never English words: replace them anywhere.
+    let mut text = e.message.clone();
+    for (api, label) in labels.iter().filter(|(api, _)| api.contains('_')) {
+        text = text.replace(api, label);
+    }
+    let label = labels
+        .iter()
+        .find(|(api, _)| *api == field)
+        .map_or(field, |(_, l)| *l);
+    // "version must be …" reads "Version must be …"; anything else gets the label.
+    match text.strip_prefix(field).filter(|r| r.starts_with(' ')) {
+        Some(rest) => format!("{label}{rest}"),
+        None if text.starts_with(label) => text,
+        None => format!("{label}: {text}"),
+    }
+}
+
 /// An action's form that came from a list: `back` is the list's address (filters, page),
 /// where the action returns.
 #[derive(Debug, Default, serde::Deserialize)]

@@ -21,6 +21,13 @@ pub struct UserRow {
     active: bool,
 }
 
+/// The user form's labels, for core's field names.
+const USER_LABELS: [(&str, &str); 3] = [
+    ("display_name", "Display name"),
+    ("username", "Username"),
+    ("password", "Password"),
+];
+
 #[derive(Template)]
 #[template(path = "console/users.html")]
 struct UsersPage {
@@ -118,7 +125,10 @@ pub async fn create(State(state): State<AppState>, f: AdminForm<NewUserForm>) ->
     match state.services.users.create(&admin.actor, input).await {
         Ok(u) => admin.see_other("/console/users", &format!("User {} created.", u.username)),
         Err(ServiceError::Validation(errs)) => {
-            let errors = errs.into_iter().map(|e| (e.field, e.message)).collect();
+            let errors = errs
+                .iter()
+                .map(|e| (e.field.clone(), super::in_words(e, &USER_LABELS)))
+                .collect();
             users_page(
                 &state,
                 &admin,

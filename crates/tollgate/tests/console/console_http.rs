@@ -625,3 +625,36 @@ async fn audit_log_names_targets_and_reads_changes_as_old_to_new(s: TestServer) 
     }
     assert!(!page.contains("{&quot;"), "no raw JSON: {page}");
 }
+
+/// Issue 15 point 4 on the user form: each error in the form's words beside its own field
+/// (the display name had no place to show one), with what was typed kept.
+#[backends]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_form_errors_are_in_the_forms_words_beside_their_fields(s: TestServer) {
+    let b = admin_signed_in(&s, "ada").await;
+    let csrf = csrf_of(&b, "/console/users").await;
+    let long = "x".repeat(300);
+    let res = submit(
+        &b,
+        "/console/users",
+        &[
+            ("csrf", &csrf),
+            ("username", "kim"),
+            ("display_name", &long),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("no {needle}: {page}"))
+    };
+    let display = at("id=\"display_name-error\"");
+    assert!(at("id=\"new-display\"") < display && display < at("id=\"new-password\""));
+    assert!(page.contains("Display name must be at most"), "{page}");
+    assert!(page.contains("Password must be 8 to"), "{page}");
+    assert!(!page.contains("display_name must"), "API words on the page");
+    assert!(page.contains("value=\"kim\""), "the username is kept");
+}

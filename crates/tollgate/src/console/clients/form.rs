@@ -272,26 +272,9 @@ pub(super) fn console_message(e: &FieldError) -> String {
             Some(rest) => format!("This URL must {rest}"),
             None => e.message.clone(),
         },
-        _ => {
-            // Names with an underscore are never English words: replace them anywhere.
-            let mut text = e.message.clone();
-            for (api, label) in LABELS.iter().filter(|(api, _)| api.contains('_')) {
-                text = text.replace(api, label);
-            }
-            text = text
-                .replace("\"never\"", "Never expires")
-                .replace("\"unlimited\"", "Unlimited");
-            let label = LABELS
-                .iter()
-                .find(|(api, _)| *api == field)
-                .map_or(field, |(_, l)| *l);
-            // "version must be …" reads "Version must be …"; anything else gets the label.
-            match text.strip_prefix(field).filter(|r| r.starts_with(' ')) {
-                Some(rest) => format!("{label}{rest}"),
-                None if text.starts_with(label) => text,
-                None => format!("{label}: {text}"),
-            }
-        }
+        _ => super::super::in_words(e, &LABELS)
+            .replace("\"never\"", "Never expires")
+            .replace("\"unlimited\"", "Unlimited"),
     }
 }
 
