@@ -21,7 +21,7 @@ use tokio::sync::{Mutex, MutexGuard};
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
 const WIDTH: u32 = 1280;
-const HEIGHT: u32 = 900;
+const HEIGHT: u32 = 800;
 /// Full-page screenshots stop growing here.
 const MAX_SCREENSHOT_HEIGHT: u64 = 6000;
 
